@@ -1,0 +1,1 @@
+"""The Model Context Protocol server that gives agents the task tools."""

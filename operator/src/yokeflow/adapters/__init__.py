@@ -1,0 +1,1 @@
+"""Adapters: every piece of I/O (PostgreSQL, git, the agent SDK, Kubernetes) lives here."""

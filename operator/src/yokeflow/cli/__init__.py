@@ -1,0 +1,1 @@
+"""The `yokeflow` command line."""

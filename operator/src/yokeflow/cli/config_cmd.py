@@ -1,0 +1,32 @@
+"""``yokeflow config``: the effective settings and where each came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from yokeflow.settings import effective_values, load_settings, setting_sources
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Inspect YokeFlow's settings.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    project: Path = typer.Option(Path("."), "--project", "-p", help="The project folder holding .yokeflow.yaml."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Print every setting's effective value and its source (flag, env VAR, file, default)."""
+    settings = load_settings(project)
+    values = effective_values(settings)
+    sources = setting_sources(project)
+    if as_json:
+        typer.echo(json.dumps({k: {"value": v, "source": sources[k]} for k, v in values.items()}, indent=2))
+        return
+    width = max(len(k) for k in values)
+    for key, value in values.items():
+        shown = json.dumps(value) if not isinstance(value, str) else value
+        typer.echo(f"{key:<{width}}  {shown:<30}  ({sources[key]})")

@@ -1,0 +1,56 @@
+"""``yokeflow graph``: resolve a plan file into batches, critical path and pictures."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from yokeflow.cli.planfile import read_plan
+from yokeflow.core.graph import graph_from_plan
+from yokeflow.core.inference import suggest_dependencies
+from yokeflow.core.pictures import to_ascii, to_mermaid
+
+__all__ = ["GraphFormat", "graph"]
+
+
+class GraphFormat(str, Enum):
+    json = "json"
+    mermaid = "mermaid"
+    ascii = "ascii"
+
+
+def graph(
+    plan: Path = typer.Argument(..., help="A plan file (YAML, or JSON when it ends in .json)."),
+    format: GraphFormat = typer.Option(GraphFormat.ascii, "--format", "-f", help="What to print."),
+    suggest: bool = typer.Option(
+        False, "--suggest", help="Also list dependencies inferred from the tasks' texts (never applied)."
+    ),
+) -> None:
+    """Resolve PLAN into parallel batches, task order and critical path.
+
+    Exits 0 for a valid plan; 2 when it has a cycle or an unknown key (each problem is named on
+    stderr, and the JSON still lists them under "cycles" and "missing") or cannot be read.
+    """
+    resolved = graph_from_plan(read_plan(plan))
+    suggestions = suggest_dependencies(resolved) if suggest else []
+    if format is GraphFormat.json:
+        data = resolved.to_dict()
+        if suggest:
+            data["suggestions"] = [s.to_dict() for s in suggestions]
+        typer.echo(json.dumps(data, indent=2))
+    elif format is GraphFormat.mermaid:
+        typer.echo(to_mermaid(resolved), nl=False)
+    else:
+        typer.echo(to_ascii(resolved), nl=False)
+        if suggest:
+            typer.echo("")
+            typer.echo(f"Suggested dependencies ({len(suggestions)}):")
+            for s in suggestions:
+                typer.echo(f"  {s.task} <- {s.depends_on}: {s.reason}")
+    for problem in resolved.problems():
+        typer.echo(problem, err=True)
+    if not resolved.is_valid:
+        raise typer.Exit(2)

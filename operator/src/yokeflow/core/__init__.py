@@ -1,0 +1,1 @@
+"""Pure decisions: no I/O, no clocks, no randomness — inputs in, values out."""

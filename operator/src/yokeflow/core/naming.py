@@ -1,0 +1,82 @@
+"""Names that are safe everywhere they are used: git branches, folders on any OS, Kubernetes objects.
+
+Every function is deterministic and keeps distinct inputs distinct: whenever the readable part had
+to change (characters replaced, a reserved word, truncation), a short hash of the original input
+is appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+__all__ = ["dns1123_label", "dns1123_subdomain", "sanitize_branch_name", "sanitize_path_component"]
+
+MAX_BRANCH_LENGTH = 200
+_WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))]
+)
+# Windows forbids : * ? " < > | and control characters; git forbids ~ ^ : ? * [ \ space and DEL.
+_UNSAFE = re.compile(r'[\x00-\x20\x7f:*?"<>|~^\[\\]+')
+
+
+def _digest(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def sanitize_path_component(name: str, max_length: int = 100) -> str:
+    """One folder or file name that git and Windows, macOS and Linux all accept."""
+    cleaned = _UNSAFE.sub("-", name.strip())
+    cleaned = cleaned.replace("/", "-")
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)  # git forbids ".."
+    cleaned = re.sub(r"-{2,}", "-", cleaned)
+    cleaned = cleaned.strip(" .-")  # trailing dots/spaces (Windows), leading dots (git), dashes
+    if cleaned.lower().endswith(".lock"):
+        cleaned = cleaned[: -len(".lock")] + "-lock"
+    cleaned = cleaned.replace("@{", "@-")
+    stem = cleaned.split(".", 1)[0].upper()
+    changed = cleaned != name or stem in _WINDOWS_RESERVED or not cleaned or len(cleaned) > max_length
+    if not changed:
+        return cleaned
+    suffix = _digest(name)
+    room = max_length - len(suffix) - 1
+    head = cleaned[:room].rstrip(" .-")
+    if head.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
+        head = head + "_"
+    return f"{head}-{suffix}" if head else suffix
+
+
+def sanitize_branch_name(name: str, prefix: str = "yokeflow/") -> str:
+    """A git branch name for ``name`` under ``prefix``, valid on Windows and in ``git check-ref-format``.
+
+    The result is at most :data:`MAX_BRANCH_LENGTH` characters including the prefix.
+    """
+    if prefix and not re.fullmatch(r"([A-Za-z0-9._-]+/)*", prefix):
+        raise ValueError(f"branch prefix {prefix!r} must be slash-terminated safe path parts")
+    return prefix + sanitize_path_component(name, MAX_BRANCH_LENGTH - len(prefix))
+
+
+def dns1123_label(name: str, max_length: int = 63) -> str:
+    """A Kubernetes DNS-1123 label (lowercase alphanumerics and '-', alphanumeric at both ends)."""
+    if not 8 < max_length <= 63:
+        raise ValueError("max_length must be between 9 and 63")
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+    cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-")
+    if cleaned == name and len(cleaned) <= max_length:
+        return cleaned
+    suffix = _digest(name, 6)
+    head = cleaned[: max_length - len(suffix) - 1].strip("-")
+    return f"{head}-{suffix}" if head else f"x{suffix}"
+
+
+def dns1123_subdomain(name: str, max_length: int = 253) -> str:
+    """A Kubernetes DNS-1123 subdomain (labels joined by '.', at most 253 characters)."""
+    cleaned = re.sub(r"[^a-z0-9.-]+", "-", name.lower())
+    cleaned = re.sub(r"-{2,}", "-", cleaned)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)
+    cleaned = re.sub(r"(^|\.)-+|-+($|\.)", r"\1\2", cleaned).strip(".-")
+    if cleaned == name and len(cleaned) <= max_length:
+        return cleaned
+    suffix = _digest(name, 6)
+    head = cleaned[: max_length - len(suffix) - 1].strip(".-")
+    return f"{head}-{suffix}" if head else f"x{suffix}"

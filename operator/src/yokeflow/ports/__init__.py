@@ -1,0 +1,1 @@
+"""Ports: the Protocols between services and the adapters that do I/O."""

@@ -1,0 +1,1 @@
+"""Services: use cases written against the ports only."""

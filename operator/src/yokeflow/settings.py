@@ -1,0 +1,274 @@
+"""The one settings object, built once at an entry point and passed down.
+
+Sources, strongest first: keyword arguments (command-line flags), ``YOKEFLOW_*`` environment
+variables, the project's ``.yokeflow.yaml``, then defaults. Every field maps 1:1 to an
+environment variable: ``YOKEFLOW_<SECTION>_<FIELD>`` (``YOKEFLOW_PARALLEL_MAX_CONCURRENCY=4``);
+lists and mappings are given as JSON. An unknown key or a bad value is a
+:class:`~yokeflow.errors.ConfigError` that names it and where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from yokeflow.errors import ConfigError
+
+__all__ = [
+    "DOMAINS",
+    "AgentSettings",
+    "CostSettings",
+    "DatabaseSettings",
+    "LearningSettings",
+    "ParallelSettings",
+    "Settings",
+    "effective_values",
+    "env_name",
+    "load_settings",
+    "setting_sources",
+]
+
+CONFIG_FILE = ".yokeflow.yaml"
+ENV_PREFIX = "YOKEFLOW_"
+DOMAINS = ("database", "api", "frontend", "testing", "security", "deployment", "general")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class ParallelSettings(_Section):
+    """How tasks run side by side."""
+
+    enabled: bool = True
+    """Run independent tasks in parallel; false runs one task at a time."""
+    max_concurrency: int = Field(default=3, ge=1, le=64)
+    """At most this many agents at once (each local agent needs ~200 MB)."""
+    schedule: Literal["eager", "batches"] = "eager"
+    """``eager`` starts a task as soon as its dependencies are merged; ``batches`` waits for each Kahn level."""
+    worktree_dir: str = ".worktrees"
+    """Where task worktrees are created, relative to the repository (git-ignored)."""
+    merge_strategy: Literal["merge", "squash"] = "merge"
+    """How a finished task branch lands on the integration branch."""
+    fail_fast: bool = False
+    """Stop launching tasks after the first failure (otherwise only its dependents are blocked)."""
+
+
+class LearningSettings(_Section):
+    """Expertise carried from one session to the next."""
+
+    enabled: bool = True
+    """Extract lessons after every session and give them to the next ones."""
+    expertise_max_lines: int = Field(default=1000, ge=10, le=100_000)
+    """The cap on one domain's expertise file."""
+    self_improve_interval: int = Field(default=5, ge=0)
+    """Rescan the codebase for a domain's files every N sessions of that domain (0: never)."""
+    domains: list[str] = Field(default_factory=lambda: list(DOMAINS), min_length=1)
+    """The expertise domains tasks are classified into."""
+
+
+class CostSettings(_Section):
+    """Spending: the budget and how models are chosen."""
+
+    budget_limit_usd: float | None = Field(default=None, gt=0)
+    """One budget for a whole run, shared by all its agents; unset means no limit."""
+    optimization_enabled: bool = True
+    """Choose Haiku / Sonnet / Opus per task; false runs every task on ``default_model``."""
+    default_model: str = "claude-sonnet-4-5"
+    """The model used when no rule chooses another."""
+    model_overrides: dict[str, str] = Field(default_factory=dict)
+    """Task type → model id, applied before the complexity-based choice."""
+
+
+class DatabaseSettings(_Section):
+    """Where state lives."""
+
+    url: SecretStr | None = None
+    """A PostgreSQL URL; unset starts the embedded PostgreSQL server."""
+    data_dir: Path | None = None
+    """The embedded server's data folder (default: the user's data directory)."""
+    pool_min_size: int = Field(default=1, ge=0)
+    """Connections kept open."""
+    pool_max_size: int = Field(default=10, ge=1)
+    """At most this many connections."""
+
+
+class AgentSettings(_Section):
+    """How one agent session runs."""
+
+    model_endpoint: str | None = None
+    """An Anthropic Messages API base URL (e.g. the scripted model server); unset uses Anthropic's."""
+    max_turns: int = Field(default=60, ge=1)
+    """A session ends after this many model turns."""
+    timeout_seconds: float = Field(default=1800, gt=0)
+    """A session is stopped (and its process reaped) after this long."""
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    """A failed task is retried until it has run this many times."""
+    verify_command: str | None = None
+    """A shell command run in the worktree after a session to verify it (e.g. the tests)."""
+
+
+class Settings(BaseSettings):
+    """All of YokeFlow's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        frozen=True,
+    )
+
+    parallel: ParallelSettings = Field(default_factory=ParallelSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
+    cost: CostSettings = Field(default_factory=CostSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() merges flags > environment > file itself, so that it can say where
+        # each value came from and name unknown keys; the merged values arrive as init data.
+        return (init_settings,)
+
+
+_SECTIONS: dict[str, type[_Section]] = {
+    name: field.annotation  # type: ignore[misc]
+    for name, field in Settings.model_fields.items()
+}
+
+
+def _fields() -> Iterator[tuple[str, str]]:
+    for section, model in _SECTIONS.items():
+        for name in model.model_fields:
+            yield section, name
+
+
+def env_name(section: str, name: str) -> str:
+    """The environment variable of a setting: ``YOKEFLOW_<SECTION>_<FIELD>``."""
+    return f"{ENV_PREFIX}{section}_{name}".upper()
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections ({', '.join(_SECTIONS)})")
+    for section, values in data.items():
+        if section not in _SECTIONS:
+            raise ConfigError(f"{path}: unknown section {section!r} (known: {', '.join(_SECTIONS)})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: section {section!r} must be a mapping")
+        for key in values:
+            if key not in _SECTIONS[section].model_fields:
+                known = ", ".join(_SECTIONS[section].model_fields)
+                raise ConfigError(f"{path}: unknown key {section}.{key} (known: {known})")
+    return data
+
+
+def _check_env(environ: Mapping[str, str]) -> None:
+    known = {env_name(s, n) for s, n in _fields()}
+    sections = {f"{ENV_PREFIX}{s.upper()}_" for s in _SECTIONS}
+    for var in environ:
+        upper = var.upper()
+        if upper not in known and any(upper.startswith(p) for p in sections):
+            raise ConfigError(f"unknown setting in environment variable {var}")
+
+
+def setting_sources(
+    project_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, str]:
+    """Where each setting's effective value comes from: ``flag``, ``env VAR``, the file, or ``default``."""
+    env = os.environ if environ is None else environ
+    path = (project_dir or Path.cwd()) / CONFIG_FILE
+    file_data = _read_file(path) if path.is_file() else {}
+    out: dict[str, str] = {}
+    upper_env = {k.upper() for k in env}
+    for section, name in _fields():
+        if overrides and name in overrides.get(section, {}):
+            out[f"{section}.{name}"] = "flag"
+        elif env_name(section, name) in upper_env:
+            out[f"{section}.{name}"] = f"env {env_name(section, name)}"
+        elif name in file_data.get(section, {}):
+            out[f"{section}.{name}"] = str(path)
+        else:
+            out[f"{section}.{name}"] = "default"
+    return out
+
+
+def load_settings(
+    project_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Build the settings for a project folder (default: the current directory).
+
+    ``overrides`` are command-line values by section, e.g. ``{"parallel": {"max_concurrency": 4}}``.
+    """
+    env = os.environ if environ is None else environ
+    path = (project_dir or Path.cwd()) / CONFIG_FILE
+    data = _read_file(path) if path.is_file() else {}
+    _check_env(env)
+    merged: dict[str, dict[str, Any]] = {s: dict(data.get(s, {})) for s in _SECTIONS}
+    for section, name in _fields():
+        var = env_name(section, name)
+        raw = next((v for k, v in env.items() if k.upper() == var), None)
+        if raw is not None and not (overrides and name in overrides.get(section, {})):
+            merged[section][name] = _parse_env(var, raw, section, name)
+    for section, values in (overrides or {}).items():
+        merged[section].update(values)
+    sources = setting_sources(project_dir, env, overrides)
+    try:
+        return Settings.model_validate({k: v for k, v in merged.items() if v})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        key = ".".join(str(p) for p in error["loc"][:2])
+        raise ConfigError(f"bad value for {key} (from {sources.get(key, 'default')}): {error['msg']}") from None
+
+
+def _parse_env(var: str, raw: str, section: str, name: str) -> Any:
+    """Lists and mappings come as JSON; everything else is left for pydantic to coerce."""
+    annotation = str(_SECTIONS[section].model_fields[name].annotation)
+    if not annotation.startswith(("list", "dict")):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        raise ConfigError(f"bad value for {section}.{name} (from env {var}): expected JSON") from None
+
+
+def effective_values(settings: Settings) -> dict[str, Any]:
+    """Every setting as ``section.field -> value``, secrets masked."""
+    out: dict[str, Any] = {}
+    for section, name in _fields():
+        value = getattr(getattr(settings, section), name)
+        if isinstance(value, SecretStr):
+            value = "********"
+        elif isinstance(value, Path):
+            value = str(value)
+        out[f"{section}.{name}"] = value
+    return out
