@@ -6,8 +6,10 @@
     ├── PermanentError            retrying the same call cannot help (bad input, illegal state)
     │   ├── ConfigError           a setting is unknown or has a bad value
     │   ├── PlanError             a plan file cannot be read, or is not a valid plan
-    │   └── InvalidTransitionError a status change that the state machine forbids
+    │   ├── InvalidTransitionError a status change that the state machine forbids
+    │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
+        └── GitCommandError       a git command failed or timed out (command, exit code, stderr)
 
 Adapters wrap third-party errors with ``raise X(...) from exc``; entry points print
 ``str(error)`` and exit non-zero, so a user never sees a bare traceback.
@@ -15,12 +17,16 @@ Adapters wrap third-party errors with ``raise X(...) from exc``; entry points pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "ConfigError",
+    "GitCommandError",
     "InvalidTransitionError",
     "PermanentError",
     "PlanError",
     "TemporaryError",
+    "WorktreeConflictError",
     "YokeflowError",
 ]
 
@@ -61,3 +67,33 @@ class PlanError(PermanentError):
 
 class InvalidTransitionError(PermanentError):
     """A task or batch status change that the state machine forbids."""
+
+
+class WorktreeConflictError(PermanentError):
+    """Merging would conflict: nothing was changed, the task branch is kept.
+
+    ``conflicts`` lists ``(path, kind)`` pairs, e.g. ``("src/app.py", "content")``.
+    """
+
+    def __init__(self, branch: str, conflicts: Sequence[tuple[str, str]], detail: str = "") -> None:
+        self.branch = branch
+        self.conflicts = tuple(conflicts)
+        files = ", ".join(f"{path} ({kind})" for path, kind in self.conflicts) or "unknown files"
+        super().__init__(f"{branch} conflicts in {files}" + (f": {detail}" if detail else ""))
+
+
+class GitCommandError(TemporaryError):
+    """A git command exited non-zero or timed out (``exit_code`` is None after a timeout).
+
+    Temporary because git fails for passing reasons (a lock file, a concurrent worktree
+    operation, a slow disk); callers that know better catch it and decide.
+    """
+
+    def __init__(self, command: Sequence[str], exit_code: int | None, stderr: str) -> None:
+        self.command = tuple(command)
+        self.exit_code = exit_code
+        self.stderr = stderr
+        shown = " ".join(self.command)
+        status = "timed out" if exit_code is None else f"exited {exit_code}"
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+        super().__init__(f"`{shown}` {status}: {last}")
