@@ -7,9 +7,12 @@
     │   ├── ConfigError           a setting is unknown or has a bad value
     │   ├── PlanError             a plan file cannot be read, or is not a valid plan
     │   ├── InvalidTransitionError a status change that the state machine forbids
+    │   ├── NotFoundError         a record (project, task, batch…) does not exist
+    │   ├── MigrationError        the database schema cannot be brought up to date
     │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
-        └── GitCommandError       a git command failed or timed out (command, exit code, stderr)
+        ├── GitCommandError       a git command failed or timed out (command, exit code, stderr)
+        └── DatabaseUnavailableError the database cannot be reached (URL shown, password hidden)
 
 Adapters wrap third-party errors with ``raise X(...) from exc``; entry points print
 ``str(error)`` and exit non-zero, so a user never sees a bare traceback.
@@ -21,8 +24,11 @@ from collections.abc import Sequence
 
 __all__ = [
     "ConfigError",
+    "DatabaseUnavailableError",
     "GitCommandError",
     "InvalidTransitionError",
+    "MigrationError",
+    "NotFoundError",
     "PermanentError",
     "PlanError",
     "TemporaryError",
@@ -97,3 +103,15 @@ class GitCommandError(TemporaryError):
         status = "timed out" if exit_code is None else f"exited {exit_code}"
         last = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
         super().__init__(f"`{shown}` {status}: {last}")
+
+
+class NotFoundError(PermanentError):
+    """A record (project, epic, task, batch, worktree…) that an operation needs does not exist."""
+
+
+class MigrationError(PermanentError):
+    """The database schema cannot be brought up to date (a failed or edited migration)."""
+
+
+class DatabaseUnavailableError(TemporaryError):
+    """The database cannot be reached or does not exist; the message shows the URL, password hidden."""
