@@ -1,5 +1,19 @@
 """Ports: the Protocols between services and the adapters that do I/O."""
 
-from yokeflow.ports.workspace import WorktreeLedger
+from yokeflow.ports.workspace import (
+    ConflictResolutionRequest,
+    ConflictResolver,
+    TaskRef,
+    Workspace,
+    WorktreeInfo,
+    WorktreeLedger,
+)
 
-__all__ = ["WorktreeLedger"]
+__all__ = [
+    "ConflictResolutionRequest",
+    "ConflictResolver",
+    "TaskRef",
+    "Workspace",
+    "WorktreeInfo",
+    "WorktreeLedger",
+]
