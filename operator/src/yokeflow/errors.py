@@ -6,11 +6,13 @@
     ├── PermanentError            retrying the same call cannot help (bad input, illegal state)
     │   ├── ConfigError           a setting is unknown or has a bad value
     │   ├── PlanError             a plan file cannot be read, or is not a valid plan
+    │   ├── ScenarioError         a scripted-model scenario file is not valid
     │   ├── InvalidTransitionError a status change that the state machine forbids
     │   ├── NotFoundError         a record (project, task, batch…) does not exist
     │   ├── MigrationError        the database schema cannot be brought up to date
     │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
+        ├── AgentError            an agent session could not be started or run to a result
         ├── GitCommandError       a git command failed or timed out (command, exit code, stderr)
         └── DatabaseUnavailableError the database cannot be reached (URL shown, password hidden)
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AgentError",
     "ConfigError",
     "DatabaseUnavailableError",
     "GitCommandError",
@@ -31,6 +34,7 @@ __all__ = [
     "NotFoundError",
     "PermanentError",
     "PlanError",
+    "ScenarioError",
     "TemporaryError",
     "WorktreeConflictError",
     "YokeflowError",
@@ -115,3 +119,11 @@ class MigrationError(PermanentError):
 
 class DatabaseUnavailableError(TemporaryError):
     """The database cannot be reached or does not exist; the message shows the URL, password hidden."""
+
+
+class ScenarioError(PermanentError):
+    """A scripted-model scenario file cannot be read or is not valid; the message says where."""
+
+
+class AgentError(TemporaryError):
+    """An agent session could not be started or ended without a result (the CLI died, say)."""
