@@ -178,7 +178,9 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: expected a mapping of sections ({', '.join(_SECTIONS)})")
     for section, values in data.items():
         if section not in _SECTIONS:
-            raise ConfigError(f"{path}: unknown section {section!r} (known: {', '.join(_SECTIONS)})")
+            raise ConfigError(
+                f"{path}: unknown section {section!r} (known: {', '.join(_SECTIONS)})"
+            )
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: section {section!r} must be a mapping")
         for key in values:
@@ -247,7 +249,9 @@ def load_settings(
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         key = ".".join(str(p) for p in error["loc"][:2])
-        raise ConfigError(f"bad value for {key} (from {sources.get(key, 'default')}): {error['msg']}") from None
+        raise ConfigError(
+            f"bad value for {key} (from {sources.get(key, 'default')}): {error['msg']}"
+        ) from None
 
 
 def _parse_env(var: str, raw: str, section: str, name: str) -> Any:
@@ -258,7 +262,9 @@ def _parse_env(var: str, raw: str, section: str, name: str) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
-        raise ConfigError(f"bad value for {section}.{name} (from env {var}): expected JSON") from None
+        raise ConfigError(
+            f"bad value for {section}.{name} (from env {var}): expected JSON"
+        ) from None
 
 
 def effective_values(settings: Settings) -> dict[str, Any]:

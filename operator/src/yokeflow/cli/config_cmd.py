@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,15 +17,20 @@ app = typer.Typer(help="Inspect YokeFlow's settings.", no_args_is_help=True)
 
 @app.command("show")
 def show(
-    project: Path = typer.Option(Path("."), "--project", "-p", help="The project folder holding .yokeflow.yaml."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    project: Annotated[
+        Path, typer.Option("--project", "-p", help="The project folder holding .yokeflow.yaml.")
+    ] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print every setting's effective value and its source (flag, env VAR, file, default)."""
+    project = project.resolve()
     settings = load_settings(project)
     values = effective_values(settings)
     sources = setting_sources(project)
     if as_json:
-        typer.echo(json.dumps({k: {"value": v, "source": sources[k]} for k, v in values.items()}, indent=2))
+        typer.echo(
+            json.dumps({k: {"value": v, "source": sources[k]} for k, v in values.items()}, indent=2)
+        )
         return
     width = max(len(k) for k in values)
     for key, value in values.items():

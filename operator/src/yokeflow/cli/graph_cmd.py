@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,18 +17,26 @@ from yokeflow.core.pictures import to_ascii, to_mermaid
 __all__ = ["GraphFormat", "graph"]
 
 
-class GraphFormat(str, Enum):
+class GraphFormat(StrEnum):
     json = "json"
     mermaid = "mermaid"
     ascii = "ascii"
 
 
 def graph(
-    plan: Path = typer.Argument(..., help="A plan file (YAML, or JSON when it ends in .json)."),
-    format: GraphFormat = typer.Option(GraphFormat.ascii, "--format", "-f", help="What to print."),
-    suggest: bool = typer.Option(
-        False, "--suggest", help="Also list dependencies inferred from the tasks' texts (never applied)."
-    ),
+    plan: Annotated[
+        Path, typer.Argument(help="A plan file (YAML, or JSON when it ends in .json).")
+    ],
+    format: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="What to print.")
+    ] = GraphFormat.ascii,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            help="Also list dependencies inferred from the tasks' texts (never applied).",
+        ),
+    ] = False,
 ) -> None:
     """Resolve PLAN into parallel batches, task order and critical path.
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
 from yokeflow import __version__
-from yokeflow.cli import config_cmd, graph_cmd
+from yokeflow.cli import config_cmd, generate_cmd, graph_cmd, scripted_model_cmd
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["app", "main"]
@@ -29,19 +30,25 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
 ) -> None:
     """Run many autonomous coding agents in parallel on one git repository."""
 
 
 app.command("graph")(graph_cmd.graph)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(scripted_model_cmd.app, name="scripted-model")
+app.command("generate")(generate_cmd.generate)
 
 
 def main() -> None:
     """Console entry point: a :class:`YokeflowError` becomes one line on stderr, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns a typer.Exit's code in this mode
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -53,10 +60,10 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))

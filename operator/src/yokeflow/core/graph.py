@@ -194,7 +194,9 @@ class DependencyGraph:
         out = [f"cycle: {' -> '.join((*c, c[0]))}" for c in self.circular_deps]
         for m in self.missing_deps:
             what = "epic" if m.epic else "task"
-            out.append(f"unknown dependency: {what} {m.task!r} depends on {m.depends_on!r}, which is not in the plan")
+            out.append(
+                f"unknown dependency: {what} {m.task!r} depends on {m.depends_on!r}, which is not in the plan"
+            )
         return out
 
 
@@ -254,7 +256,9 @@ def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> Depe
 
     scheduled = set(placed)
     blocked = tuple(keys[v] for v in range(n) if v not in scheduled)
-    cycles = _cycles(index, {v for v in range(len(index.succ)) if level[v] < 0}, keys) if blocked else []
+    cycles = (
+        _cycles(index, {v for v in range(len(index.succ)) if level[v] < 0}, keys) if blocked else []
+    )
     return DependencyGraph(
         tasks=by_key,
         epics=epic_map,
@@ -308,11 +312,10 @@ def _index(
             pred[v].append(j)
     for e in epic_map.values():
         for d in e.depends_on:
-            v = virtual.get(d)
-            if v is not None:
+            if d in virtual:
                 for i in members.get(e.key, ()):
-                    succ[v].append(i)
-                    pred[i].append(v)
+                    succ[virtual[d]].append(i)
+                    pred[i].append(virtual[d])
     weight = [t.estimate_minutes for t in tasks] + [0.0] * len(virtual)
     return _Indexed(n, succ, pred, soft, weight), missing
 
@@ -342,7 +345,9 @@ def _kahn(index: _Indexed) -> tuple[list[int], list[int]]:
     return topo, level
 
 
-def _soft_order(members: list[int], soft_succ: list[list[int]], sort_key: list[tuple[int, int, str]]) -> list[int]:
+def _soft_order(
+    members: list[int], soft_succ: list[list[int]], sort_key: list[tuple[int, int, str]]
+) -> list[int]:
     """Members (already sorted by priority) reordered so soft dependencies come first where possible."""
     inside = set(members)
     indegree = dict.fromkeys(members, 0)

@@ -21,14 +21,94 @@ from yokeflow.core.graph import DependencyGraph, GraphTask
 __all__ = ["Suggestion", "layer_of", "suggest_dependencies"]
 
 _LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("schema", frozenset({"schema", "migration", "migrations", "database", "table", "tables", "model", "models", "db"})),
-    ("api", frozenset({"api", "endpoint", "endpoints", "route", "routes", "handler", "handlers", "server", "rest", "graphql"})),
-    ("ui", frozenset({"ui", "frontend", "page", "pages", "component", "components", "view", "views", "form", "screen"})),
+    (
+        "schema",
+        frozenset(
+            {
+                "schema",
+                "migration",
+                "migrations",
+                "database",
+                "table",
+                "tables",
+                "model",
+                "models",
+                "db",
+            }
+        ),
+    ),
+    (
+        "api",
+        frozenset(
+            {
+                "api",
+                "endpoint",
+                "endpoints",
+                "route",
+                "routes",
+                "handler",
+                "handlers",
+                "server",
+                "rest",
+                "graphql",
+            }
+        ),
+    ),
+    (
+        "ui",
+        frozenset(
+            {
+                "ui",
+                "frontend",
+                "page",
+                "pages",
+                "component",
+                "components",
+                "view",
+                "views",
+                "form",
+                "screen",
+            }
+        ),
+    ),
     ("tests", frozenset({"test", "tests", "e2e", "integration", "testing"})),
 )
 _STOP = frozenset(
-    "the and for with from into that this then when each add create build make write implement "
-    "update set up use using all new basic simple support list get post put delete crud".split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "into",
+        "that",
+        "this",
+        "then",
+        "when",
+        "each",
+        "add",
+        "create",
+        "build",
+        "make",
+        "write",
+        "implement",
+        "update",
+        "set",
+        "up",
+        "use",
+        "using",
+        "all",
+        "new",
+        "basic",
+        "simple",
+        "support",
+        "list",
+        "get",
+        "post",
+        "put",
+        "delete",
+        "crud",
+    ]
 )
 _LAYER_WORDS = frozenset().union(*(words for _, words in _LAYERS))
 _WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -81,7 +161,9 @@ def suggest_dependencies(graph: DependencyGraph, limit: int = 200) -> list[Sugge
         out.append(Suggestion(task, dep, reason))
 
     titles = {t.title.lower(): k for k, t in tasks.items() if len(t.title) >= 12}
-    key_pattern = {k: re.compile(rf"(?<![\w-]){re.escape(k.lower())}(?![\w-])") for k in tasks if len(k) >= 3}
+    key_pattern = {
+        k: re.compile(rf"(?<![\w-]){re.escape(k.lower())}(?![\w-])") for k in tasks if len(k) >= 3
+    }
     layers = {k: layer_of(t) for k, t in tasks.items()}
     subjects = {k: _subjects(t) for k, t in tasks.items()}
     for key in (*graph.task_order, *graph.blocked):

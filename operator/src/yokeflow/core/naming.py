@@ -14,7 +14,14 @@ __all__ = ["dns1123_label", "dns1123_subdomain", "sanitize_branch_name", "saniti
 
 MAX_BRANCH_LENGTH = 200
 _WINDOWS_RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))]
+    [
+        "CON",
+        "PRN",
+        "AUX",
+        "NUL",
+        *(f"COM{i}" for i in range(1, 10)),
+        *(f"LPT{i}" for i in range(1, 10)),
+    ]
 )
 # Windows forbids : * ? " < > | and control characters; git forbids ~ ^ : ? * [ \ space and DEL.
 _UNSAFE = re.compile(r'[\x00-\x20\x7f:*?"<>|~^\[\\]+')
@@ -35,14 +42,17 @@ def sanitize_path_component(name: str, max_length: int = 100) -> str:
         cleaned = cleaned[: -len(".lock")] + "-lock"
     cleaned = cleaned.replace("@{", "@-")
     stem = cleaned.split(".", 1)[0].upper()
-    changed = cleaned != name or stem in _WINDOWS_RESERVED or not cleaned or len(cleaned) > max_length
+    changed = (
+        cleaned != name or stem in _WINDOWS_RESERVED or not cleaned or len(cleaned) > max_length
+    )
     if not changed:
         return cleaned
     suffix = _digest(name)
     room = max_length - len(suffix) - 1
     head = cleaned[:room].rstrip(" .-")
-    if head.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
-        head = head + "_"
+    stem, dot, rest = head.partition(".")
+    if stem.upper() in _WINDOWS_RESERVED:
+        head = f"{stem}_{dot}{rest}"
     return f"{head}-{suffix}" if head else suffix
 
 
@@ -62,7 +72,7 @@ def dns1123_label(name: str, max_length: int = 63) -> str:
         raise ValueError("max_length must be between 9 and 63")
     cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower())
     cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-")
-    if cleaned == name and len(cleaned) <= max_length:
+    if cleaned and cleaned == name and len(cleaned) <= max_length:
         return cleaned
     suffix = _digest(name, 6)
     head = cleaned[: max_length - len(suffix) - 1].strip("-")
@@ -75,7 +85,7 @@ def dns1123_subdomain(name: str, max_length: int = 253) -> str:
     cleaned = re.sub(r"-{2,}", "-", cleaned)
     cleaned = re.sub(r"\.{2,}", ".", cleaned)
     cleaned = re.sub(r"(^|\.)-+|-+($|\.)", r"\1\2", cleaned).strip(".-")
-    if cleaned == name and len(cleaned) <= max_length:
+    if cleaned and cleaned == name and len(cleaned) <= max_length:
         return cleaned
     suffix = _digest(name, 6)
     head = cleaned[: max_length - len(suffix) - 1].strip(".-")

@@ -75,15 +75,19 @@ def to_ascii(graph: DependencyGraph, width: int = 100) -> str:
     critical = set(graph.critical_path())
     key_w = min(max((len(k) for k in graph.tasks), default=4), 28)
     epic_w = min(max((len(e) for e in graph.epics), default=4), 16)
+    blocked = f" ({len(graph.blocked)} blocked)" if graph.blocked else ""
     out = [
-        f"{len(graph.tasks)} tasks in {len(graph.batches)} batches; critical path "
+        f"{len(graph.tasks)} tasks in {len(graph.batches)} batches{blocked}; critical path "
         f"{_minutes(graph.critical_path_length())} over {len(critical)} tasks (*)"
     ]
     for number, batch in enumerate(graph.batches, start=1):
         out.append("")
-        out.append(f"Batch {number} ({len(batch)} task{'s' if len(batch) != 1 else ''} in parallel)")
+        size = f"{len(batch)} tasks in parallel" if len(batch) > 1 else "1 task"
+        out.append(f"Batch {number} ({size})")
         for key in batch:
-            out.append(_task_line(graph, key, key_w, epic_w, width, "*" if key in critical else " "))
+            out.append(
+                _task_line(graph, key, key_w, epic_w, width, "*" if key in critical else " ")
+            )
     if graph.blocked:
         out.append("")
         out.append(f"Blocked by a cycle ({len(graph.blocked)})")
@@ -95,12 +99,16 @@ def to_ascii(graph: DependencyGraph, width: int = 100) -> str:
     return "\n".join(out) + "\n"
 
 
-def _task_line(graph: DependencyGraph, key: str, key_w: int, epic_w: int, width: int, mark: str) -> str:
+def _task_line(
+    graph: DependencyGraph, key: str, key_w: int, epic_w: int, width: int, mark: str
+) -> str:
     t = graph.tasks[key]
     deps = sorted(set(t.depends_on))
     epic_deps = graph.epics[t.epic].depends_on if t.epic in graph.epics else ()
     after = ", ".join([*deps, *(f"epic {e}" for e in epic_deps)])
-    line = f"  {mark} {key:<{key_w}}  [{t.epic[:epic_w]:<{epic_w}}] {_minutes(t.estimate_minutes):>5}"
+    line = (
+        f"  {mark} {key:<{key_w}}  [{t.epic[:epic_w]:<{epic_w}}] {_minutes(t.estimate_minutes):>5}"
+    )
     if after:
         line += f"  <- {after}"
     return line if len(line) <= width else line[: width - 1] + "…"

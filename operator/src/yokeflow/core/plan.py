@@ -30,11 +30,14 @@ __all__ = [
 
 DependencyType = Literal["hard", "soft"]
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-Key = Annotated[str, Field(pattern=KEY_PATTERN, description="A unique slug: letters, digits, '.', '_', '-'.")]
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+"""A unique slug: letters, digits, '.', '_', '-' (at most 100)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
 
 class Dependency(_Model):
@@ -133,13 +136,19 @@ def parse_plan(text: str, source: str) -> Plan:
     """Parse the text of a plan file; ``source`` names it in errors (``.json`` selects JSON)."""
     data = _load(text, source)
     if not isinstance(data, dict):
-        raise PlanError(source, "top level", f"expected a mapping with 'name' and 'epics', got {_kind(data)}")
+        raise PlanError(
+            source, "top level", f"expected a mapping with 'name' and 'epics', got {_kind(data)}"
+        )
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # A misspelt field shows up as both "unknown" and "missing": name the typo first.
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(error["loc"])
-        raise PlanError(source, _describe_location(text, source, loc), _describe_problem(error)) from None
+        raise PlanError(
+            source, _describe_location(text, source, loc), _describe_problem(error)
+        ) from None
 
 
 def _load(text: str, source: str) -> Any:
@@ -147,7 +156,9 @@ def _load(text: str, source: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise PlanError(source, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+            raise PlanError(
+                source, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
+            ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -160,9 +171,13 @@ def _load(text: str, source: str) -> Any:
 def _kind(value: object) -> str:
     if value is None:
         return "an empty document"
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+    }.get(type(value), type(value).__name__)
 
 
 def _describe_problem(error: Any) -> str:
@@ -172,7 +187,9 @@ def _describe_problem(error: Any) -> str:
     if error["type"] == "missing":
         return f"missing required field {error['loc'][-1]!r}"
     if error["type"] == "string_pattern_mismatch":
-        return f"expected a slug (letters, digits, '.', '_', '-'; at most 100), got {error['input']!r}"
+        return (
+            f"expected a slug (letters, digits, '.', '_', '-'; at most 100), got {error['input']!r}"
+        )
     return msg[0].lower() + msg[1:] if msg else "invalid value"
 
 
@@ -210,7 +227,9 @@ def _yaml_line(text: str, loc: Sequence[object]) -> int | None:
                 if getattr(k, "value", None) == item:
                     nxt = k if item == loc[-1] else v
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int) and item < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(item, int) and item < len(node.value)
+        ):
             nxt = node.value[item]
         node = nxt
     if node is not None:

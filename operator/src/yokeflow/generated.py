@@ -1,0 +1,48 @@
+"""Every generated file in the repository, and the function that produces it.
+
+Generated files are never edited by hand: ``yokeflow generate`` rewrites them and
+``yokeflow generate --check`` (run by a contract test) fails when one on disk is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from yokeflow.core.plan import plan_json_schema
+
+__all__ = ["GENERATED", "render_all", "stale_files"]
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "schema/plan.schema.json": lambda: _json(plan_json_schema()),
+}
+"""Repository-relative path → a function returning the file's exact content."""
+
+
+def render_all(root: Path) -> list[Path]:
+    """Write every generated file under ``root``; returns the paths that changed."""
+    changed = []
+    for relative, produce in GENERATED.items():
+        path = root / relative
+        content = produce()
+        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def stale_files(root: Path) -> list[str]:
+    """Repository-relative paths whose content on disk differs from what the generator produces."""
+    return [
+        relative
+        for relative, produce in GENERATED.items()
+        if not (root / relative).is_file()
+        or (root / relative).read_text(encoding="utf-8") != produce()
+    ]
