@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from yokeflow import __version__
-from yokeflow.cli import config_cmd, generate_cmd, graph_cmd, scripted_model_cmd
+from yokeflow.cli import config_cmd, generate_cmd, graph_cmd, scripted_model_cmd, simulate_cmd
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["app", "main"]
@@ -42,6 +42,7 @@ app.command("graph")(graph_cmd.graph)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(scripted_model_cmd.app, name="scripted-model")
 app.command("generate")(generate_cmd.generate)
+app.command("simulate")(simulate_cmd.simulate)
 
 
 def main() -> None:

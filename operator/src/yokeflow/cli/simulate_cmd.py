@@ -1,0 +1,60 @@
+"""``yokeflow simulate``: a what-if run of the scheduler on a plan's estimates."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from yokeflow.cli.planfile import read_plan
+from yokeflow.core.graph import graph_from_plan
+from yokeflow.core.simulation import simulate as run_simulation
+
+__all__ = ["simulate"]
+
+
+class Policy(StrEnum):
+    eager = "eager"
+    batches = "batches"
+
+
+class Output(StrEnum):
+    json = "json"
+    text = "text"
+
+
+def simulate(
+    plan: Annotated[
+        Path, typer.Argument(help="A plan file (YAML, or JSON when it ends in .json).")
+    ],
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, max=1024, help="Agents at once.")
+    ] = 3,
+    schedule: Annotated[
+        Policy, typer.Option("--schedule", help="Scheduling policy.")
+    ] = Policy.eager,
+    format: Annotated[Output, typer.Option("--format", "-f", help="What to print.")] = Output.text,
+) -> None:
+    """Simulate running PLAN with its estimates: makespan, lower bound, sequential time, schedule.
+
+    The lower bound is max(critical path, total work / concurrency); all times are minutes.
+    """
+    graph = graph_from_plan(read_plan(plan))
+    if not graph.is_valid:
+        for problem in graph.problems():
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    result = run_simulation(graph, concurrency, schedule.value)
+    if format is Output.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    typer.echo(
+        f"{schedule.value} with {concurrency} agents: makespan {result.makespan:g} min, "
+        f"lower bound {result.lower_bound:g} min ({result.ratio:.3f}x), "
+        f"sequential {result.sequential:g} min ({result.sequential / result.makespan:.2f}x speedup)"
+    )
+    for item in result.schedule:
+        typer.echo(f"  {item.start:>8g} - {item.end:<8g} {item.task}")

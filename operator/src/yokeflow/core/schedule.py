@@ -1,0 +1,319 @@
+"""The scheduler: one pure function that both local mode and the operator call.
+
+``decide(graph, states, limits, budget, now)`` looks at where every task stands and returns the
+actions to carry out next — start a task, merge one (or a batch), mark a task blocked, or finish
+the run. It holds no state and does no I/O; callers observe, decide, act, and call it again when
+something changes (an agent ends, a merge lands, a timer fires).
+
+Two policies:
+
+* ``eager`` (default) — start any task whose hard dependencies are merged whenever a slot is free,
+  highest critical-path rank first; merge each task as soon as it finishes.
+* ``batches`` — the Kahn levels one after another with a barrier between them; the whole level is
+  merged after its last task finishes.
+
+Both honour ``max_concurrency``, priorities, retries with exponential backoff (optionally on a
+stronger model), ``fail_fast``, cancellation and the run's budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from yokeflow.core.graph import DependencyGraph
+
+__all__ = [
+    "Action",
+    "BudgetView",
+    "Finish",
+    "Limits",
+    "MarkBlocked",
+    "MergeBatch",
+    "MergeTask",
+    "Outcome",
+    "StartTask",
+    "TaskRun",
+    "TaskState",
+    "WaitUntil",
+    "decide",
+]
+
+
+class TaskState(StrEnum):
+    """Where one task stands in a run."""
+
+    PENDING = "pending"
+    """Not started yet (or waiting for a retry)."""
+    RUNNING = "running"
+    """An agent is working on it."""
+    DONE = "done"
+    """Its agent finished successfully; its branch waits to be merged."""
+    MERGING = "merging"
+    """In the merge queue."""
+    MERGED = "merged"
+    """Its work is on the integration branch."""
+    FAILED = "failed"
+    """Its last attempt failed; retried while attempts remain, terminal after."""
+    CONFLICT = "conflict"
+    """Its merge conflicted; the branch is kept for resolution. Dependents wait."""
+    BLOCKED = "blocked"
+    """A hard dependency failed for good; it will not run in this run."""
+    CANCELLED = "cancelled"
+    """The run was cancelled before it finished."""
+
+
+Outcome = Literal["succeeded", "failed", "cancelled", "budget_exhausted"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One task's state as the scheduler needs it."""
+
+    state: TaskState = TaskState.PENDING
+    attempts: int = 0
+    """Attempts started so far."""
+    failed_at: float | None = None
+    """When the last attempt failed (seconds, the caller's clock)."""
+    duration: float | None = None
+    """Measured duration of the last successful attempt, in the same unit as estimates."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The run's policy knobs."""
+
+    max_concurrency: int = 3
+    schedule: Literal["eager", "batches"] = "eager"
+    max_attempts: int = 2
+    retry_backoff: float = 5.0
+    """Seconds before the first retry; doubled on every further one."""
+    escalate_on_retry: bool = True
+    """Retry a failed task on a stronger model."""
+    fail_fast: bool = False
+    """Stop launching new tasks after a task fails for good."""
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetView:
+    """What the run may still spend: ``remaining_usd`` after reservations, None for no limit."""
+
+    remaining_usd: float | None = None
+    estimates: Mapping[str, float] = field(default_factory=dict)
+    """Each task's estimated cost, reserved when it starts."""
+
+    def estimate(self, key: str) -> float:
+        return self.estimates.get(key, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StartTask:
+    key: str
+    attempt: int
+    """1 for the first run."""
+    escalate: bool = False
+    """A retry that should use a stronger model."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergeTask:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergeBatch:
+    keys: tuple[str, ...]
+    batch: int
+    """0-based Kahn level."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkBlocked:
+    key: str
+    because: str
+    """The failed (or conflicted) dependency that blocks it."""
+
+
+@dataclass(frozen=True, slots=True)
+class WaitUntil:
+    """Nothing to do before ``time`` (a retry's backoff), unless something else changes."""
+
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    outcome: Outcome
+    reason: str
+
+
+Action = StartTask | MergeTask | MergeBatch | MarkBlocked | WaitUntil | Finish
+
+_ACTIVE = frozenset({TaskState.RUNNING, TaskState.MERGING})
+
+
+def _terminal_failure(run: TaskRun, limits: Limits) -> bool:
+    return run.state is TaskState.CONFLICT or (
+        run.state is TaskState.FAILED and run.attempts >= limits.max_attempts
+    )
+
+
+def decide(
+    graph: DependencyGraph,
+    states: Mapping[str, TaskRun],
+    limits: Limits,
+    budget: BudgetView | None = None,
+    now: float = 0.0,
+) -> list[Action]:
+    """The next actions for a run; an empty list means "wait for something to change".
+
+    ``states`` has an entry for every task of ``graph`` (a missing entry counts as pending).
+    """
+    budget = budget or BudgetView()
+    run = {k: states.get(k, TaskRun()) for k in graph.tasks}
+    actions: list[Action] = []
+
+    # Tasks that can never run: a hard dependency failed for good, conflicted, or is blocked.
+    dead = {
+        k for k, r in run.items() if _terminal_failure(r, limits) or r.state is TaskState.BLOCKED
+    }
+    for key in graph.task_order:
+        r = run[key]
+        if r.state is TaskState.PENDING and r.attempts == 0:
+            culprit = next((d for d in sorted(graph.hard_dependencies(key)) if d in dead), None)
+            if culprit is not None:
+                actions.append(MarkBlocked(key, culprit))
+                dead.add(key)
+                run[key] = TaskRun(TaskState.BLOCKED)
+
+    if limits.schedule == "eager":
+        actions.extend(MergeTask(k) for k in graph.task_order if run[k].state is TaskState.DONE)
+        batch_keys: Sequence[str] = graph.task_order
+    else:
+        batch_no, batch_keys = _current_batch(graph, run, limits)
+        unfinished = [
+            k
+            for k in batch_keys
+            if run[k].state in (TaskState.PENDING, TaskState.RUNNING)
+            or (run[k].state is TaskState.FAILED and not _terminal_failure(run[k], limits))
+        ]
+        done = tuple(k for k in batch_keys if run[k].state is TaskState.DONE)
+        if (
+            not unfinished
+            and done
+            and not any(run[k].state is TaskState.MERGING for k in batch_keys)
+        ):
+            actions.append(MergeBatch(done, batch_no))
+
+    stop_launching = limits.cancelled or (
+        limits.fail_fast and any(_terminal_failure(r, limits) for r in run.values())
+    )
+    running = sum(1 for r in run.values() if r.state is TaskState.RUNNING)
+    slots = limits.max_concurrency - running
+    remaining = budget.remaining_usd
+    budget_stopped = False
+    next_retry: float | None = None
+    if not stop_launching and slots > 0:
+        ranks = graph.ranks(_refined_durations(graph, run))
+        candidates = []
+        for key in batch_keys:
+            r = run[key]
+            retry = r.state is TaskState.FAILED and r.attempts < limits.max_attempts
+            if not (r.state is TaskState.PENDING or retry):
+                continue
+            if any(run[d].state is not TaskState.MERGED for d in graph.hard_dependencies(key)):
+                continue
+            if retry and r.failed_at is not None:
+                ready_at = r.failed_at + limits.retry_backoff * 2 ** max(r.attempts - 1, 0)
+                if ready_at > now:
+                    next_retry = ready_at if next_retry is None else min(next_retry, ready_at)
+                    continue
+            candidates.append(key)
+        candidates.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
+        for key in candidates:
+            if slots == 0:
+                break
+            cost = budget.estimate(key)
+            if remaining is not None and cost > remaining:
+                budget_stopped = True
+                continue
+            if remaining is not None:
+                remaining -= cost
+            r = run[key]
+            actions.append(
+                StartTask(key, r.attempts + 1, escalate=r.attempts > 0 and limits.escalate_on_retry)
+            )
+            slots -= 1
+            running += 1
+
+    busy = (
+        running > 0
+        or any(r.state in _ACTIVE for r in run.values())
+        or any(isinstance(a, MergeTask | MergeBatch) for a in actions)
+    )
+    if not busy and not any(isinstance(a, StartTask) for a in actions):
+        if next_retry is not None and not stop_launching:
+            actions.append(WaitUntil(next_retry))
+        else:
+            actions.append(_finish(run, limits, budget_stopped))
+    return actions
+
+
+def _current_batch(
+    graph: DependencyGraph, run: Mapping[str, TaskRun], limits: Limits
+) -> tuple[int, tuple[str, ...]]:
+    """The first Kahn level with a task that is neither merged nor finished for good."""
+    settled = {TaskState.MERGED, TaskState.BLOCKED, TaskState.CANCELLED}
+    for number, batch in enumerate(graph.batches):
+        if any(
+            run[k].state not in settled and not _terminal_failure(run[k], limits) for k in batch
+        ):
+            return number, batch
+    return len(graph.batches), ()
+
+
+def _priority(graph: DependencyGraph, key: str) -> tuple[int, int, str]:
+    task = graph.tasks[key]
+    epic = graph.epics.get(task.epic)
+    return (epic.priority if epic else 0, task.priority, key)
+
+
+def _refined_durations(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> dict[str, float]:
+    """Estimates scaled, per epic, by how measured durations compared with their estimates."""
+    ratios: dict[str, list[float]] = {}
+    for key, r in run.items():
+        task = graph.tasks[key]
+        if r.duration is not None and task.estimate_minutes > 0:
+            ratios.setdefault(task.epic, []).append(r.duration / task.estimate_minutes)
+    if not ratios:
+        return {}
+    scale = {epic: sum(v) / len(v) for epic, v in ratios.items()}
+    return {
+        key: task.estimate_minutes * scale[task.epic]
+        for key, task in graph.tasks.items()
+        if task.epic in scale
+    }
+
+
+def _finish(run: Mapping[str, TaskRun], limits: Limits, budget_stopped: bool) -> Finish:
+    counts: dict[TaskState, int] = {}
+    for r in run.values():
+        counts[r.state] = counts.get(r.state, 0) + 1
+    merged = counts.get(TaskState.MERGED, 0)
+    total = len(run)
+    if merged == total:
+        return Finish("succeeded", f"all {total} tasks merged")
+    if limits.cancelled:
+        return Finish("cancelled", f"cancelled with {merged}/{total} tasks merged")
+    if budget_stopped:
+        return Finish("budget_exhausted", f"budget exhausted with {merged}/{total} tasks merged")
+    failed = sum(1 for r in run.values() if _terminal_failure(r, limits))
+    blocked = counts.get(TaskState.BLOCKED, 0)
+    stopped = total - merged - failed - blocked
+    detail = f"{failed} failed, {blocked} blocked" + (
+        f", {stopped} not started (fail-fast)" if stopped else ""
+    )
+    return Finish("failed", f"{merged}/{total} tasks merged; {detail}")

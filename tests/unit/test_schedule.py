@@ -1,0 +1,190 @@
+"""The pure scheduler: policies, limits, retries, failures, budget and cancellation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yokeflow.core.graph import DependencyGraph, GraphTask, resolve
+from yokeflow.core.schedule import (
+    BudgetView,
+    Finish,
+    Limits,
+    MarkBlocked,
+    MergeBatch,
+    MergeTask,
+    StartTask,
+    TaskRun,
+    TaskState,
+    WaitUntil,
+    decide,
+)
+from yokeflow.core.simulation import lower_bound, simulate
+
+S = TaskState
+
+
+def chain_and_fan() -> DependencyGraph:
+    # a -> b -> c (long chain), plus independent x, y (short)
+    return resolve(
+        [
+            GraphTask("a", "e", estimate_minutes=10),
+            GraphTask("b", "e", depends_on=("a",), estimate_minutes=10),
+            GraphTask("c", "e", depends_on=("b",), estimate_minutes=10),
+            GraphTask("x", "e", estimate_minutes=1),
+            GraphTask("y", "e", estimate_minutes=1),
+        ]
+    )
+
+
+def test_eager_starts_the_highest_rank_first_within_the_limit() -> None:
+    graph = chain_and_fan()
+    actions = decide(graph, {}, Limits(max_concurrency=2))
+    assert actions == [StartTask("a", 1), StartTask("x", 1)]
+
+
+def test_running_tasks_use_up_slots() -> None:
+    graph = chain_and_fan()
+    states = {"a": TaskRun(S.RUNNING, 1), "x": TaskRun(S.RUNNING, 1)}
+    assert decide(graph, states, Limits(max_concurrency=2)) == []
+
+
+def test_a_finished_task_is_merged_then_unlocks_its_dependents() -> None:
+    graph = chain_and_fan()
+    states = {"a": TaskRun(S.DONE, 1)}
+    assert decide(graph, states, Limits(max_concurrency=1)) == [MergeTask("a"), StartTask("x", 1)]
+    states = {"a": TaskRun(S.MERGED, 1)}
+    assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("b", 1)]
+
+
+def test_batches_wait_for_the_whole_level_then_merge_it_together() -> None:
+    graph = chain_and_fan()
+    limits = Limits(max_concurrency=3, schedule="batches")
+    assert decide(graph, {}, limits) == [StartTask("a", 1), StartTask("x", 1), StartTask("y", 1)]
+    states = {"a": TaskRun(S.DONE, 1), "x": TaskRun(S.DONE, 1), "y": TaskRun(S.RUNNING, 1)}
+    assert decide(graph, states, limits) == []
+    states["y"] = TaskRun(S.DONE, 1)
+    assert decide(graph, states, limits) == [MergeBatch(("a", "x", "y"), 0)]
+    merged = {k: TaskRun(S.MERGED, 1) for k in ("a", "x", "y")}
+    assert decide(graph, merged, limits) == [StartTask("b", 1)]
+
+
+def test_a_failed_attempt_is_retried_after_backoff_on_a_stronger_model() -> None:
+    graph = resolve([GraphTask("a", "e")])
+    limits = Limits(max_attempts=3, retry_backoff=5)
+    failed = {"a": TaskRun(S.FAILED, 1, failed_at=100.0)}
+    assert decide(graph, failed, limits, now=101.0) == [WaitUntil(105.0)]
+    assert decide(graph, failed, limits, now=105.0) == [StartTask("a", 2, escalate=True)]
+    twice = {"a": TaskRun(S.FAILED, 2, failed_at=100.0)}
+    assert decide(graph, twice, limits, now=105.0) == [WaitUntil(110.0)]
+
+
+def test_a_task_that_fails_for_good_blocks_its_dependents_and_others_go_on() -> None:
+    graph = chain_and_fan()
+    states = {"a": TaskRun(S.FAILED, 2, failed_at=0.0)}
+    actions = decide(graph, states, Limits(max_concurrency=3, max_attempts=2))
+    assert MarkBlocked("b", "a") in actions
+    assert MarkBlocked("c", "b") in actions
+    assert [a for a in actions if isinstance(a, StartTask)] == [
+        StartTask("x", 1),
+        StartTask("y", 1),
+    ]
+
+
+def test_fail_fast_stops_launching_and_finishes_failed() -> None:
+    graph = chain_and_fan()
+    states = {"x": TaskRun(S.FAILED, 1, failed_at=0.0)}
+    actions = decide(graph, states, Limits(max_concurrency=3, max_attempts=1, fail_fast=True))
+    assert not [a for a in actions if isinstance(a, StartTask)]
+    assert isinstance(actions[-1], Finish)
+    assert actions[-1].outcome == "failed"
+    assert "not started (fail-fast)" in actions[-1].reason
+
+
+def test_a_merge_conflict_blocks_dependents() -> None:
+    graph = chain_and_fan()
+    actions = decide(graph, {"a": TaskRun(S.CONFLICT, 1)}, Limits(max_concurrency=1))
+    assert MarkBlocked("b", "a") in actions
+
+
+def test_the_budget_stops_launching_and_ends_the_run() -> None:
+    graph = resolve([GraphTask("a", "e"), GraphTask("b", "e"), GraphTask("c", "e")])
+    budget = BudgetView(remaining_usd=1.0, estimates={"a": 0.6, "b": 0.6, "c": 0.6})
+    assert decide(graph, {}, Limits(max_concurrency=3), budget) == [StartTask("a", 1)]
+    after = {"a": TaskRun(S.MERGED, 1)}
+    spent = BudgetView(remaining_usd=0.3, estimates=budget.estimates)
+    actions = decide(graph, after, Limits(max_concurrency=3), spent)
+    assert actions == [Finish("budget_exhausted", "budget exhausted with 1/3 tasks merged")]
+
+
+def test_cancellation_starts_nothing_and_finishes_once_idle() -> None:
+    graph = chain_and_fan()
+    limits = Limits(cancelled=True)
+    assert decide(graph, {"a": TaskRun(S.RUNNING, 1)}, limits) == []
+    assert decide(graph, {"a": TaskRun(S.MERGED, 1)}, limits) == [
+        Finish("cancelled", "cancelled with 1/5 tasks merged")
+    ]
+
+
+def test_all_merged_is_success() -> None:
+    graph = chain_and_fan()
+    states = {k: TaskRun(S.MERGED, 1) for k in graph.tasks}
+    assert decide(graph, states, Limits()) == [Finish("succeeded", "all 5 tasks merged")]
+
+
+def test_measured_durations_refine_the_ranks() -> None:
+    # Epic "slow" turned out 10x slower than estimated: its remaining task now outranks "fast".
+    graph = resolve(
+        [
+            GraphTask("s1", "slow", estimate_minutes=1),
+            GraphTask("s2", "slow", estimate_minutes=1),
+            GraphTask("f1", "fast", estimate_minutes=5),
+        ]
+    )
+    states = {"s1": TaskRun(S.MERGED, 1, duration=10.0)}
+    assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("s2", 1)]
+    assert decide(graph, {}, Limits(max_concurrency=1))[0] == StartTask("f1", 1)
+
+
+@st.composite
+def dags(draw: st.DrawFn) -> DependencyGraph:
+    n = draw(st.integers(1, 25))
+    tasks = []
+    for i in range(n):
+        deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
+        tasks.append(
+            GraphTask(
+                f"t{i}",
+                f"e{draw(st.integers(0, 2))}",
+                depends_on=tuple(f"t{j}" for j in deps),
+                estimate_minutes=draw(st.integers(1, 20)),
+            )
+        )
+    return resolve(tasks)
+
+
+@settings(max_examples=150, deadline=None)
+@given(dags(), st.integers(1, 6), st.sampled_from(["eager", "batches"]))
+def test_simulated_schedules_are_valid(
+    graph: DependencyGraph, concurrency: int, policy: Literal["eager", "batches"]
+) -> None:
+    result = simulate(graph, concurrency, policy)
+    assert len(result.schedule) == len(graph.tasks)
+    start = {s.task: s.start for s in result.schedule}
+    end = {s.task: s.end for s in result.schedule}
+    for key in graph.tasks:
+        for dep in graph.hard_dependencies(key):
+            assert start[key] >= end[dep], f"{key} started before {dep} ended"
+    points = sorted({*start.values()})
+    for t in points:
+        at_once = sum(1 for s in result.schedule if s.start <= t < s.end)
+        assert at_once <= concurrency
+    assert result.makespan >= lower_bound(graph, concurrency) - 1e-9
+    if policy == "batches":
+        batch_of = {k: i for i, b in enumerate(graph.batches) for k in b}
+        for a in result.schedule:
+            for b in result.schedule:
+                if batch_of[b.task] > batch_of[a.task]:
+                    assert b.start >= a.end
