@@ -1,5 +1,6 @@
 """Ports: the Protocols between services and the adapters that do I/O."""
 
+from yokeflow.ports.store import Store
 from yokeflow.ports.workspace import (
     ConflictResolutionRequest,
     ConflictResolver,
@@ -12,6 +13,7 @@ from yokeflow.ports.workspace import (
 __all__ = [
     "ConflictResolutionRequest",
     "ConflictResolver",
+    "Store",
     "TaskRef",
     "Workspace",
     "WorktreeInfo",

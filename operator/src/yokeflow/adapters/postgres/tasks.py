@@ -1,0 +1,385 @@
+"""Tasks in PostgreSQL: creation, dependencies, and the race-free claim and status changes.
+
+The transactions here are what make many concurrent agents safe (the spec's "transaction
+safety"). Locks are always taken task first, epic second, so they cannot deadlock:
+
+* a claim locks one pending task with ``FOR UPDATE SKIP LOCKED`` — concurrent claimers skip it
+  instead of waiting, and never get the same task;
+* a status change locks its task (``FOR UPDATE``), checks the change against the state machine,
+  and, when the task becomes done, locks its epic and counts the unfinished tasks in a statement
+  that starts after that lock is granted. Of two last tasks finishing together, the second waits
+  for the first to commit and then sees it done: the epic is completed once, by the last one.
+
+Dependencies only ever become satisfied (done is final), so a claim that saw them done is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from yokeflow.adapters.postgres import rows
+from yokeflow.core.graph import GraphEpic, GraphTask, resolve
+from yokeflow.core.records import DependencyType, Task, TaskChange, TaskStatus
+from yokeflow.core.status import check_task_transition, parse_task_status
+from yokeflow.errors import InvalidTransitionError, NotFoundError, PlanError
+
+__all__ = ["TaskQueries"]
+
+# Pending tasks whose hard dependencies, and every task of the epics their epic depends on,
+# are done; in claim order.
+_CLAIM = """
+WITH next AS (
+    SELECT t.id
+    FROM tasks t
+    JOIN epics e ON e.id = t.epic_id
+    WHERE t.project_id = $1
+      AND t.status = 'pending'
+      AND (t.dependency_type <> 'hard' OR NOT EXISTS (
+            SELECT 1 FROM tasks d WHERE d.id = ANY (t.depends_on) AND d.status <> 'done'))
+      AND NOT EXISTS (
+            SELECT 1 FROM tasks d WHERE d.epic_id = ANY (e.depends_on) AND d.status <> 'done')
+    ORDER BY e.priority, t.priority, t.position, t.id
+    LIMIT 1
+    FOR UPDATE OF t SKIP LOCKED
+)
+UPDATE tasks
+SET status = 'running', attempts = tasks.attempts + 1, claimed_by = $2, last_error = NULL,
+    started_at = clock_timestamp(), updated_at = clock_timestamp()
+FROM next
+WHERE tasks.id = next.id
+RETURNING tasks.*
+"""
+
+_UNFINISHED_DEPENDENCIES = """
+SELECT d.key
+FROM tasks t
+JOIN epics e ON e.id = t.epic_id
+JOIN tasks d ON (t.dependency_type = 'hard' AND d.id = ANY (t.depends_on))
+             OR d.epic_id = ANY (e.depends_on)
+WHERE t.id = $1 AND d.status <> 'done'
+ORDER BY d.position
+LIMIT 5
+"""
+
+
+class TaskQueries:
+    """The ``tasks`` part of the store."""
+
+    _pool: Any
+
+    async def create_task(
+        self,
+        project_id: int,
+        epic_id: int,
+        key: str,
+        title: str,
+        *,
+        description: str = "",
+        priority: int = 0,
+        estimate_minutes: float = 1.0,
+        task_type: str | None = None,
+        depends_on: Sequence[int] = (),
+        dependency_type: DependencyType = "hard",
+        soft_depends_on: Sequence[int] = (),
+    ) -> Task:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Locking the epic orders this insert against the epic's completion.
+            epic = await conn.fetchrow(
+                "SELECT project_id, status FROM epics WHERE id = $1 FOR UPDATE", epic_id
+            )
+            if epic is None or epic["project_id"] != project_id:
+                raise NotFoundError(f"project {project_id} has no epic {epic_id}")
+            if epic["status"] == "done":
+                raise InvalidTransitionError(
+                    f"epic {epic_id} is done; add the task to an epic that is not finished"
+                )
+            await _lock_project(conn, project_id)
+            await _check_graph(
+                conn, project_id, (None, key, epic_id, depends_on, dependency_type, soft_depends_on)
+            )
+            row = await conn.fetchrow(
+                """
+                INSERT INTO tasks (project_id, epic_id, key, title, description, priority,
+                                   position, estimate_minutes, task_type, depends_on,
+                                   dependency_type, soft_depends_on)
+                VALUES ($1, $2, $3, $4, $5, $6,
+                        (SELECT count(*) FROM tasks WHERE project_id = $1), $7, $8, $9, $10, $11)
+                RETURNING *
+                """,
+                project_id,
+                epic_id,
+                key,
+                title,
+                description,
+                priority,
+                estimate_minutes,
+                task_type,
+                list(depends_on),
+                dependency_type,
+                list(soft_depends_on),
+            )
+        return rows.task(row)
+
+    async def get_task(self, task_id: int) -> Task | None:
+        row = await self._pool.fetchrow("SELECT * FROM tasks WHERE id = $1", task_id)
+        return None if row is None else rows.task(row)
+
+    async def get_task_by_key(self, project_id: int, key: str) -> Task | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM tasks WHERE project_id = $1 AND key = $2", project_id, key
+        )
+        return None if row is None else rows.task(row)
+
+    async def list_tasks(
+        self,
+        project_id: int,
+        *,
+        status: TaskStatus | None = None,
+        epic_id: int | None = None,
+    ) -> list[Task]:
+        found = await self._pool.fetch(
+            """
+            SELECT * FROM tasks
+            WHERE project_id = $1
+              AND ($2::text IS NULL OR status = $2)
+              AND ($3::int IS NULL OR epic_id = $3)
+            ORDER BY position, id
+            """,
+            project_id,
+            None if status is None else status.value,
+            epic_id,
+        )
+        return [rows.task(r) for r in found]
+
+    async def task_counts(self, project_id: int) -> dict[TaskStatus, int]:
+        found = await self._pool.fetch(
+            "SELECT status, count(*) AS n FROM tasks WHERE project_id = $1 GROUP BY status",
+            project_id,
+        )
+        counts = dict.fromkeys(TaskStatus, 0)
+        for r in found:
+            counts[TaskStatus(r["status"])] = r["n"]
+        return counts
+
+    async def get_task_dependencies(self, task_id: int) -> list[Task]:
+        found = await self._pool.fetch(
+            """
+            SELECT d.* FROM tasks t
+            JOIN tasks d ON d.id = ANY (t.depends_on || t.soft_depends_on)
+            WHERE t.id = $1
+            ORDER BY d.position, d.id
+            """,
+            task_id,
+        )
+        return [rows.task(r) for r in found]
+
+    async def set_task_dependencies(
+        self,
+        task_id: int,
+        depends_on: Sequence[int],
+        *,
+        dependency_type: DependencyType = "hard",
+        soft_depends_on: Sequence[int] = (),
+    ) -> Task:
+        async with self._pool.acquire() as conn, conn.transaction():
+            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+            if current is None:
+                raise NotFoundError(f"task {task_id} does not exist")
+            project_id = current["project_id"]
+            await _lock_project(conn, project_id)
+            await _check_graph(
+                conn,
+                project_id,
+                (
+                    task_id,
+                    current["key"],
+                    current["epic_id"],
+                    depends_on,
+                    dependency_type,
+                    soft_depends_on,
+                ),
+            )
+            row = await conn.fetchrow(
+                """
+                UPDATE tasks SET depends_on = $2, dependency_type = $3, soft_depends_on = $4,
+                                 updated_at = clock_timestamp()
+                WHERE id = $1 RETURNING *
+                """,
+                task_id,
+                list(depends_on),
+                dependency_type,
+                list(soft_depends_on),
+            )
+        return rows.task(row)
+
+    async def get_tasks_with_dependencies(self, project_id: int) -> list[Task]:
+        return await self.list_tasks(project_id)
+
+    async def claim_next_task(self, project_id: int, *, worker: str | None = None) -> Task | None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(_CLAIM, project_id, worker)
+            if row is None:
+                return None
+            await _start_epic(conn, row["epic_id"])
+        return rows.task(row)
+
+    async def update_task_status(
+        self,
+        task_id: int,
+        status: TaskStatus | str,
+        *,
+        error: str | None = None,
+        expected: TaskStatus | None = None,
+    ) -> TaskChange:
+        new = status if isinstance(status, TaskStatus) else parse_task_status(status)
+        async with self._pool.acquire() as conn, conn.transaction():
+            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+            if current is None:
+                raise NotFoundError(f"task {task_id} does not exist")
+            previous = TaskStatus(current["status"])
+            name = f"{current['key']} ({task_id})"
+            if expected is not None and previous != expected:
+                raise InvalidTransitionError(
+                    f"task {name} is {previous.value}, not {expected.value}"
+                )
+            check_task_transition(previous, new, name)
+            if new == TaskStatus.RUNNING:
+                waiting = await conn.fetch(_UNFINISHED_DEPENDENCIES, task_id)
+                if waiting:
+                    keys = ", ".join(r["key"] for r in waiting)
+                    raise InvalidTransitionError(
+                        f"task {name} cannot start before its dependencies are done ({keys})"
+                    )
+            row = await conn.fetchrow(
+                """
+                UPDATE tasks
+                SET status = $2,
+                    last_error = CASE WHEN $2 = 'failed' THEN $3 ELSE last_error END,
+                    attempts = attempts + CASE WHEN $2 = 'running' THEN 1 ELSE 0 END,
+                    started_at = CASE WHEN $2 = 'running' THEN clock_timestamp() ELSE started_at END,
+                    completed_at = CASE WHEN $2 = 'done' THEN clock_timestamp() ELSE completed_at END,
+                    claimed_by = CASE WHEN $2 = 'pending' THEN NULL ELSE claimed_by END,
+                    updated_at = clock_timestamp()
+                WHERE id = $1
+                RETURNING *
+                """,
+                task_id,
+                new.value,
+                error,
+            )
+            completed = False
+            if new == TaskStatus.RUNNING:
+                await _start_epic(conn, row["epic_id"])
+            elif new == TaskStatus.DONE:
+                completed = await _complete_epic(conn, row["epic_id"])
+        return TaskChange(task=rows.task(row), previous=previous, epic_completed=completed)
+
+    async def complete_task(self, task_id: int) -> TaskChange:
+        return await self.update_task_status(task_id, TaskStatus.DONE)
+
+    async def set_task_model(self, task_id: int, model: str) -> Task:
+        row = await self._pool.fetchrow(
+            "UPDATE tasks SET model = $2, updated_at = clock_timestamp() WHERE id = $1 RETURNING *",
+            task_id,
+            model,
+        )
+        if row is None:
+            raise NotFoundError(f"task {task_id} does not exist")
+        return rows.task(row)
+
+
+async def _start_epic(conn: Any, epic_id: int) -> None:
+    # Only the first claim of an epic writes (and locks) its row.
+    await conn.execute(
+        "UPDATE epics SET status = 'running' WHERE id = $1 AND status = 'pending'", epic_id
+    )
+
+
+async def _complete_epic(conn: Any, epic_id: int) -> bool:
+    """Mark the epic done if this transaction finished its last task; True when it did."""
+    status = await conn.fetchval("SELECT status FROM epics WHERE id = $1 FOR UPDATE", epic_id)
+    if status == "done":
+        return False
+    # A new statement, so a new snapshot: it sees every task change committed before the lock.
+    unfinished = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM tasks WHERE epic_id = $1 AND status <> 'done')", epic_id
+    )
+    if unfinished:
+        return False
+    await conn.execute(
+        "UPDATE epics SET status = 'done', completed_at = clock_timestamp() WHERE id = $1", epic_id
+    )
+    return True
+
+
+async def _lock_project(conn: Any, project_id: int) -> None:
+    """Serialize dependency edits of one project, so two of them cannot close a cycle together."""
+    await conn.execute("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE", project_id)
+
+
+_Change = tuple[int | None, str, int, Sequence[int], DependencyType, Sequence[int]]
+
+
+async def _check_graph(conn: Any, project_id: int, change: _Change) -> None:
+    """Refuse dependencies on unknown tasks, on itself, or that would close a cycle."""
+    task_id, key, epic_id, depends_on, dependency_type, soft = change
+    task_rows = await conn.fetch(
+        "SELECT id, key, epic_id, depends_on, dependency_type, soft_depends_on"
+        " FROM tasks WHERE project_id = $1",
+        project_id,
+    )
+    epic_rows = await conn.fetch(
+        "SELECT id, depends_on FROM epics WHERE project_id = $1", project_id
+    )
+    keys = {r["id"]: r["key"] for r in task_rows}
+    wanted = set(depends_on) | set(soft)
+    unknown = sorted(i for i in wanted if i not in keys)
+    if unknown:
+        raise NotFoundError(
+            f"task {key}: project {project_id} has no task {', '.join(str(i) for i in unknown)}"
+        )
+    if task_id is not None and task_id in wanted:
+        raise PlanError(f"task {key}", "depends_on", "a task cannot depend on itself")
+    graph_tasks = []
+    for r in task_rows:
+        if r["id"] == task_id:
+            continue
+        graph_tasks.append(
+            _graph_task(
+                r["key"],
+                r["epic_id"],
+                r["depends_on"],
+                r["dependency_type"],
+                r["soft_depends_on"],
+                keys,
+            )
+        )
+    graph_tasks.append(_graph_task(key, epic_id, depends_on, dependency_type, soft, keys))
+    graph_epics = [
+        GraphEpic(key=str(r["id"]), depends_on=tuple(str(d) for d in r["depends_on"]))
+        for r in epic_rows
+    ]
+    cycles = resolve(graph_tasks, graph_epics).circular_deps
+    if cycles:
+        shown = " -> ".join((*cycles[0], cycles[0][0]))
+        raise PlanError(
+            f"task {key}", "depends_on", f"the dependencies would form a cycle: {shown}"
+        )
+
+
+def _graph_task(
+    key: str,
+    epic_id: int,
+    depends_on: Sequence[int],
+    dependency_type: str,
+    soft: Sequence[int],
+    keys: dict[int, str],
+) -> GraphTask:
+    hard = [keys[i] for i in depends_on] if dependency_type == "hard" else []
+    softs = [keys[i] for i in soft] + (
+        [] if dependency_type == "hard" else [keys[i] for i in depends_on]
+    )
+    return GraphTask(
+        key=key, epic=str(epic_id), depends_on=tuple(hard), soft_depends_on=tuple(softs)
+    )
