@@ -206,7 +206,7 @@ class ReconcileAction(StrEnum):
     MARK_REMOVED = "mark_removed"
     """A live record with neither worktree nor branch: record that it is gone."""
     FINISH_MERGED = "finish_merged"
-    """A merged record whose branch or worktree is still there: remove them (after checking)."""
+    """A merged record whose task branch is still there: delete it once verified reachable."""
     REVIVE = "revive"
     """A record marked removed whose worktree is on disk: it is active again."""
 
@@ -221,7 +221,8 @@ def decide_reconciliation(
     if status is None:
         return ReconcileAction.ADOPT if on_disk else ReconcileAction.NONE
     if status is WorktreeStatus.MERGED:
-        return ReconcileAction.FINISH_MERGED if (on_disk or branch_exists) else ReconcileAction.NONE
+        # a merged worktree may stay on disk until cleaned up; a leftover branch is unfinished
+        return ReconcileAction.FINISH_MERGED if branch_exists else ReconcileAction.NONE
     if status is WorktreeStatus.REMOVED:
         return ReconcileAction.REVIVE if on_disk else ReconcileAction.NONE
     assert status in _LIVE
