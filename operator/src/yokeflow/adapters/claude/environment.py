@@ -1,0 +1,73 @@
+"""The environment of a Claude Code CLI process: credentials, endpoint, headers, quiet mode."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from yokeflow.adapters.claude.processes import MARKER_VARIABLE
+from yokeflow.errors import ConfigError
+
+__all__ = ["CREDENTIAL_VARIABLES", "session_environment"]
+
+CREDENTIAL_VARIABLES = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
+_OFFLINE_KEY = "yokeflow-scripted"
+
+# Keep the CLI from reaching anything but the model endpoint: no telemetry, error reports,
+# update checks, feature flags or other "nonessential" calls (these machines have no internet,
+# and in a cluster egress is the model API only).
+_QUIET = {
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "DISABLE_TELEMETRY": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+    "DISABLE_AUTOUPDATER": "1",
+    "CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY": "1",
+    "CLAUDE_CODE_DISABLE_TERMINAL_TITLE": "1",
+    # Offer MCP tools directly rather than through ToolSearch: our task tools are few, and the
+    # model then needs no extra turn to find them.
+    "ENABLE_TOOL_SEARCH": "false",
+}
+
+
+def session_environment(
+    environ: Mapping[str, str],
+    *,
+    endpoint: str | None,
+    cwd: Path,
+    marker: str,
+    task: str | None = None,
+    max_retries: int | None = None,
+    is_root: bool | None = None,
+) -> dict[str, str]:
+    """The variables to set for one session's CLI (merged over the inherited environment).
+
+    ``environ`` is the environment credentials are read from. With an ``endpoint`` (the scripted
+    model server, a gateway) any key will do; without one, ``ANTHROPIC_API_KEY`` or
+    ``CLAUDE_CODE_OAUTH_TOKEN`` must be set — otherwise a :class:`ConfigError` says so.
+    """
+    env = dict(_QUIET)
+    endpoint = endpoint or environ.get("ANTHROPIC_BASE_URL") or None
+    has_credentials = any(environ.get(name) for name in CREDENTIAL_VARIABLES)
+    if endpoint:
+        env["ANTHROPIC_BASE_URL"] = endpoint.rstrip("/")
+        if not has_credentials:
+            env["ANTHROPIC_API_KEY"] = _OFFLINE_KEY
+    elif not has_credentials:
+        raise ConfigError(
+            "no model credentials: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN, "
+            "or point agent.model_endpoint (YOKEFLOW_AGENT_MODEL_ENDPOINT) at a Messages API "
+            "endpoint such as the scripted model server"
+        )
+    if is_root if is_root is not None else os.geteuid() == 0:
+        # The CLI refuses to skip permission prompts as root unless told it is sandboxed.
+        env["IS_SANDBOX"] = "1"
+    headers = [h for h in environ.get("ANTHROPIC_CUSTOM_HEADERS", "").splitlines() if h.strip()]
+    if task:
+        headers.append(f"X-Yokeflow-Task: {task}")
+    headers.append(f"X-Yokeflow-Cwd: {cwd}")
+    env["ANTHROPIC_CUSTOM_HEADERS"] = "\n".join(headers)
+    if max_retries is not None:
+        env["CLAUDE_CODE_MAX_RETRIES"] = str(max_retries)
+    env[MARKER_VARIABLE] = marker
+    return env

@@ -1,0 +1,76 @@
+"""Helpers for tests and benchmarks that run real agent sessions against the scripted model.
+
+``scripted_model(scenario)`` serves a scenario on a free local port; ``git_repository(path)``
+makes a repository with one commit; ``runner_for(server)`` is a Claude adapter pointed at the
+server. Reusable by any area's tests (runner, scheduler, end-to-end).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from yokeflow.adapters.claude import ClaudeAgentRunner
+from yokeflow.adapters.scripted_model import ScriptedModelServer
+from yokeflow.core.scenario import Scenario, parse_scenario
+
+__all__ = ["git", "git_repository", "runner_for", "scenario", "scripted_model"]
+
+_GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "YokeFlow Test",
+    "GIT_AUTHOR_EMAIL": "test@yokeflow.invalid",
+    "GIT_COMMITTER_NAME": "YokeFlow Test",
+    "GIT_COMMITTER_EMAIL": "test@yokeflow.invalid",
+}
+
+
+def scenario(text: str) -> Scenario:
+    """A scenario from YAML text (errors name ``<test>``)."""
+    return parse_scenario(text, "<test>")
+
+
+@contextmanager
+def scripted_model(
+    scenario_or_text: Scenario | str, *, record: Path | None = None
+) -> Iterator[ScriptedModelServer]:
+    """A scripted model server on a free port for the duration of the block."""
+    parsed = (
+        scenario(scenario_or_text) if isinstance(scenario_or_text, str) else scenario_or_text
+    )
+    with ScriptedModelServer(parsed, record=record) as server:
+        yield server
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` and return its output (raises on failure)."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def git_repository(path: Path, files: dict[str, str] | None = None) -> Path:
+    """A git repository at ``path`` on branch ``main`` with one commit of ``files``.
+
+    The identity is set in the repository's config, so commits made in it (by an agent's Bash
+    tool too) work on machines without a global git identity.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", _GIT_IDENTITY["GIT_AUTHOR_NAME"])
+    git(path, "config", "user.email", _GIT_IDENTITY["GIT_AUTHOR_EMAIL"])
+    git(path, "config", "commit.gpgsign", "false")
+    for name, content in (files or {"README.md": "# test project\n"}).items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def runner_for(server: ScriptedModelServer, **options: object) -> ClaudeAgentRunner:
+    """A Claude adapter whose sessions talk to ``server`` (no credentials needed)."""
+    return ClaudeAgentRunner(endpoint=server.url, **options)  # type: ignore[arg-type]
