@@ -7,6 +7,7 @@
     │   ├── ConfigError           a setting is unknown or has a bad value
     │   ├── PlanError             a plan file cannot be read, or is not a valid plan
     │   ├── ScenarioError         a scripted-model scenario file is not valid
+    │   ├── PromptError           a prompt template is missing, broken, or lacks a variable
     │   ├── InvalidTransitionError a status change that the state machine forbids
     │   ├── NotFoundError         a record (project, task, batch…) does not exist
     │   ├── MigrationError        the database schema cannot be brought up to date
@@ -34,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "PermanentError",
     "PlanError",
+    "PromptError",
     "ScenarioError",
     "TemporaryError",
     "WorktreeConflictError",
@@ -123,6 +125,10 @@ class DatabaseUnavailableError(TemporaryError):
 
 class ScenarioError(PermanentError):
     """A scripted-model scenario file cannot be read or is not valid; the message says where."""
+
+
+class PromptError(PermanentError):
+    """A prompt template is missing, cannot be parsed, or uses a variable it was not given."""
 
 
 class AgentError(TemporaryError):
