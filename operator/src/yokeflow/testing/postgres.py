@@ -55,6 +55,7 @@ __all__ = [
     "pg_empty_database_url",
     "pg_migrate",
     "pg_server",
+    "pg_servers",
     "start_debian_server",
     "start_embedded_server",
     "with_database",
@@ -189,7 +190,7 @@ class _Servers:
 
 
 @pytest.fixture(scope="session")
-def _pg_servers() -> Iterator[_Servers]:
+def pg_servers() -> Iterator[_Servers]:
     servers = _Servers(Path(tempfile.mkdtemp(prefix="yfpg-")))
     try:
         yield servers
@@ -202,16 +203,16 @@ def _pg_servers() -> Iterator[_Servers]:
 
 
 @pytest.fixture(scope="session", params=_wanted())
-def pg_server(request: pytest.FixtureRequest, _pg_servers: _Servers) -> TestServer:
+def pg_server(request: pytest.FixtureRequest, pg_servers: _Servers) -> TestServer:
     """A running server, once per server kind (``pg18``, ``pg15``); started on first use."""
     name: str = request.param
-    if name not in _pg_servers.started:
+    if name not in pg_servers.started:
         try:
-            _pg_servers.started[name] = _start(name, _pg_servers.base)
+            pg_servers.started[name] = _start(name, pg_servers.base)
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             detail = getattr(exc, "stderr", "") or ""
             pytest.fail(f"cannot start the {name} PostgreSQL test server: {exc} {detail}".strip())
-    return _pg_servers.started[name]
+    return pg_servers.started[name]
 
 
 @pytest.fixture(scope="session")

@@ -59,10 +59,10 @@ class BatchQueries:
             row = await conn.fetchrow(
                 """
                 UPDATE parallel_batches
-                SET status = $2,
-                    started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now())
+                SET status = $2::text,
+                    started_at = CASE WHEN $2::text = 'running' THEN coalesce(started_at, now())
                                       ELSE started_at END,
-                    completed_at = CASE WHEN $2 IN ('done', 'failed', 'cancelled') THEN now()
+                    completed_at = CASE WHEN $2::text IN ('done', 'failed', 'cancelled') THEN now()
                                         ELSE completed_at END
                 WHERE id = $1
                 RETURNING *

@@ -49,7 +49,7 @@ class SessionQueries:
         row = await self._pool.fetchrow(
             """
             UPDATE sessions
-            SET status = $2, summary = coalesce($3, summary), error = coalesce($4, error),
+            SET status = $2::text, summary = coalesce($3, summary), error = coalesce($4, error),
                 metrics = metrics || $5, ended_at = now()
             WHERE id = $1
             RETURNING *
@@ -111,8 +111,8 @@ class SessionQueries:
     ) -> Test:
         row = await self._pool.fetchrow(
             """
-            UPDATE tests SET status = $2, result = coalesce($3, result),
-                             verified_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+            UPDATE tests SET status = $2::text, result = coalesce($3, result),
+                             verified_at = CASE WHEN $2::text = 'pending' THEN NULL ELSE now() END
             WHERE id = $1 RETURNING *
             """,
             test_id,

@@ -254,12 +254,12 @@ class TaskQueries:
             row = await conn.fetchrow(
                 """
                 UPDATE tasks
-                SET status = $2,
-                    last_error = CASE WHEN $2 = 'failed' THEN $3 ELSE last_error END,
-                    attempts = attempts + CASE WHEN $2 = 'running' THEN 1 ELSE 0 END,
-                    started_at = CASE WHEN $2 = 'running' THEN clock_timestamp() ELSE started_at END,
-                    completed_at = CASE WHEN $2 = 'done' THEN clock_timestamp() ELSE completed_at END,
-                    claimed_by = CASE WHEN $2 = 'pending' THEN NULL ELSE claimed_by END,
+                SET status = $2::text,
+                    last_error = CASE WHEN $2::text = 'failed' THEN $3 ELSE last_error END,
+                    attempts = attempts + CASE WHEN $2::text = 'running' THEN 1 ELSE 0 END,
+                    started_at = CASE WHEN $2::text = 'running' THEN clock_timestamp() ELSE started_at END,
+                    completed_at = CASE WHEN $2::text = 'done' THEN clock_timestamp() ELSE completed_at END,
+                    claimed_by = CASE WHEN $2::text = 'pending' THEN NULL ELSE claimed_by END,
                     updated_at = clock_timestamp()
                 WHERE id = $1
                 RETURNING *

@@ -92,8 +92,8 @@ class WorktreeQueries:
         row = await self._pool.fetchrow(
             """
             UPDATE worktrees
-            SET status = $2, merge_commit = coalesce($3, merge_commit), conflicts = $4,
-                merged_at = CASE WHEN $2 = 'merged' THEN now() ELSE merged_at END,
+            SET status = $2::text, merge_commit = coalesce($3, merge_commit), conflicts = $4,
+                merged_at = CASE WHEN $2::text = 'merged' THEN now() ELSE merged_at END,
                 updated_at = now()
             WHERE id = $1
             RETURNING *
