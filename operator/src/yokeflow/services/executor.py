@@ -1,0 +1,600 @@
+"""The parallel executor: runs a project's tasks as agents in worktrees and merges their work.
+
+It is the "act" half of observe → decide → act. Each turn of its loop it asks the pure
+scheduler (:func:`yokeflow.core.schedule.decide`) what to do, carries the actions out through the
+ports — the store for state, the workspace for worktrees and the merge queue, the session runner
+for agents — and waits for something to change: an agent ending, a merge landing, a retry timer,
+or a cancellation. Merges are serialized through one queue worker.
+
+Resuming is the same loop: the states are observed from the store and the worktree records, so a
+run killed at any point continues without redoing merged tasks (done tasks are final in the
+store; a worktree's status says whether its work landed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from yokeflow.core.events import (
+    AgentStatus,
+    BatchComplete,
+    BatchStart,
+    CostUpdate,
+    MergeDone,
+    RunFinished,
+    TaskComplete,
+    TaskStart,
+)
+from yokeflow.core.graph import DependencyGraph, GraphEpic, GraphTask, resolve
+from yokeflow.core.merging import MergeStatus, Resolution
+from yokeflow.core.records import BatchStatus, Epic, Task, TaskStatus
+from yokeflow.core.schedule import (
+    BudgetView,
+    Finish,
+    Limits,
+    MarkBlocked,
+    MergeBatch,
+    MergeTask,
+    Outcome,
+    StartTask,
+    TaskRun,
+    TaskState,
+    WaitUntil,
+    decide,
+)
+from yokeflow.core.worktree import WorktreeStatus
+from yokeflow.errors import InvalidTransitionError, PlanError
+from yokeflow.ports.events import EventSink
+from yokeflow.ports.store import Store
+from yokeflow.ports.workspace import TaskRef, Workspace, WorktreeInfo
+
+__all__ = [
+    "BudgetLedger",
+    "ExecutorStatus",
+    "ParallelExecutor",
+    "RunSummary",
+    "SessionOutcome",
+    "TaskSessions",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    """What one agent session on a task came to."""
+
+    success: bool
+    model: str
+    cost_usd: Decimal
+    duration_seconds: float
+    error: str | None = None
+
+
+class TaskSessions(Protocol):
+    """Runs one agent session for a task in its worktree (prompt, model, cost, learning)."""
+
+    async def run_task(
+        self,
+        task: Task,
+        worktree: WorktreeInfo,
+        *,
+        attempt: int,
+        escalate: bool,
+        cancel: asyncio.Event,
+    ) -> SessionOutcome: ...
+
+    def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
+        """The model the next attempt will use (for events and the budget estimate)."""
+        ...
+
+
+class BudgetLedger(Protocol):
+    """The run's shared budget: reserve an estimate before an agent starts, settle after."""
+
+    def remaining(self) -> float | None:
+        """What may still be reserved (None: no limit)."""
+        ...
+
+    def estimate(self, task: Task) -> float: ...
+
+    def reserve(self, key: str, amount: float) -> None: ...
+
+    def settle(self, key: str, actual: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """How a run ended."""
+
+    outcome: Outcome
+    reason: str
+    merged: tuple[str, ...]
+    failed: tuple[str, ...]
+    blocked: tuple[str, ...]
+    conflicts: tuple[str, ...]
+    batches: int
+    cost_usd: Decimal
+    wall_seconds: float
+    task_seconds: Mapping[str, float]
+    """Agent time per task (the sequential sum is what one agent at a time would have taken)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorStatus:
+    """A snapshot for ``get_status()``: running agents, counts by state, elapsed time."""
+
+    running: tuple[tuple[str, str], ...]
+    counts: Mapping[str, int]
+    elapsed_seconds: float
+    cost_usd: Decimal
+
+
+@dataclass
+class _Running:
+    task: asyncio.Task[SessionOutcome]
+    cancel: asyncio.Event
+    model: str
+    attempt: int
+    started: float
+
+
+@dataclass
+class _Batch:
+    number: int
+    record_id: int
+    keys: tuple[str, ...]
+    done: bool = False
+
+
+@dataclass
+class _Options:
+    limits: Limits
+    conflict_resolution: Resolution | None
+    merge_ids: dict[str, int] = field(default_factory=dict)
+
+
+class ParallelExecutor:
+    """Runs one project's incomplete tasks to the end (or to cancellation / budget exhaustion)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        workspace: Workspace,
+        sessions: TaskSessions,
+        project_id: int,
+        limits: Limits,
+        events: EventSink,
+        budget: BudgetLedger | None = None,
+        conflict_resolution: Resolution | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._workspace = workspace
+        self._sessions = sessions
+        self._project_id = project_id
+        self._limits = limits
+        self._events = events
+        self._budget = budget
+        self._resolution = conflict_resolution
+        self._clock = clock
+        self._cancelled = False
+        self._wake = asyncio.Event()
+        self._running: dict[str, _Running] = {}
+        self._states: dict[str, TaskRun] = {}
+        self._tasks: dict[str, Task] = {}
+        self._batches: list[_Batch] = []
+        self._next_batch = 1
+        self._merge_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._cost = Decimal(0)
+        self._task_seconds: dict[str, float] = {}
+        self._conflicts: set[str] = set()
+        self._started_at = clock()
+
+    # -- public ------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop launching, stop every running agent (worktrees and branches are kept)."""
+        self._cancelled = True
+        for running in self._running.values():
+            running.cancel.set()
+        self._wake.set()
+
+    def get_status(self) -> ExecutorStatus:
+        counts: dict[str, int] = {}
+        for run in self._states.values():
+            counts[run.state.value] = counts.get(run.state.value, 0) + 1
+        return ExecutorStatus(
+            running=tuple((k, r.model) for k, r in self._running.items()),
+            counts=counts,
+            elapsed_seconds=self._clock() - self._started_at,
+            cost_usd=self._cost,
+        )
+
+    async def load_graph(self) -> DependencyGraph:
+        """The project's tasks from the store, resolved; a cycle or unknown id is a PlanError."""
+        tasks = await self._store.get_tasks_with_dependencies(self._project_id)
+        epics = await self._store.list_epics(self._project_id)
+        graph = graph_from_records(tasks, epics)
+        if not graph.is_valid:
+            raise PlanError("project", str(self._project_id), "; ".join(graph.problems()))
+        self._tasks = {t.key: t for t in tasks}
+        return graph
+
+    async def run(self) -> RunSummary:
+        """Run to the end. Safe to call again after a crash: it resumes from observed state."""
+        await self._workspace.initialize()
+        graph = await self.load_graph()
+        self._states = await self._observe(graph)
+        self._next_batch = 1 + max(
+            (b.batch_number for b in await self._store.list_parallel_batches(self._project_id)),
+            default=0,
+        )
+        merger = asyncio.create_task(self._merge_worker(), name="yokeflow-merge-queue")
+        try:
+            finish = await self._loop(graph)
+        finally:
+            for running in self._running.values():
+                running.cancel.set()
+            if self._running:
+                await asyncio.gather(
+                    *(r.task for r in self._running.values()), return_exceptions=True
+                )
+                await self._collect_finished()
+            merger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await merger
+        self._events.publish(RunFinished(finish.outcome, finish.reason, self._now()))
+        return self._summary(finish)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _loop(self, graph: DependencyGraph) -> Finish:
+        while True:
+            self._wake.clear()
+            await self._collect_finished()
+            limits = Limits(
+                max_concurrency=self._limits.max_concurrency,
+                schedule=self._limits.schedule,
+                max_attempts=self._limits.max_attempts,
+                retry_backoff=self._limits.retry_backoff,
+                escalate_on_retry=self._limits.escalate_on_retry,
+                fail_fast=self._limits.fail_fast,
+                cancelled=self._cancelled,
+            )
+            actions = decide(graph, self._states, limits, self._budget_view(), self._now())
+            started: list[str] = []
+            timeout: float | None = None
+            for action in actions:
+                if isinstance(action, Finish):
+                    await self._close_batches()
+                    return action
+                if isinstance(action, StartTask):
+                    await self._start(graph, action)
+                    started.append(action.key)
+                elif isinstance(action, MergeTask):
+                    self._enqueue_merge(action.key)
+                elif isinstance(action, MergeBatch):
+                    for key in action.keys:
+                        self._enqueue_merge(key)
+                elif isinstance(action, MarkBlocked):
+                    await self._block(action)
+                elif isinstance(action, WaitUntil):
+                    timeout = max(0.0, action.time - self._now())
+            if started:
+                await self._open_batch(tuple(started))
+                self._publish_agents()
+            if actions and not (timeout is not None and len(actions) == 1):
+                continue  # act again right away: merges and blocks may unlock more
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _now(self) -> float:
+        return self._clock() - self._started_at
+
+    def _budget_view(self) -> BudgetView | None:
+        if self._budget is None:
+            return None
+        estimates = {
+            k: self._budget.estimate(self._tasks[k])
+            for k, r in self._states.items()
+            if r.state in (TaskState.PENDING, TaskState.FAILED)
+        }
+        return BudgetView(self._budget.remaining(), estimates)
+
+    # -- observing ---------------------------------------------------------------------------
+
+    async def _observe(self, graph: DependencyGraph) -> dict[str, TaskRun]:
+        """Scheduler states from the store: task status joined with the worktree's status."""
+        worktrees = {w.task_id: w for w in await self._workspace.list_worktrees()}
+        states: dict[str, TaskRun] = {}
+        for key in graph.tasks:
+            task = self._tasks[key]
+            tree = worktrees.get(task.id)
+            if task.status is TaskStatus.DONE:
+                if tree is not None and tree.status is WorktreeStatus.MERGED:
+                    state = TaskState.MERGED
+                elif tree is not None and tree.status is WorktreeStatus.CONFLICT:
+                    state = TaskState.CONFLICT
+                elif tree is not None and tree.status is WorktreeStatus.FAILED:
+                    state = TaskState.FAILED
+                else:
+                    state = TaskState.DONE
+                attempts = max(task.attempts, 1)
+                if state is TaskState.FAILED:
+                    attempts = self._limits.max_attempts  # a done task cannot run again
+                states[key] = TaskRun(
+                    state, attempts, failed_at=0.0 if state is TaskState.FAILED else None
+                )
+            elif task.status is TaskStatus.FAILED:
+                states[key] = TaskRun(TaskState.FAILED, task.attempts, failed_at=self._now())
+            elif task.status is TaskStatus.BLOCKED:
+                states[key] = TaskRun(TaskState.BLOCKED, task.attempts)
+            elif task.status in (TaskStatus.RUNNING, TaskStatus.CANCELLED):
+                # An agent that died with an earlier run, or a cancelled run: release the task.
+                await self._store.update_task_status(task.id, TaskStatus.PENDING)
+                states[key] = TaskRun(TaskState.PENDING, task.attempts)
+            else:
+                states[key] = TaskRun(TaskState.PENDING, task.attempts)
+        return states
+
+    # -- acting ------------------------------------------------------------------------------
+
+    async def _start(self, graph: DependencyGraph, action: StartTask) -> None:
+        task = self._tasks[action.key]
+        if self._states[action.key].state is TaskState.FAILED:
+            await self._store.update_task_status(task.id, TaskStatus.PENDING)
+        change = await self._store.update_task_status(task.id, TaskStatus.RUNNING)
+        task = self._tasks[action.key] = change.task
+        epic = graph.tasks[action.key].epic
+        worktree = await self._workspace.create_worktree(
+            TaskRef(task.id, task.title, task.epic_id, task.description)
+        )
+        model = self._sessions.model_for(task, attempt=action.attempt, escalate=action.escalate)
+        if self._budget is not None:
+            self._budget.reserve(action.key, self._budget.estimate(task))
+        cancel = asyncio.Event()
+        if self._cancelled:
+            cancel.set()
+        job = asyncio.create_task(
+            self._sessions.run_task(
+                task, worktree, attempt=action.attempt, escalate=action.escalate, cancel=cancel
+            ),
+            name=f"yokeflow-task-{action.key}",
+        )
+        job.add_done_callback(lambda _: self._wake.set())
+        self._running[action.key] = _Running(job, cancel, model, action.attempt, self._clock())
+        self._states[action.key] = TaskRun(TaskState.RUNNING, action.attempt)
+        self._events.publish(
+            TaskStart(action.key, epic, action.attempt, model, worktree.path, self._now())
+        )
+
+    async def _collect_finished(self) -> None:
+        for key, running in list(self._running.items()):
+            if not running.task.done():
+                continue
+            del self._running[key]
+            task = self._tasks[key]
+            try:
+                outcome = running.task.result()
+            except Exception as exc:  # a bug or an adapter failure: the attempt failed
+                outcome = SessionOutcome(
+                    False,
+                    running.model,
+                    Decimal(0),
+                    self._clock() - running.started,
+                    f"{type(exc).__name__}: {exc}",
+                )
+            self._cost += outcome.cost_usd
+            self._task_seconds[key] = self._task_seconds.get(key, 0.0) + outcome.duration_seconds
+            if self._budget is not None:
+                self._budget.settle(key, float(outcome.cost_usd))
+            await self._record_outcome(task, running, outcome)
+            self._events.publish(
+                TaskComplete(
+                    key,
+                    outcome.success,
+                    running.attempt,
+                    outcome.duration_seconds,
+                    float(outcome.cost_usd),
+                    outcome.error,
+                    self._now(),
+                )
+            )
+            self._events.publish(
+                CostUpdate(
+                    key,
+                    outcome.model,
+                    float(outcome.cost_usd),
+                    float(self._cost),
+                    self._budget.remaining() if self._budget else None,
+                    self._now(),
+                )
+            )
+            self._publish_agents()
+        await self._update_batches()
+
+    async def _record_outcome(self, task: Task, running: _Running, outcome: SessionOutcome) -> None:
+        key = task.key
+        current = await self._store.get_task(task.id)
+        status = current.status if current else TaskStatus.RUNNING
+        if outcome.success:
+            if status is not TaskStatus.DONE:  # the agent may have marked it done through MCP
+                await self._store.complete_task(task.id)
+            self._states[key] = TaskRun(
+                TaskState.DONE, running.attempt, duration=outcome.duration_seconds / 60
+            )
+        elif running.cancel.is_set() and self._cancelled:
+            if status is TaskStatus.RUNNING:
+                await self._store.update_task_status(
+                    task.id, TaskStatus.CANCELLED, error="run cancelled"
+                )
+            self._states[key] = TaskRun(TaskState.CANCELLED, running.attempt)
+        else:
+            if status is TaskStatus.RUNNING:
+                await self._store.update_task_status(
+                    task.id, TaskStatus.FAILED, error=outcome.error
+                )
+            self._states[key] = TaskRun(TaskState.FAILED, running.attempt, failed_at=self._now())
+
+    async def _block(self, action: MarkBlocked) -> None:
+        task = self._tasks[action.key]
+        with contextlib.suppress(InvalidTransitionError):
+            await self._store.update_task_status(
+                task.id, TaskStatus.BLOCKED, error=f"dependency {action.because} did not land"
+            )
+        self._states[action.key] = TaskRun(TaskState.BLOCKED, self._states[action.key].attempts)
+
+    def _enqueue_merge(self, key: str) -> None:
+        run = self._states[key]
+        self._states[key] = TaskRun(TaskState.MERGING, run.attempts, duration=run.duration)
+        self._merge_queue.put_nowait(key)
+
+    async def _merge_worker(self) -> None:
+        while True:
+            key = await self._merge_queue.get()
+            try:
+                await self._merge(key)
+            finally:
+                self._wake.set()
+
+    async def _merge(self, key: str) -> None:
+        task = self._tasks[key]
+        run = self._states[key]
+        try:
+            result = await self._workspace.merge_worktree(task.id)
+            if result.status is MergeStatus.CONFLICT and self._resolution is not None:
+                result = await self._workspace.resolve_conflict(task.id, self._resolution)
+        except Exception as exc:  # keep the run going; the branch is kept by the workspace
+            self._states[key] = TaskRun(TaskState.CONFLICT, run.attempts, duration=run.duration)
+            self._conflicts.add(key)
+            self._events.publish(MergeDone(key, f"error: {exc}", None, (), self._now()))
+            return
+        if result.status in (MergeStatus.MERGED, MergeStatus.ALREADY_MERGED):
+            self._states[key] = TaskRun(TaskState.MERGED, run.attempts, duration=run.duration)
+            with contextlib.suppress(Exception):  # a leftover folder is repaired on next start
+                await self._workspace.cleanup_worktree(task.id)
+        elif result.status is MergeStatus.CONFLICT:
+            self._conflicts.add(key)
+            self._states[key] = TaskRun(TaskState.CONFLICT, run.attempts, duration=run.duration)
+        else:  # verification failed: the task is done in the store, so it cannot be retried
+            self._states[key] = TaskRun(
+                TaskState.FAILED,
+                self._limits.max_attempts,
+                failed_at=self._now(),
+                duration=run.duration,
+            )
+        self._events.publish(
+            MergeDone(
+                key,
+                result.status.value,
+                result.merge_commit,
+                tuple(c.path for c in result.conflicts),
+                self._now(),
+            )
+        )
+        self._publish_agents()
+
+    # -- batches -----------------------------------------------------------------------------
+
+    async def _open_batch(self, keys: tuple[str, ...]) -> None:
+        number = self._next_batch
+        self._next_batch += 1
+        record = await self._store.create_parallel_batch(
+            self._project_id, number, [self._tasks[k].id for k in keys]
+        )
+        await self._store.update_batch_status(record.id, BatchStatus.RUNNING)
+        self._batches.append(_Batch(number, record.id, keys))
+        self._events.publish(BatchStart(number, keys, self._now()))
+
+    async def _update_batches(self) -> None:
+        final = {TaskState.MERGED, TaskState.CONFLICT, TaskState.BLOCKED, TaskState.CANCELLED}
+        for batch in self._batches:
+            if batch.done:
+                continue
+            states = [self._states[k] for k in batch.keys]
+            settled = all(
+                s.state in final
+                or (s.state is TaskState.FAILED and s.attempts >= self._limits.max_attempts)
+                or (s.state is TaskState.FAILED and self._cancelled)
+                for s in states
+            )
+            if not settled:
+                continue
+            batch.done = True
+            merged = sum(1 for s in states if s.state is TaskState.MERGED)
+            status = BatchStatus.DONE if merged == len(states) else BatchStatus.FAILED
+            if self._cancelled and merged < len(states):
+                status = BatchStatus.CANCELLED
+            with contextlib.suppress(InvalidTransitionError):
+                await self._store.update_batch_status(batch.record_id, status)
+            self._events.publish(
+                BatchComplete(batch.number, merged, len(states) - merged, self._now())
+            )
+
+    async def _close_batches(self) -> None:
+        await self._update_batches()
+        for batch in self._batches:
+            if not batch.done:
+                batch.done = True
+                with contextlib.suppress(InvalidTransitionError):
+                    await self._store.update_batch_status(batch.record_id, BatchStatus.CANCELLED)
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _publish_agents(self) -> None:
+        merged = sum(1 for s in self._states.values() if s.state is TaskState.MERGED)
+        self._events.publish(
+            AgentStatus(
+                tuple((k, r.model) for k, r in self._running.items()),
+                merged,
+                len(self._states),
+                self._now(),
+            )
+        )
+
+    def _summary(self, finish: Finish) -> RunSummary:
+        def having(*states: TaskState) -> tuple[str, ...]:
+            return tuple(k for k, r in self._states.items() if r.state in states)
+
+        return RunSummary(
+            outcome=finish.outcome,
+            reason=finish.reason,
+            merged=having(TaskState.MERGED),
+            failed=having(TaskState.FAILED),
+            blocked=having(TaskState.BLOCKED),
+            conflicts=tuple(sorted(self._conflicts)),
+            batches=len(self._batches),
+            cost_usd=self._cost,
+            wall_seconds=self._clock() - self._started_at,
+            task_seconds=dict(self._task_seconds),
+        )
+
+
+def graph_from_records(tasks: list[Task], epics: list[Epic]) -> DependencyGraph:
+    """Resolve stored tasks and epics (ids become keys) the same way a plan file resolves."""
+    key_of = {t.id: t.key for t in tasks}
+    epic_key = {e.id: e.key for e in epics}
+    graph_tasks = [
+        GraphTask(
+            key=t.key,
+            epic=epic_key.get(t.epic_id, str(t.epic_id)),
+            title=t.title,
+            description=t.description,
+            depends_on=tuple(key_of.get(d, f"#{d}") for d in t.hard_dependencies),
+            soft_depends_on=tuple(key_of.get(d, f"#{d}") for d in t.soft_dependencies),
+            estimate_minutes=t.estimate_minutes,
+            priority=t.priority,
+        )
+        for t in sorted(tasks, key=lambda t: (t.position, t.id))
+    ]
+    graph_epics = [
+        GraphEpic(e.key, e.name, e.priority, tuple(epic_key.get(d, f"#{d}") for d in e.depends_on))
+        for e in epics
+    ]
+    return resolve(graph_tasks, graph_epics)
