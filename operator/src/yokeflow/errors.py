@@ -10,6 +10,7 @@
     │   ├── PromptError           a prompt template is missing, broken, or lacks a variable
     │   ├── InvalidTransitionError a status change that the state machine forbids
     │   ├── NotFoundError         a record (project, task, batch…) does not exist
+    │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
     │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AgentError",
+    "BudgetExhaustedError",
     "ConfigError",
     "DatabaseUnavailableError",
     "GitCommandError",
@@ -113,6 +115,10 @@ class GitCommandError(TemporaryError):
 
 class NotFoundError(PermanentError):
     """A record (project, epic, task, batch, worktree…) that an operation needs does not exist."""
+
+
+class BudgetExhaustedError(PermanentError):
+    """The run's budget cannot cover the next agent: nothing more starts, running agents finish."""
 
 
 class MigrationError(PermanentError):
