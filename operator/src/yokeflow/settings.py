@@ -72,6 +72,10 @@ class LearningSettings(_Section):
     """Rescan the codebase for a domain's files every N sessions of that domain (0: never)."""
     domains: list[str] = Field(default_factory=lambda: list(DOMAINS), min_length=1)
     """The expertise domains tasks are classified into."""
+    prompt_token_budget: int = Field(default=600, ge=0, le=20_000)
+    """At most this many tokens (≈ 4 characters each) of lessons go into one task prompt."""
+    stale_after_days: int = Field(default=30, ge=1)
+    """Failure lessons older than this are pruned when a domain is validated."""
 
 
 class CostSettings(_Section):
@@ -84,7 +88,35 @@ class CostSettings(_Section):
     default_model: str = "claude-sonnet-4-5"
     """The model used when no rule chooses another."""
     model_overrides: dict[str, str] = Field(default_factory=dict)
-    """Task type → model id, applied before the complexity-based choice."""
+    """Task type → model id or tier (``haiku``, ``sonnet``, ``opus``), applied before the complexity-based choice."""
+    priority_overrides: dict[str, str] = Field(default_factory=dict)
+    """Epic priority (as text, e.g. ``"0"``) → model id or tier; applied after task-type overrides."""
+    model_ids: dict[str, str] = Field(
+        default_factory=lambda: {
+            "haiku": "claude-haiku-4-5",
+            "sonnet": "claude-sonnet-4-5",
+            "opus": "claude-opus-4-5",
+        }
+    )
+    """Tier → the exact model id sessions of that tier run on."""
+    pricing: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "haiku": {"input": 1.0, "output": 5.0},
+            "sonnet": {"input": 3.0, "output": 15.0},
+            "opus": {"input": 5.0, "output": 25.0},
+        }
+    )
+    """Tier → dollars per million input and output tokens."""
+    cache_write_multiplier: float = Field(default=1.25, ge=0)
+    """Writing the prompt cache costs this times the input price."""
+    cache_read_multiplier: float = Field(default=0.1, ge=0)
+    """Reading the prompt cache costs this times the input price."""
+    approaching_fraction: float = Field(default=0.8, gt=0, le=1)
+    """Once spent plus reserved reaches this share of the budget, choices move one tier down."""
+    haiku_below: float = Field(default=0.35, ge=0, le=1)
+    """Tasks whose complexity score is below this run on Haiku."""
+    opus_from: float = Field(default=0.65, ge=0, le=1)
+    """Tasks whose complexity score is at least this run on Opus (Sonnet in between)."""
 
 
 class DatabaseSettings(_Section):
