@@ -1,0 +1,350 @@
+"""Expertise domains and which one a task belongs to: keyword scoring plus file-path signals.
+
+A task scores points for a domain when its text uses the domain's keywords (a word in the title
+counts twice) and when the files it names look like that domain's files (``migrations/``,
+``*.tsx``, ``Dockerfile``…). The best domain wins only when it scores at least
+:data:`MIN_SCORE` and strictly more than the runner-up; otherwise the task is ``general``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from yokeflow.core.task_brief import TaskBrief, words
+
+__all__ = [
+    "DOMAINS",
+    "DOMAIN_KEYWORDS",
+    "GENERAL",
+    "MIN_SCORE",
+    "DomainScores",
+    "classify_domain",
+    "domain_scores",
+    "file_signals",
+]
+
+GENERAL = "general"
+DOMAINS: tuple[str, ...] = (
+    "database",
+    "api",
+    "frontend",
+    "testing",
+    "security",
+    "deployment",
+    GENERAL,
+)
+MIN_SCORE = 2
+"""A domain needs at least this many points to be chosen over ``general``."""
+TITLE_WEIGHT = 2
+FILE_WEIGHT = 2
+
+DOMAIN_KEYWORDS: Mapping[str, frozenset[str]] = {
+    "database": frozenset(
+        [
+            "database",
+            "databases",
+            "db",
+            "sql",
+            "postgres",
+            "postgresql",
+            "mysql",
+            "sqlite",
+            "schema",
+            "schemas",
+            "migration",
+            "migrations",
+            "table",
+            "tables",
+            "query",
+            "queries",
+            "index",
+            "indexes",
+            "orm",
+            "sqlalchemy",
+            "transaction",
+            "transactions",
+            "column",
+            "columns",
+            "redis",
+            "mongo",
+            "mongodb",
+            "prisma",
+            "alembic",
+            "asyncpg",
+            "seed",
+        ]
+    ),
+    "api": frozenset(
+        [
+            "api",
+            "apis",
+            "endpoint",
+            "endpoints",
+            "rest",
+            "route",
+            "routes",
+            "router",
+            "http",
+            "request",
+            "requests",
+            "response",
+            "responses",
+            "graphql",
+            "grpc",
+            "fastapi",
+            "flask",
+            "express",
+            "handler",
+            "handlers",
+            "webhook",
+            "webhooks",
+            "openapi",
+            "pagination",
+            "middleware",
+            "cors",
+        ]
+    ),
+    "frontend": frozenset(
+        [
+            "frontend",
+            "ui",
+            "ux",
+            "component",
+            "components",
+            "react",
+            "vue",
+            "svelte",
+            "angular",
+            "css",
+            "html",
+            "page",
+            "pages",
+            "button",
+            "buttons",
+            "form",
+            "forms",
+            "layout",
+            "style",
+            "styles",
+            "tailwind",
+            "dom",
+            "browser",
+            "dashboard",
+            "modal",
+            "navbar",
+            "sidebar",
+            "responsive",
+        ]
+    ),
+    "testing": frozenset(
+        [
+            "test",
+            "tests",
+            "testing",
+            "pytest",
+            "unittest",
+            "jest",
+            "vitest",
+            "coverage",
+            "fixture",
+            "fixtures",
+            "mock",
+            "mocks",
+            "assertion",
+            "assertions",
+            "e2e",
+            "playwright",
+            "regression",
+            "flaky",
+        ]
+    ),
+    "security": frozenset(
+        [
+            "security",
+            "secure",
+            "auth",
+            "authentication",
+            "authorization",
+            "login",
+            "logout",
+            "password",
+            "passwords",
+            "token",
+            "tokens",
+            "jwt",
+            "oauth",
+            "csrf",
+            "xss",
+            "injection",
+            "encrypt",
+            "encryption",
+            "hash",
+            "hashing",
+            "secret",
+            "secrets",
+            "permission",
+            "permissions",
+            "rbac",
+            "tls",
+            "certificate",
+            "vulnerability",
+            "sanitize",
+        ]
+    ),
+    "deployment": frozenset(
+        [
+            "deploy",
+            "deployment",
+            "deployments",
+            "docker",
+            "dockerfile",
+            "container",
+            "containers",
+            "kubernetes",
+            "k8s",
+            "helm",
+            "ci",
+            "pipeline",
+            "pipelines",
+            "terraform",
+            "nginx",
+            "release",
+            "releases",
+            "compose",
+            "infrastructure",
+            "infra",
+            "provisioning",
+            "ansible",
+        ]
+    ),
+}
+"""The words that count for each domain (``general`` has none: it is what is left)."""
+
+_SEGMENTS: Mapping[str, frozenset[str]] = {
+    "database": frozenset(
+        {
+            "migrations",
+            "migration",
+            "db",
+            "database",
+            "models",
+            "schema",
+            "alembic",
+            "prisma",
+            "sql",
+        }
+    ),
+    "api": frozenset({"api", "routes", "routers", "endpoints", "handlers", "controllers"}),
+    "frontend": frozenset(
+        {"components", "pages", "frontend", "ui", "static", "templates", "styles", "public"}
+    ),
+    "testing": frozenset({"tests", "test", "__tests__", "e2e", "spec", "specs"}),
+    "security": frozenset({"auth", "security", "permissions", "crypto"}),
+    "deployment": frozenset(
+        {
+            "deploy",
+            "deployment",
+            "helm",
+            "charts",
+            "k8s",
+            "kubernetes",
+            "terraform",
+            "infra",
+            ".github",
+            "docker",
+        }
+    ),
+}
+_SUFFIXES: Mapping[str, frozenset[str]] = {
+    "database": frozenset({".sql"}),
+    "frontend": frozenset({".tsx", ".jsx", ".vue", ".svelte", ".css", ".scss", ".html"}),
+    "deployment": frozenset({".tf"}),
+}
+_NAME_PARTS: Mapping[str, tuple[str, ...]] = {
+    "database": ("schema", "models", "migration", "database"),
+    "api": ("routes", "router", "endpoint", "api", "openapi", "handlers"),
+    "testing": ("conftest",),
+    "security": ("auth", "crypto", "password", "token", "permission", "security"),
+    "deployment": ("dockerfile", "docker-compose", "compose.y", "makefile", "deploy"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DomainScores:
+    """Points per domain, and the decision they lead to."""
+
+    scores: Mapping[str, int]
+    domain: str
+
+    def explain(self) -> str:
+        """One line: the points of every domain that scored any."""
+        scored = sorted(((v, k) for k, v in self.scores.items() if v), reverse=True)
+        parts = ", ".join(f"{k} {v}" for v, k in scored) or "no signals"
+        return f"{self.domain} ({parts})"
+
+
+def _is_test_file(name: str) -> bool:
+    stem = name.split(".", 1)[0]
+    return (
+        name.startswith("test_") or stem.endswith("_test") or ".test." in name or ".spec." in name
+    )
+
+
+def file_signals(path: str) -> dict[str, int]:
+    """The domains a file path looks like it belongs to (1 per matching signal kind)."""
+    pure = PurePosixPath(path.replace("\\", "/").lower())
+    name = pure.name
+    segments = set(pure.parts[:-1])
+    out: dict[str, int] = {}
+    for domain in DOMAIN_KEYWORDS:
+        points = 0
+        if segments & _SEGMENTS.get(domain, frozenset()):
+            points += 1
+        if pure.suffix in _SUFFIXES.get(domain, frozenset()):
+            points += 1
+        if any(part in name for part in _NAME_PARTS.get(domain, ())):
+            points += 1
+        if domain == "testing" and _is_test_file(name):
+            points += 1
+        if domain == "deployment" and ".github/workflows" in str(pure):
+            points += 1
+        if points:
+            out[domain] = points
+    return out
+
+
+def _keyword_hits(text: str, keywords: frozenset[str]) -> int:
+    found = {w for w in words(text) if w in keywords or (w.endswith("s") and w[:-1] in keywords)}
+    return len(found)
+
+
+def domain_scores(task: TaskBrief, domains: Iterable[str] = DOMAINS) -> DomainScores:
+    """Every domain's points for ``task``, and the chosen domain."""
+    allowed = [d for d in domains if d in DOMAIN_KEYWORDS]
+    scores: dict[str, int] = {}
+    files = task.all_files()
+    for domain in allowed:
+        keywords = DOMAIN_KEYWORDS[domain]
+        points = TITLE_WEIGHT * _keyword_hits(task.title, keywords)
+        points += _keyword_hits(task.description, keywords)
+        points += FILE_WEIGHT * sum(min(file_signals(f).get(domain, 0), 1) for f in files)
+        scores[domain] = points
+    ranked = sorted(scores.values(), reverse=True)
+    best = max(scores, key=lambda d: scores[d], default=GENERAL)
+    chosen = GENERAL
+    if ranked and ranked[0] >= MIN_SCORE and (len(ranked) == 1 or ranked[0] > ranked[1]):
+        chosen = best
+    return DomainScores(scores=scores, domain=chosen)
+
+
+def classify_domain(
+    title: str,
+    description: str = "",
+    files: Iterable[str] = (),
+    domains: Iterable[str] = DOMAINS,
+) -> str:
+    """The domain of a task from its title, description and files; ``general`` when uncertain."""
+    brief = TaskBrief(key="", title=title, description=description, files=tuple(files))
+    return domain_scores(brief, domains).domain
