@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from yokeflow import __version__
-from yokeflow.cli import config_cmd, generate_cmd, graph_cmd, scripted_model_cmd, simulate_cmd
+from yokeflow.cli import (
+    config_cmd,
+    generate_cmd,
+    graph_cmd,
+    runner_cmd,
+    scripted_model_cmd,
+    simulate_cmd,
+)
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["app", "main"]
@@ -41,6 +48,7 @@ def _root(
 app.command("graph")(graph_cmd.graph)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(scripted_model_cmd.app, name="scripted-model")
+app.add_typer(runner_cmd.app, name="runner")
 app.command("generate")(generate_cmd.generate)
 app.command("simulate")(simulate_cmd.simulate)
 
