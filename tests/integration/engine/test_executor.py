@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from yokeflow.adapters.git import WorktreeManager
 from yokeflow.adapters.postgres import PostgresStore
@@ -203,3 +208,50 @@ async def test_cancel_stops_agents_keeps_work_and_a_new_run_resumes(
     assert summary.outcome == "succeeded", summary.reason
     assert "schema" not in again.attempts
     assert len(_files_on_integration(repo) & {f"{k}.txt" for k in by_key}) == 7
+
+
+def _run_and_kill(url: str, repo: Path, project: int, kill_after: int) -> list[str]:
+    """Run the executor in a child process, SIGKILL it after its n-th event; the tasks it merged."""
+    merged: list[str] = []
+    script = Path(__file__).with_name("child_run.py")
+    with subprocess.Popen(
+        [sys.executable, str(script), url, str(repo), str(project)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        for seen, line in enumerate(child.stdout, start=1):
+            kind, _, task = line.strip().partition(" ")
+            if kind == "merge":
+                merged.append(task)
+            if seen == kill_after:
+                child.send_signal(signal.SIGKILL)
+                break
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL
+    return merged
+
+
+@pytest.mark.parametrize("kill_after", [4, 13])
+async def test_a_run_killed_at_any_point_resumes_without_redoing_or_losing_work(
+    store: PostgresStore, repo: Path, pg_database_url: str, kill_after: int
+) -> None:
+    project = await _setup(store, repo)
+    merged_before = await asyncio.to_thread(
+        _run_and_kill, pg_database_url, repo, project, kill_after
+    )
+    commits_before = git(
+        repo, "for-each-ref", "--format=%(objectname)", "refs/heads/yokeflow/task/"
+    ).split()
+
+    again = GitSessions(delay=0.05)
+    summary = await _executor(store, repo, project, again, EventLog(), max_concurrency=3).run()
+    assert summary.outcome == "succeeded", summary.reason
+    assert not set(merged_before) & set(again.attempts), "merged tasks were run again"
+    assert _files_on_integration(repo) >= {
+        f"{k}.txt" for k in ("schema", "seed", "api-items", "api-orders", "shell", "pages", "docs")
+    }
+    for (
+        commit
+    ) in commits_before:  # every task commit made before the kill is on the integration branch
+        git(repo, "merge-base", "--is-ancestor", commit, INTEGRATION)
