@@ -43,7 +43,7 @@ def test_partials_are_included_but_not_listed() -> None:
 
 def test_unknown_and_broken_templates_are_named() -> None:
     templates = PromptTemplates({"bad.md.j2": "line one\n{% if %}\n"})
-    with pytest.raises(PromptError, match=r"no prompt template 'nope.md.j2' \(known: bad\)"):
+    with pytest.raises(PromptError, match=r"no prompt template 'nope\.md\.j2' \(known: bad\)"):
         templates.render("nope", {})
-    with pytest.raises(PromptError, match="prompt template bad.md.j2, line 2"):
+    with pytest.raises(PromptError, match=r"prompt template bad\.md\.j2, line 2"):
         templates.render("bad", {})
