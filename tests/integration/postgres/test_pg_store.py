@@ -94,25 +94,31 @@ async def test_claims_follow_hard_task_and_epic_dependencies(store: PostgresStor
     # Ready: schema (no deps) and page (soft deps only); users waits for the whole db epic.
     first = await store.claim_next_task(pid, worker="w1")
     second = await store.claim_next_task(pid, worker="w2")
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert {first.key, second.key} == {"schema", "page"}
-    assert first.status == TaskStatus.RUNNING and first.attempts == 1
+    assert first.status == TaskStatus.RUNNING
+    assert first.attempts == 1
     assert await store.claim_next_task(pid) is None
     await store.complete_task(ids["schema"])
     seed = await store.claim_next_task(pid)
-    assert seed is not None and seed.key == "seed"
+    assert seed is not None
+    assert seed.key == "seed"
     assert await store.claim_next_task(pid) is None  # users waits for every task of epic db
     change = await store.complete_task(ids["seed"])
     assert change.epic_completed
     assert change.previous == TaskStatus.RUNNING
     epics = {e.key: e for e in await store.list_epics(pid)}
-    assert epics["db"].status == EpicStatus.DONE and epics["db"].completed_at is not None
+    assert epics["db"].status == EpicStatus.DONE
+    assert epics["db"].completed_at is not None
     assert epics["api"].status == EpicStatus.PENDING
     users = await store.claim_next_task(pid)
-    assert users is not None and users.key == "users"
+    assert users is not None
+    assert users.key == "users"
     assert (await store.get_epic(epics["api"].id)).status == EpicStatus.RUNNING  # type: ignore[union-attr]
     counts = await store.task_counts(pid)
-    assert counts[TaskStatus.DONE] == 2 and counts[TaskStatus.RUNNING] == 2
+    assert counts[TaskStatus.DONE] == 2
+    assert counts[TaskStatus.RUNNING] == 2
     assert counts[TaskStatus.PENDING] == 1
 
 
@@ -134,7 +140,8 @@ async def test_illegal_and_unknown_transitions_are_refused(store: PostgresStore)
     with pytest.raises(NotFoundError):
         await store.update_task_status(999_999, "running")
     task = await store.get_task(ids["schema"])
-    assert task is not None and task.status == TaskStatus.DONE
+    assert task is not None
+    assert task.status == TaskStatus.DONE
 
 
 async def test_failure_retry_and_release(store: PostgresStore) -> None:
@@ -145,7 +152,8 @@ async def test_failure_retry_and_release(store: PostgresStore) -> None:
     assert failed.task.last_error == "tests failed"
     await store.update_task_status(ids["schema"], "pending")
     again = await store.claim_next_task(pid)
-    assert again is not None and again.key in {"schema", "page"}
+    assert again is not None
+    assert again.key in {"schema", "page"}
     tasks = {t.key: t for t in await store.list_tasks(pid)}
     assert tasks["schema"].attempts >= 1
     assert [t.key for t in await store.list_tasks(pid, status=TaskStatus.PENDING)] == [
@@ -159,7 +167,8 @@ async def test_task_and_epic_creation_and_dependency_edits(store: PostgresStore)
     assert (await store.get_project_by_name("by-hand")) == project
     db = await store.create_epic(project.id, "db", "Database")
     api = await store.create_epic(project.id, "api", "API", depends_on=[db.id])
-    assert api.depends_on == (db.id,) and api.position == 1
+    assert api.depends_on == (db.id,)
+    assert api.position == 1
     a = await store.create_task(project.id, db.id, "a", "A", task_type="schema")
     b = await store.create_task(project.id, db.id, "b", "B", depends_on=[a.id])
     c = await store.create_task(project.id, api.id, "c", "C")
@@ -173,7 +182,8 @@ async def test_task_and_epic_creation_and_dependency_edits(store: PostgresStore)
     with pytest.raises(NotFoundError, match="no task 424242"):
         await store.set_task_dependencies(a.id, [424242])
     soft = await store.set_task_dependencies(c.id, [b.id], dependency_type="soft")
-    assert soft.soft_dependencies == (b.id,) and soft.hard_dependencies == ()
+    assert soft.soft_dependencies == (b.id,)
+    assert soft.hard_dependencies == ()
     assert (await store.get_task_by_key(project.id, "c")) == soft
     with pytest.raises(NotFoundError):
         await store.create_task(project.id, 424242, "x", "X")
@@ -198,16 +208,19 @@ async def test_tests_and_sessions(store: PostgresStore) -> None:
     stored = await store.create_plan(shop())
     pid, ids = stored.project.id, stored.task_ids
     test = await store.create_test(ids["schema"], "tables exist", steps=["run psql", "\\dt"])
-    assert test.steps == ("run psql", "\\dt") and test.status == TestStatus.PENDING
+    assert test.steps == ("run psql", "\\dt")
+    assert test.status == TestStatus.PENDING
     passed = await store.update_test_status(test.id, TestStatus.PASSED, result="ok")
-    assert passed.status == TestStatus.PASSED and passed.verified_at is not None
+    assert passed.status == TestStatus.PASSED
+    assert passed.verified_at is not None
     assert await store.list_tests(ids["schema"]) == [passed]
     session = await store.start_session(pid, task_id=ids["schema"], model="claude-haiku-4-5")
     assert session.status == SessionStatus.RUNNING
     ended = await store.end_session(
         session.id, SessionStatus.SUCCEEDED, summary="done", metrics={"turns": 3}
     )
-    assert ended.metrics == {"turns": 3} and ended.ended_at is not None
+    assert ended.metrics == {"turns": 3}
+    assert ended.ended_at is not None
     assert await store.get_session(session.id) == ended
     assert await store.list_sessions(pid, task_id=ids["schema"]) == [ended]
     assert await store.list_sessions(pid, task_id=ids["seed"]) == []
@@ -246,7 +259,8 @@ async def test_worktree_ledger(store: PostgresStore) -> None:
         path="/w/schema",
         base_commit="abc",
     )
-    assert wt.status == WorktreeStatus.ACTIVE and wt.branch == "yf/schema"
+    assert wt.status == WorktreeStatus.ACTIVE
+    assert wt.branch == "yf/schema"
     assert await store.get_worktree(wt.id) == wt
     assert await store.get_worktree_by_task(pid, ids["schema"]) == wt
     assert await store.get_worktree_by_epic(pid, epic_ids["db"]) == [wt]
@@ -268,7 +282,9 @@ async def test_worktree_ledger(store: PostgresStore) -> None:
     assert (merged.status, merged.merge_commit) == (WorktreeStatus.MERGED, "def")
     assert await store.list_worktrees(pid, WorktreeStatus.MERGED) == [merged]
     assert await store.list_worktrees(pid, WorktreeStatus.ACTIVE) == []
-    view = await store.pool.fetchrow("SELECT * FROM v_worktree_status WHERE worktree_id = $1", wt.id)
+    view = await store.pool.fetchrow(
+        "SELECT * FROM v_worktree_status WHERE worktree_id = $1", wt.id
+    )
     assert (view["task_key"], view["epic_key"], view["status"]) == ("schema", "db", "merged")
     with pytest.raises(NotFoundError):
         await store.mark_worktree_merged(424242, "x")
@@ -311,7 +327,8 @@ async def test_expertise_versions_and_history(store: PostgresStore) -> None:
     project = await store.create_project("p")
     assert await store.get_expertise(project.id, "database") is None
     first = await store.save_expertise(project.id, "database", {"lessons": ["a"]}, line_count=1)
-    assert first.version == 1 and first.validated_at is None
+    assert first.version == 1
+    assert first.validated_at is None
     second = await store.save_expertise(
         project.id, "database", {"lessons": ["a", "b"]}, line_count=2, validated=True
     )
@@ -319,12 +336,11 @@ async def test_expertise_versions_and_history(store: PostgresStore) -> None:
     assert second.validated_at is not None
     await store.save_expertise(project.id, "api", {}, line_count=0)
     assert await store.list_expertise_domains(project.id) == ["api", "database"]
-    update = await store.record_expertise_update(
-        second.id, "learn", "learned b", diff="+ b"
-    )
+    update = await store.record_expertise_update(second.id, "learn", "learned b", diff="+ b")
     assert (update.version, update.diff) == (2, "+ b")
     assert await store.list_expertise_updates(second.id) == [update]
     with pytest.raises(NotFoundError):
         await store.record_expertise_update(424242, "learn", "x")
     got = await store.get_expertise(project.id, "database")
-    assert got is not None and got.content == {"lessons": ["a", "b"]}
+    assert got is not None
+    assert got.content == {"lessons": ["a", "b"]}

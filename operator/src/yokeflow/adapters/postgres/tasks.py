@@ -27,19 +27,25 @@ from yokeflow.errors import InvalidTransitionError, NotFoundError, PlanError
 __all__ = ["TaskQueries"]
 
 # Pending tasks whose hard dependencies, and every task of the epics their epic depends on,
-# are done; in claim order.
+# are done; in claim order (priority, then plan order), which the partial index
+# tasks_ready_idx walks so the scan stops at the first ready task nobody else has locked.
+# unnest(...) JOIN keeps the dependency probes on the primary key even before ANALYZE.
 _CLAIM = """
 WITH next AS (
     SELECT t.id
     FROM tasks t
-    JOIN epics e ON e.id = t.epic_id
     WHERE t.project_id = $1
       AND t.status = 'pending'
       AND (t.dependency_type <> 'hard' OR NOT EXISTS (
-            SELECT 1 FROM tasks d WHERE d.id = ANY (t.depends_on) AND d.status <> 'done'))
+            SELECT 1 FROM unnest(t.depends_on) AS dep(id)
+            JOIN tasks d ON d.id = dep.id
+            WHERE d.status <> 'done'))
       AND NOT EXISTS (
-            SELECT 1 FROM tasks d WHERE d.epic_id = ANY (e.depends_on) AND d.status <> 'done')
-    ORDER BY e.priority, t.priority, t.position, t.id
+            SELECT 1 FROM epics e
+            CROSS JOIN LATERAL unnest(e.depends_on) AS de(id)
+            JOIN tasks d ON d.epic_id = de.id
+            WHERE e.id = t.epic_id AND d.status <> 'done')
+    ORDER BY t.priority, t.position, t.id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 )
