@@ -22,9 +22,10 @@ MARKER_VARIABLE = "YOKEFLOW_AGENT_SESSION"
 _PROC = Path("/proc")
 
 
-def marked_processes(marker: str) -> list[int]:
-    """The live processes whose environment has ``YOKEFLOW_AGENT_SESSION=<marker>``."""
-    needle = f"{MARKER_VARIABLE}={marker}".encode()
+def marked_processes(marker: str, variable: str = MARKER_VARIABLE) -> list[int]:
+    """The live processes whose environment has ``<variable>=<marker>``
+    (default: ``YOKEFLOW_AGENT_SESSION``, set for each session)."""
+    needle = f"{variable}={marker}".encode()
     own = os.getpid()
     found: list[int] = []
     for entry in _PROC.iterdir():
