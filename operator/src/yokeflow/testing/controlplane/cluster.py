@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from yokeflow.testing.controlplane.apiclient import ApiClient, probe_http
 from yokeflow.testing.controlplane.binaries import require_binaries
@@ -189,7 +190,7 @@ def _start(config: ControlPlaneConfig, state_dir: Path, report: Report) -> RunSt
             _create_node(admin, name)
         _wait_for(
             records,
-            f"{len(names)} kwok nodes Ready",
+            f"{len(names)} kwok nodes Ready and untainted",
             config.timeout_seconds,
             clock,
             report,
@@ -290,19 +291,30 @@ def _create_node(admin: ApiClient, name: str) -> None:
 
 
 def _nodes_ready(admin: ApiClient, names: list[str]) -> bool:
+    """All named nodes are Ready and schedulable (their not-ready taint lifted)."""
     try:
         response = admin.request("GET", "/api/v1/nodes")
     except OSError:
         return False
     if response.status != 200:
         return False
-    ready = {
+    schedulable = {
         node["metadata"]["name"]
         for node in response.body.get("items", [])
-        for condition in node.get("status", {}).get("conditions", [])
-        if condition.get("type") == "Ready" and condition.get("status") == "True"
+        if _condition(node, "Ready") == "True"
+        and not any(
+            taint.get("key") == "node.kubernetes.io/not-ready"
+            for taint in node.get("spec", {}).get("taints", [])
+        )
     }
-    return set(names) <= ready
+    return set(names) <= schedulable
+
+
+def _condition(node: dict[str, Any], kind: str) -> str | None:
+    for condition in node.get("status", {}).get("conditions", []):
+        if condition.get("type") == kind:
+            return str(condition.get("status"))
+    return None
 
 
 def _stop_all(records: Sequence[ProcessRecord], report: Report) -> list[str]:

@@ -36,8 +36,10 @@ CONTROLLERS = (
     "namespace-controller",
     "serviceaccount-controller",
     "serviceaccount-token-controller",
-    # Cheap, and what a Helm-installed chart and projected service-account volumes expect.
+    # Cheap, and what a Helm-installed chart, aggregated roles and projected service-account
+    # volumes expect.
     "root-ca-certificate-publisher-controller",
+    "clusterrole-aggregation-controller",
     "deployment-controller",
     "replicaset-controller",
     "statefulset-controller",
@@ -46,8 +48,11 @@ CONTROLLERS = (
     "pod-garbage-collector-controller",
     "endpointslice-controller",
     "resourcequota-controller",
+    # Lifts the node.kubernetes.io/not-ready taint the API server puts on every new node once
+    # kwok reports it Ready (and taints it again if kwok stops renewing its lease).
+    "node-lifecycle-controller",
 )
-"""Controllers the controller manager runs (no node lifecycle or IPAM: nodes are kwok's)."""
+"""Controllers the controller manager runs (no IPAM, volumes or certificates)."""
 
 ADMISSION_PLUGINS = (
     "NamespaceLifecycle",
@@ -196,11 +201,21 @@ def _apiserver(binaries: Binaries, ports: Ports, pki: Pki) -> list[str]:
         f"--etcd-servers=http://127.0.0.1:{ports.etcd_client}",
         "--bind-address=127.0.0.1",
         "--advertise-address=127.0.0.1",
+        # The endpoint reconciler refuses a loopback address for the `kubernetes` Service's
+        # endpoints; nothing runs in-cluster here, so those endpoints are not needed.
+        "--endpoint-reconciler-type=none",
         f"--secure-port={ports.apiserver}",
         f"--tls-cert-file={pki.apiserver.cert}",
         f"--tls-private-key-file={pki.apiserver.key}",
         f"--client-ca-file={pki.ca.cert}",
         "--authorization-mode=Node,RBAC",
+        # Front-proxy (aggregation) client CA, as kubeadm sets it; without it every component
+        # that delegates authentication logs an error about a missing CA bundle.
+        f"--requestheader-client-ca-file={pki.ca.cert}",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
         f"--enable-admission-plugins={','.join(ADMISSION_PLUGINS)}",
         f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
         f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
