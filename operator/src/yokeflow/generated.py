@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
+from yokeflow_mcp.snapshot import tool_snapshot
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
 
@@ -21,6 +22,7 @@ def _json(data: object) -> str:
 
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
+    "mcp-task-manager/tools.snapshot.json": lambda: _json(tool_snapshot()),
 }
 """Repository-relative path → a function returning the file's exact content."""
 

@@ -10,8 +10,10 @@ import typer
 from yokeflow import __version__
 from yokeflow.cli import (
     config_cmd,
+    db_cmd,
     generate_cmd,
     graph_cmd,
+    mcp_cmd,
     runner_cmd,
     scripted_model_cmd,
     simulate_cmd,
@@ -47,8 +49,11 @@ def _root(
 
 app.command("graph")(graph_cmd.graph)
 app.add_typer(config_cmd.app, name="config")
+app.command("migrate")(db_cmd.migrate_command)
+app.add_typer(db_cmd.app, name="db")
 app.add_typer(scripted_model_cmd.app, name="scripted-model")
 app.add_typer(runner_cmd.app, name="runner")
+app.add_typer(mcp_cmd.app, name="mcp")
 app.command("generate")(generate_cmd.generate)
 app.command("simulate")(simulate_cmd.simulate)
 

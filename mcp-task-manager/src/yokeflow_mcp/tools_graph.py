@@ -1,0 +1,116 @@
+"""Tools that show the dependency graph: the whole graph, the parallel batches, and a check.
+
+They resolve the project's stored tasks with :func:`yokeflow.core.graph.resolve` — the same
+resolver as ``yokeflow graph`` — and change nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.fastmcp import Context, FastMCP
+from pydantic import Field
+
+from yokeflow.core.graph import DependencyGraph, GraphEpic, GraphTask, resolve
+from yokeflow.core.inference import suggest_dependencies
+from yokeflow.core.pictures import to_ascii, to_mermaid
+from yokeflow.core.records import Epic, Task
+from yokeflow_mcp.registration import READ_ONLY, add_tool
+from yokeflow_mcp.scope import Scope
+from yokeflow_mcp.toolbox import Toolbox
+
+__all__ = ["project_graph", "register"]
+
+Ctx = Context[Any, Any, Any]
+
+
+def project_graph(tasks: list[Task], epics: list[Epic]) -> DependencyGraph:
+    """The resolver's view of stored tasks and epics (keys instead of ids)."""
+    task_keys = {t.id: t.key for t in tasks}
+    epic_keys = {e.id: e.key for e in epics}
+
+    def named(ids: tuple[int, ...], keys: dict[int, str]) -> tuple[str, ...]:
+        # An id that no longer resolves stays visible as "#id" so the check can report it.
+        return tuple(keys.get(i, f"#{i}") for i in ids)
+
+    return resolve(
+        [
+            GraphTask(
+                key=t.key,
+                epic=epic_keys.get(t.epic_id, f"#{t.epic_id}"),
+                title=t.title,
+                description=t.description,
+                depends_on=named(t.hard_dependencies, task_keys),
+                soft_depends_on=named(t.soft_dependencies, task_keys),
+                estimate_minutes=t.estimate_minutes,
+                priority=t.priority,
+            )
+            for t in tasks
+        ],
+        [GraphEpic(e.key, e.name, e.priority, named(e.depends_on, epic_keys)) for e in epics],
+    )
+
+
+def register(app: FastMCP[Any], box: Toolbox) -> None:
+    """Add the graph tools to ``app``."""
+
+    async def load(scope: Scope) -> tuple[DependencyGraph, list[Task]]:
+        tasks = await box.store.get_tasks_with_dependencies(scope.project_id)
+        epics = await box.store.list_epics(scope.project_id)
+        return project_graph(tasks, epics), tasks
+
+    async def get_dependency_graph(
+        ctx: Ctx,
+        format: Annotated[
+            Literal["json", "mermaid", "ascii"],
+            Field(
+                description="json: batches, order, critical path, problems; mermaid: a "
+                "flowchart; ascii: a plain-text outline by batch."
+            ),
+        ] = "json",
+    ) -> dict[str, Any]:
+        """The project's task dependency graph, resolved: parallel batches, task order, the
+        critical path and any problems — as JSON, a Mermaid flowchart, or plain text."""
+        graph, tasks = await load(box.scope(ctx))
+        if format == "mermaid":
+            return {"format": "mermaid", "graph": to_mermaid(graph)}
+        if format == "ascii":
+            return {"format": "ascii", "graph": to_ascii(graph)}
+        data = graph.to_dict()
+        data["status"] = {t.key: t.status.value for t in tasks}
+        return {"format": "json", "graph": data}
+
+    async def get_parallel_batches(ctx: Ctx) -> dict[str, Any]:
+        """The tasks grouped into batches that can run in parallel: every task of a batch
+        depends only on tasks of earlier batches. Each task is shown with its status."""
+        graph, tasks = await load(box.scope(ctx))
+        status = {t.key: t.status.value for t in tasks}
+        batches = [
+            {
+                "batch": number,
+                "tasks": [{"key": k, "status": status.get(k)} for k in keys],
+                "done": all(status.get(k) == "done" for k in keys),
+            }
+            for number, keys in enumerate(graph.batches, start=1)
+        ]
+        return {
+            "batches": batches,
+            "critical_path": list(graph.critical_path()),
+            "blocked_by_cycles": list(graph.blocked),
+        }
+
+    async def validate_dependencies(ctx: Ctx) -> dict[str, Any]:
+        """Check the plan's dependencies: cycles, dependencies on unknown tasks or epics, and
+        suggested dependencies that look missing (inferred from titles and descriptions, e.g. a
+        UI task that probably needs the API task it talks to). valid=false lists the problems."""
+        graph, _ = await load(box.scope(ctx))
+        return {
+            "valid": graph.is_valid,
+            "problems": graph.problems(),
+            "cycles": [list(c) for c in graph.circular_deps],
+            "unknown": [m.to_dict() for m in graph.missing_deps],
+            "suggestions": [s.to_dict() for s in suggest_dependencies(graph)],
+        }
+
+    for fn in (get_dependency_graph, get_parallel_batches, validate_dependencies):
+        add_tool(app, fn, READ_ONLY)
