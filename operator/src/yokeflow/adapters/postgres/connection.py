@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from typing import Any
 
 import asyncpg
@@ -35,6 +36,12 @@ def unavailable(url: str, exc: BaseException) -> DatabaseUnavailableError:
         reason = "the server refused the user or password"
     elif isinstance(exc, TimeoutError | asyncio.TimeoutError):
         reason = f"no answer within {CONNECT_TIMEOUT:g} seconds"
+    elif isinstance(exc, ConnectionRefusedError):
+        reason = "the connection was refused (is the server running and listening there?)"
+    elif isinstance(exc, socket.gaierror):
+        reason = "the host name cannot be resolved"
+    elif isinstance(exc, FileNotFoundError):
+        reason = "no server is listening on that socket"
     elif isinstance(exc, OSError):
         reason = exc.strerror or str(exc) or type(exc).__name__
     else:

@@ -10,7 +10,7 @@ __all__ = ["database_name", "mask_url", "with_database"]
 def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` — safe to print and log."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if not parts.password:
         return url
     user = parts.username or ""
     host = parts.netloc.rsplit("@", 1)[1]
