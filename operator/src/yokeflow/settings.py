@@ -113,9 +113,9 @@ class CostSettings(_Section):
     """Reading the prompt cache costs this times the input price."""
     approaching_fraction: float = Field(default=0.8, gt=0, le=1)
     """Once spent plus reserved reaches this share of the budget, choices move one tier down."""
-    haiku_below: float = Field(default=0.35, ge=0, le=1)
+    haiku_below: float = Field(default=0.30, ge=0, le=1)
     """Tasks whose complexity score is below this run on Haiku."""
-    opus_from: float = Field(default=0.65, ge=0, le=1)
+    opus_from: float = Field(default=0.60, ge=0, le=1)
     """Tasks whose complexity score is at least this run on Opus (Sonnet in between)."""
 
 

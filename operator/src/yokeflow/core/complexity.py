@@ -40,8 +40,8 @@ WEIGHTS = {
     "domain_specificity": 0.15,
     "context_requirements": 0.20,
 }
-HAIKU_BELOW = 0.35
-OPUS_FROM = 0.65
+HAIKU_BELOW = 0.30
+OPUS_FROM = 0.60
 
 _DEEP = frozenset(
     [

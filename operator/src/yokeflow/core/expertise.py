@@ -121,9 +121,8 @@ class Lesson:
     """How many sessions produced this lesson."""
 
     def __post_init__(self) -> None:
-        text = _clean(self.text)
-        if self.kind is LessonKind.CORE_FILE:
-            text = text.replace("`", "")
+        raw = self.text.replace("`", "") if self.kind is LessonKind.CORE_FILE else self.text
+        text = _clean(raw)
         if not text:
             raise ValueError("a lesson needs text")
         object.__setattr__(self, "text", text)
@@ -202,7 +201,9 @@ class Expertise:
     validated_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lessons", dedupe(self.lessons))
+        # Canonical order: by kind (the file's sections), then first appearance.
+        ordered = sorted(dedupe(self.lessons), key=lambda item: KIND_ORDER.index(item.kind))
+        object.__setattr__(self, "lessons", tuple(ordered))
 
     def of_kind(self, kind: LessonKind) -> tuple[Lesson, ...]:
         return tuple(lesson for lesson in self.lessons if lesson.kind is kind)
