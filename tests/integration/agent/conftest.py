@@ -49,3 +49,17 @@ def task_manager(mcp_record: Path) -> McpServer:
     return McpServer(
         name="task-manager", command=sys.executable, args=(str(RECORDER), str(mcp_record))
     )
+
+
+# Real PostgreSQL for the cost-recording tests (started only by tests that ask for it).
+from yokeflow.adapters.postgres import migrate  # noqa: E402
+from yokeflow.testing.postgres import (  # noqa: E402, F401  (fixtures)
+    pg_database_url,
+    pg_server,
+    pg_servers,
+)
+
+
+@pytest.fixture(scope="session")
+def pg_migrate():  # type: ignore[no-untyped-def]
+    return migrate

@@ -64,6 +64,9 @@ def _changed_files(cwd: Path, start: str | None) -> list[str]:
     return sorted({p for p in changed if p})
 
 
+_COST_QUANTUM = Decimal("1e-10")
+
+
 class _Run:
     """How a running session is doing: stopped (and why), or finished by itself."""
 
@@ -285,7 +288,9 @@ class ClaudeAgentRunner:
     def _cost(log: SessionLog) -> Decimal:
         if log.result is None or log.result.total_cost_usd is None:
             return Decimal(0)
-        return Decimal(str(log.result.total_cost_usd))
+        # The CLI sums prices in binary floats (0.10725000000000001): drop the noise below
+        # a 10^-10 dollar, far under the micro-dollar precision of ``agent_costs``.
+        return Decimal(str(log.result.total_cost_usd)).quantize(_COST_QUANTUM).normalize()
 
 
 def _summary(result: AgentResult) -> dict[str, Any]:
