@@ -4,6 +4,8 @@
 Code CLI run against the scripted model server with
 ``fixtures/transcript_failure_then_fix.scenario.yaml``: it writes a module and its test, the test
 fails, it reads and edits the module, and the test passes.
+``fixtures/adapter_transcript_failure_then_fix.jsonl`` is the same scenario run through the Claude
+adapter (``ClaudeAgentRunner``), which writes the transcript the engine hands to learning.
 """
 
 from __future__ import annotations
@@ -17,13 +19,32 @@ from yokeflow.core.expertise import LessonKind
 from yokeflow.core.lessons import learn_from_session, parse_transcript
 from yokeflow.core.task_brief import TaskBrief
 
-FIXTURE = Path(__file__).parent / "fixtures" / "transcript_failure_then_fix.jsonl"
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE = FIXTURES / "transcript_failure_then_fix.jsonl"
+ADAPTER_FIXTURE = FIXTURES / "adapter_transcript_failure_then_fix.jsonl"
 NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 TASK = TaskBrief("db-1", "Create the database schema module", "List the table names")
 
 
 def real_lines() -> list[str]:
     return FIXTURE.read_text(encoding="utf-8").splitlines()
+
+
+def adapter_lines() -> list[str]:
+    return ADAPTER_FIXTURE.read_text(encoding="utf-8").splitlines()
+
+
+def test_both_transcript_shapes_teach_the_same_lessons() -> None:
+    from_cli = learn_from_session(real_lines(), TASK, 7, NOW)
+    from_adapter = learn_from_session(adapter_lines(), TASK, 7, NOW)
+    assert parse_transcript(adapter_lines()).cwd == "/tmp/yf8/adrec/work"
+    assert from_adapter == from_cli
+
+
+def test_the_adapters_verdict_counts() -> None:
+    lines = adapter_lines()
+    lines[-1] = lines[-1].replace('"success": true', '"success": false')
+    assert parse_transcript(lines).succeeded is False
 
 
 def test_parse_the_real_transcript() -> None:

@@ -1,11 +1,12 @@
 """Lessons from one agent session's transcript: failures and their fixes, patterns, files, techniques.
 
-The transcript is what the Claude Code CLI streams (``--output-format stream-json``) and the
-Claude adapter writes as JSON lines: ``system`` (``init`` carries the session's ``cwd``),
-``assistant`` messages with ``text`` and ``tool_use`` blocks, ``user`` messages with
-``tool_result`` blocks (``is_error``, and Bash's ``Exit code N``), and one ``result``. Messages
-serialized from the SDK's dataclasses (no ``type`` on content blocks) are read too: blocks are
-recognised by their fields.
+Two transcript shapes are read, both JSON lines. The Claude adapter's
+(``yokeflow.adapters.claude``): ``{"kind": "request", "cwd": …}``, then ``{"kind": "message",
+"message": {"type": "AssistantMessage", "content": [{"type": "ToolUseBlock", …}]}}`` per SDK
+message, then ``{"kind": "result", "result": {"success": …}}``. And the CLI's own
+``--output-format stream-json``: ``system`` (``init`` carries the ``cwd``), ``assistant`` with
+``text`` / ``tool_use`` blocks, ``user`` with ``tool_result`` blocks (``is_error``, and Bash's
+``Exit code N``), and one ``result``. Blocks without a ``type`` are recognised by their fields.
 
 :func:`learn_from_session` pairs every failed tool call with what followed: the explanation the
 model gave, the files it changed, and the next run of the same command or tool that succeeded —
@@ -46,6 +47,13 @@ _ERROR_LINE = re.compile(r"\b\w*(?:Error|Exception)\b")
 _FAIL_LINE = re.compile(
     r"(FAILED|\berror\b|\bfailed\b|Traceback|No such file|not found|denied)", re.IGNORECASE
 )
+_BLOCK_TYPES = {
+    "ToolUseBlock": "tool_use",
+    "ToolResultBlock": "tool_result",
+    "TextBlock": "text",
+    "ThinkingBlock": "thinking",
+}
+"""The SDK's content block classes, as the Claude adapter names them in its transcript."""
 _CD_PREFIX = re.compile(r"^\s*cd\s+\S+\s*&&\s*")
 _SPLIT = re.compile(r"\s*(?:\|\||&&|\||;|2>&1|>>?)\s*")
 
@@ -132,6 +140,7 @@ class _Builder:
 
     def block(self, block: Mapping[str, Any]) -> None:
         kind = block.get("type")
+        kind = _BLOCK_TYPES.get(str(kind), kind)
         if kind == "tool_use" or (kind is None and "name" in block and "input" in block):
             call_id = str(block.get("id", len(self.order)))
             self.order.append(call_id)
@@ -159,6 +168,19 @@ class _Builder:
                 self.final_text = text
 
     def record(self, record: Mapping[str, Any]) -> None:
+        envelope = record.get("kind")  # the Claude adapter's transcript lines
+        if envelope == "message" and isinstance(record.get("message"), Mapping):
+            record = record["message"]
+        elif envelope == "request":
+            if isinstance(record.get("cwd"), str):
+                self.cwd = record["cwd"]
+            return
+        elif envelope == "result" and isinstance(record.get("result"), Mapping):
+            # The adapter's own verdict (it also counts timeouts and cancellations).
+            self.succeeded = bool(record["result"].get("success"))
+            return
+        elif envelope is not None and "type" not in record:
+            return  # stderr lines and other notes
         kind = str(record.get("type", record.get("_type", "")))
         if kind in ("system", "SystemMessage"):
             data = record.get("data") if isinstance(record.get("data"), Mapping) else record
