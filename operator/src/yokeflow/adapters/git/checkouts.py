@@ -14,19 +14,13 @@ import time
 from pathlib import Path
 
 from yokeflow.adapters.git.locks import RepositoryLock
-from yokeflow.adapters.git.repository import Repository
+from yokeflow.adapters.git.repository import Repository, is_worktree_race
 from yokeflow.adapters.git.runner import GitResult
 from yokeflow.errors import GitCommandError
 
-__all__ = ["Checkouts", "is_worktree_race"]
+__all__ = ["Checkouts"]
 
-_RACE_MARKERS = ("commondir", "gitdir", ".lock': File exists", "Unable to create")
 _ATTEMPTS = 5
-
-
-def is_worktree_race(error: GitCommandError) -> bool:
-    """True for the transient errors of concurrent worktree bookkeeping (worth a retry)."""
-    return any(marker in error.stderr for marker in _RACE_MARKERS)
 
 
 class Checkouts:

@@ -176,6 +176,7 @@ class MergeQueue:
             action is JournalAction.DISCARD
             and entry.archive_ref
             and branch_tip == entry.task_commit
+            and await self.repo.rev_parse(entry.archive_ref) == entry.task_commit
         ):
             # the branch still holds the commit; the archive ref was only for after the merge
             await self.repo.git.run(
@@ -335,7 +336,8 @@ class MergeQueue:
                 f"task {entry.task_id}: {entry.task_commit[:12]} is not reachable from "
                 f"{self.options.integration_branch}; keeping {entry.branch}"
             )
-        if await self.repo.branch_tip(entry.branch) == entry.task_commit:
+        branch_tip = await self.repo.branch_tip(entry.branch)
+        if branch_tip == entry.task_commit:
             deletable = True
             for tree in await self.repo.worktrees():
                 if tree.branch != entry.branch:
@@ -355,8 +357,8 @@ class MergeQueue:
                     cwd=self.repo.root,
                 )
             await self._step("branch-deleted")
-            if record_id is not None:
-                await self.ledger.mark_worktree_merged(record_id, entry.new)
+        if record_id is not None and branch_tip in (None, entry.task_commit):
+            await self.ledger.mark_worktree_merged(record_id, entry.new)
         elif record_id is not None:
             # the branch got newer commits since: they are not merged, the record stays live
             await self.ledger.update_worktree_status(

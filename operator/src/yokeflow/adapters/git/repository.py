@@ -6,13 +6,27 @@ worktree dirty) in one place, so the worktree manager and the merge queue read a
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
 from yokeflow.adapters.git.runner import GitRunner
 from yokeflow.errors import ConfigError, GitCommandError
 
-__all__ = ["GitWorktree", "Repository", "parse_worktree_list"]
+__all__ = ["GitWorktree", "Repository", "is_worktree_race", "parse_worktree_list"]
+
+_RACE_MARKERS = ("commondir", "gitdir", ".lock': File exists", "Unable to create")
+
+
+def is_worktree_race(error: GitCommandError) -> bool:
+    """True for the transient errors of concurrent worktree bookkeeping (worth a retry).
+
+    ``git worktree add`` writes ``worktrees/<n>/`` file by file; a concurrent reader (``worktree
+    list``, ``prune``, another ``add``) can find it half written: ``failed to read
+    worktrees/<n>/commondir``.
+    """
+    return any(marker in error.stderr for marker in _RACE_MARKERS)
+
 
 FALLBACK_IDENTITY = {
     "GIT_AUTHOR_NAME": "YokeFlow",
@@ -142,8 +156,16 @@ class Repository:
         return [p for p in out.stdout.split("\0") if p]
 
     async def worktrees(self) -> list[GitWorktree]:
-        out = await self.git.run("worktree", "list", "--porcelain", cwd=self.root)
-        return parse_worktree_list(out.stdout)
+        """The registered worktrees (read without the lock, so a half-written entry is retried)."""
+        for attempt in range(5):
+            try:
+                out = await self.git.run("worktree", "list", "--porcelain", cwd=self.root)
+                return parse_worktree_list(out.stdout)
+            except GitCommandError as exc:
+                if attempt == 4 or not is_worktree_race(exc):
+                    raise
+                await asyncio.sleep(0.02 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def log_lines(self, revision_range: str, limit: int = 50) -> str:
         """``--oneline`` subjects of ``revision_range`` (newest first)."""
