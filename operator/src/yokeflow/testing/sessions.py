@@ -83,7 +83,10 @@ class GitSessions:
                 f"{task.title}\nsaw: {' '.join(self.seen[task.key])}\n"
             )
             await asyncio.to_thread(_git, path, "add", "-A")
-            await asyncio.to_thread(_git, path, "commit", "-q", "-m", f"{task.key}: {task.title}")
+            # A resumed attempt may find its work already committed by the killed one.
+            await asyncio.to_thread(
+                _git, path, "commit", "-q", "--allow-empty", "-m", f"{task.key}: {task.title}"
+            )
             return SessionOutcome(True, model, self.cost, time.monotonic() - start)
         finally:
             self.running -= 1
