@@ -68,6 +68,10 @@ class EmbeddedPostgres:
     def _server(self) -> Any:
         package = _package()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self._postmaster() is None:
+            # The package caches one handle per folder; after a stop it would hand back the
+            # handle of the server that is gone instead of starting a new one.
+            package.PostgresServer._instances.pop(self.data_dir, None)
         try:
             return package.get_server(self.data_dir, cleanup_mode=None)
         except (OSError, subprocess.SubprocessError, AssertionError, RuntimeError) as exc:
@@ -127,6 +131,7 @@ class EmbeddedPostgres:
             raise DatabaseUnavailableError(
                 f"cannot stop the embedded PostgreSQL server in {self.data_dir}: {exc}"
             ) from exc
+        package.PostgresServer._instances.pop(self.data_dir, None)
         return True
 
 
