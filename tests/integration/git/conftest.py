@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager
+from yokeflow.adapters.git import StepHook, WorkspaceOptions, WorktreeManager
+from yokeflow.ports import ConflictResolver
 from yokeflow.testing.fake_ledger import InMemoryWorktreeLedger
 from yokeflow.testing.git_repos import make_repository
 
@@ -24,21 +25,27 @@ ManagerFactory = Callable[..., WorktreeManager]
 def make_manager(repository: Path) -> ManagerFactory:
     ledger = InMemoryWorktreeLedger()
 
-    def build(**kwargs: object) -> WorktreeManager:
-        options = kwargs.pop("options", None) or WorkspaceOptions()
+    def build(
+        *,
+        ledger: InMemoryWorktreeLedger = ledger,
+        options: WorkspaceOptions | None = None,
+        resolver: ConflictResolver | None = None,
+        on_step: StepHook | None = None,
+    ) -> WorktreeManager:
         return WorktreeManager(
             repository,
-            kwargs.pop("ledger", ledger),  # type: ignore[arg-type]
+            ledger,
             project_id=1,
-            options=options,  # type: ignore[arg-type]
-            **kwargs,  # type: ignore[arg-type]
+            options=options or WorkspaceOptions(),
+            resolver=resolver,
+            on_step=on_step,
         )
 
     return build
 
 
 @pytest.fixture
-async def manager(make_manager: ManagerFactory) -> AsyncIterator[WorktreeManager]:
+async def manager(make_manager: ManagerFactory) -> WorktreeManager:
     built = make_manager()
     await built.initialize()
     return built

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager
-from yokeflow.core.merging import MergeMode, MergeStatus
+from yokeflow.core.merging import MergeMode, MergeStatus, Resolution
 from yokeflow.core.worktree import WorktreeStatus
 from yokeflow.ports import TaskRef
 from yokeflow.testing.fake_ledger import InMemoryWorktreeLedger
@@ -164,6 +164,6 @@ async def test_kill_in_the_middle_of_a_resolution(tmp_path: Path, repository: Pa
     await restarted.initialize()
     assert git(integration, "status", "--porcelain") == ""
     assert not (Path(git(integration, "rev-parse", "--absolute-git-dir")) / "MERGE_HEAD").exists()
-    result = await restarted.resolve_conflict(2, "theirs")  # type: ignore[arg-type]
+    result = await restarted.resolve_conflict(2, Resolution.THEIRS)
     assert result.status is MergeStatus.MERGED
     assert git(repository, "show", f"{INTEGRATION}:app.py") == "a = 1\nb = 'two'\nc = 3"

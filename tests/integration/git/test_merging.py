@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager
-from yokeflow.core.merging import MergeMode, MergeStatus
+from yokeflow.core.merging import MergeMode, MergeStatus, Resolution
 from yokeflow.core.worktree import ConflictFile, WorktreeStatus
 from yokeflow.errors import ConfigError, WorktreeConflictError
-from yokeflow.ports import TaskRef
+from yokeflow.ports import ConflictResolutionRequest, TaskRef
 from yokeflow.testing.git_repos import commit_file, git
 
 INTEGRATION = "yokeflow/integration"
@@ -120,7 +120,7 @@ def show(repo: Path, path: str) -> str:
 async def test_resolve_ours(manager: WorktreeManager, repository: Path) -> None:
     _, b = await _conflicting_pair(manager)
     b_tip = git(b, "rev-parse", "HEAD")
-    result = await manager.resolve_conflict(2, "ours")  # type: ignore[arg-type]
+    result = await manager.resolve_conflict(2, Resolution.OURS)
     assert result.status is MergeStatus.MERGED
     assert "b = 'one'" in show(repository, "app.py")
     assert show(repository, "extra.py") == "e = 5\n"  # the task's other work still lands
@@ -130,7 +130,7 @@ async def test_resolve_ours(manager: WorktreeManager, repository: Path) -> None:
 
 async def test_resolve_theirs(manager: WorktreeManager, repository: Path) -> None:
     await _conflicting_pair(manager)
-    result = await manager.resolve_conflict(2, "theirs")  # type: ignore[arg-type]
+    result = await manager.resolve_conflict(2, Resolution.THEIRS)
     assert result.status is MergeStatus.MERGED
     assert show(repository, "app.py") == "a = 1\nb = 'two'\nc = 3\nd = 4\n"
     status = await manager.get_worktree_status(2)
@@ -146,7 +146,7 @@ async def test_resolve_theirs_on_modify_delete(manager: WorktreeManager, reposit
     commit_file(Path(b.path), "README.md", "kept\n")
     await manager.merge_worktree(1)
     assert (await manager.merge_worktree(2)).status is MergeStatus.CONFLICT
-    assert (await manager.resolve_conflict(2, "theirs")).status is MergeStatus.MERGED  # type: ignore[arg-type]
+    assert (await manager.resolve_conflict(2, Resolution.THEIRS)).status is MergeStatus.MERGED
     assert show(repository, "README.md") == "kept\n"
 
 
@@ -155,22 +155,19 @@ async def test_resolve_manual(manager: WorktreeManager, repository: Path) -> Non
     # a person merges the integration branch into the kept worktree and fixes the file...
     git(b, "merge", "-q", INTEGRATION, check=False)
     with pytest.raises(WorktreeConflictError) as caught:
-        await manager.resolve_conflict(2, "manual")  # type: ignore[arg-type]
+        await manager.resolve_conflict(2, Resolution.MANUAL)
     assert caught.value.conflicts == (("app.py", "content"),)
     (b / "app.py").write_text("a = 1\nb = 'one and two'\nc = 3\nd = 4\n", encoding="utf-8")
     git(b, "add", "app.py")  # ...and leaves the merge commit to us
-    result = await manager.resolve_conflict(2, "manual")  # type: ignore[arg-type]
+    result = await manager.resolve_conflict(2, Resolution.MANUAL)
     assert result.status is MergeStatus.MERGED
     assert "one and two" in show(repository, "app.py")
 
 
 async def test_resolve_by_agent(make_manager: ManagerFactory, repository: Path) -> None:
-    seen = []
+    seen: list[ConflictResolutionRequest] = []
 
-    async def resolver(request: object) -> None:
-        from yokeflow.ports import ConflictResolutionRequest
-
-        assert isinstance(request, ConflictResolutionRequest)
+    async def resolver(request: ConflictResolutionRequest) -> None:
         seen.append(request)
         target = Path(request.worktree) / "app.py"
         text = target.read_text(encoding="utf-8")
@@ -180,7 +177,7 @@ async def test_resolve_by_agent(make_manager: ManagerFactory, repository: Path) 
     manager = make_manager(resolver=resolver)
     await manager.initialize()
     await _conflicting_pair(manager)
-    result = await manager.resolve_conflict(2, "agent")  # type: ignore[arg-type]
+    result = await manager.resolve_conflict(2, Resolution.AGENT)
     assert result.status is MergeStatus.MERGED
     assert "and 'two'" in show(repository, "app.py")
     request = seen[0]
@@ -193,7 +190,7 @@ async def test_resolve_by_agent(make_manager: ManagerFactory, repository: Path) 
 async def test_agent_that_leaves_markers_changes_nothing(
     make_manager: ManagerFactory, repository: Path
 ) -> None:
-    async def lazy(request: object) -> None:
+    async def lazy(request: ConflictResolutionRequest) -> None:
         return None
 
     manager = make_manager(resolver=lazy)
@@ -201,7 +198,7 @@ async def test_agent_that_leaves_markers_changes_nothing(
     await _conflicting_pair(manager)
     before = tip(repository)
     with pytest.raises(WorktreeConflictError):
-        await manager.resolve_conflict(2, "agent")  # type: ignore[arg-type]
+        await manager.resolve_conflict(2, Resolution.AGENT)
     assert tip(repository) == before
     assert git(manager.integration_path, "status", "--porcelain") == ""
 

@@ -1,0 +1,106 @@
+"""Windows-hostile task titles become valid, distinct branch and folder names.
+
+Validity of branches is checked by git itself (``git check-ref-format --branch``); folders by
+the rules of Windows (reserved device names, forbidden characters, trailing dots and spaces).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from yokeflow.core.naming import MAX_BRANCH_LENGTH, sanitize_branch_name, sanitize_path_component
+
+HOSTILE = [
+    "CON",
+    "con",
+    "Con.txt",
+    "PRN",
+    "AUX",
+    "NUL",
+    "COM1",
+    "LPT9",
+    "a:b",
+    "a:b:",
+    'quote"d',
+    "pipe|d",
+    "star*",
+    "what?",
+    "<angle>",
+    "back\\slash",
+    "trailing.",
+    "trailing...",
+    "trailing. ",
+    " spaced ",
+    ".hidden",
+    "..",
+    ".",
+    "",
+    "a..b",
+    "ref.lock",
+    "at@{brace",
+    "tilde~caret^",
+    "x" * 300,
+    "x" * 301,
+    "y" * 299 + ".",
+    "日本語のタスク",
+    "tab\tand\nnewline",
+]
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
+}
+
+
+def check_ref_format(name: str) -> bool:
+    done = subprocess.run(
+        ["git", "check-ref-format", "--branch", name], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+def valid_windows_folder(name: str) -> bool:
+    return (
+        bool(name)
+        and not re.search(r'[\x00-\x1f<>:"/\\|?*]', name)
+        and not name.endswith((".", " "))
+        and name.split(".")[0].upper() not in _WINDOWS_RESERVED
+    )
+
+
+def test_branch_names_pass_git_check_ref_format_and_stay_distinct() -> None:
+    names = [sanitize_branch_name(f"7-{title}", prefix="yokeflow/task/") for title in HOSTILE]
+    bad = [n for n in names if not check_ref_format(n)]
+    assert bad == []
+    assert all(len(n) <= MAX_BRANCH_LENGTH for n in names)
+    assert len(set(names)) == len(names)
+
+
+def test_bare_titles_make_valid_branches_too() -> None:
+    names = [sanitize_branch_name(title) for title in HOSTILE]
+    assert [n for n in names if not check_ref_format(n)] == []
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("max_length", [48, 100])
+def test_folder_names_are_valid_on_windows_and_distinct(max_length: int) -> None:
+    names = [sanitize_path_component(title, max_length=max_length) for title in HOSTILE]
+    assert [n for n in names if not valid_windows_folder(n)] == []
+    assert all(len(n) <= max_length for n in names)
+    assert len({n.lower() for n in names}) == len(names)  # Windows folders ignore case
+
+
+def test_reserved_device_names_never_survive() -> None:
+    for title in ("CON", "con", "Con.txt", "nul.tar.gz", "LPT1", "com9.md"):
+        folder = sanitize_path_component(title)
+        assert folder.split(".")[0].upper() not in _WINDOWS_RESERVED, folder
+        branch = sanitize_branch_name(title).rsplit("/", 1)[-1]
+        assert branch.split(".")[0].upper() not in _WINDOWS_RESERVED, branch
+
+
+def test_long_titles_are_cut_but_keep_their_identity() -> None:
+    a = sanitize_path_component("x" * 300 + "a", max_length=48)
+    b = sanitize_path_component("x" * 300 + "b", max_length=48)
+    assert len(a) <= 48
+    assert a != b
