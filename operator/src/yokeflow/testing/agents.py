@@ -8,15 +8,25 @@ server. Reusable by any area's tests (runner, scheduler, end-to-end).
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from yokeflow.adapters.claude import ClaudeAgentRunner
+from yokeflow.adapters.claude.processes import marked_processes
 from yokeflow.adapters.scripted_model import ScriptedModelServer
 from yokeflow.core.scenario import Scenario, parse_scenario
 
-__all__ = ["git", "git_repository", "runner_for", "scenario", "scripted_model"]
+__all__ = [
+    "MemorySampler",
+    "git",
+    "git_repository",
+    "rss_bytes",
+    "runner_for",
+    "scenario",
+    "scripted_model",
+]
 
 _GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "YokeFlow Test",
@@ -36,9 +46,7 @@ def scripted_model(
     scenario_or_text: Scenario | str, *, record: Path | None = None
 ) -> Iterator[ScriptedModelServer]:
     """A scripted model server on a free port for the duration of the block."""
-    parsed = (
-        scenario(scenario_or_text) if isinstance(scenario_or_text, str) else scenario_or_text
-    )
+    parsed = scenario(scenario_or_text) if isinstance(scenario_or_text, str) else scenario_or_text
     with ScriptedModelServer(parsed, record=record) as server:
         yield server
 
@@ -74,3 +82,50 @@ def git_repository(path: Path, files: dict[str, str] | None = None) -> Path:
 def runner_for(server: ScriptedModelServer, **options: object) -> ClaudeAgentRunner:
     """A Claude adapter whose sessions talk to ``server`` (no credentials needed)."""
     return ClaudeAgentRunner(endpoint=server.url, **options)  # type: ignore[arg-type]
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident memory of a process (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class MemorySampler:
+    """Samples the memory of the processes carrying ``variable=marker`` in a background thread.
+
+    ``peak_total`` is the largest sum seen at once; ``peak_by_pid`` each process's largest.
+    """
+
+    def __init__(self, marker: str, variable: str, interval: float = 0.1) -> None:
+        self._marker = marker
+        self._variable = variable
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.peak_total = 0
+        self.peak_by_pid: dict[int, int] = {}
+        self.most_processes = 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = marked_processes(self._marker, self._variable)
+            sizes = {pid: rss_bytes(pid) for pid in pids}
+            self.most_processes = max(self.most_processes, len(pids))
+            self.peak_total = max(self.peak_total, sum(sizes.values()))
+            for pid, size in sizes.items():
+                self.peak_by_pid[pid] = max(self.peak_by_pid.get(pid, 0), size)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -72,6 +72,7 @@ class ScriptedModelServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
+        self._bound_port: int | None = None
 
     @property
     def requests(self) -> RequestLog:
@@ -89,10 +90,10 @@ class ScriptedModelServer:
 
     @property
     def port(self) -> int:
-        """The port listened on (known once started)."""
-        if self._sock is None:
+        """The port listened on (known once started; kept after it stops)."""
+        if self._bound_port is None:
             raise RuntimeError("the scripted model server is not started")
-        return int(self._sock.getsockname()[1])
+        return self._bound_port
 
     @property
     def url(self) -> str:
@@ -102,6 +103,7 @@ class ScriptedModelServer:
     def start(self) -> None:
         """Listen and serve in a background thread; returns once requests are accepted."""
         self._sock = _bind(self._host, self._port)
+        self._bound_port = int(self._sock.getsockname()[1])
         self._server = uvicorn.Server(_config(self.model, self._log_level))
         sockets = [self._sock]
         server = self._server
@@ -126,7 +128,7 @@ class ScriptedModelServer:
             self._thread.join(timeout=10)
         if self._sock is not None:
             self._sock.close()
-        self._server = self._thread = None
+        self._server = self._thread = self._sock = None
 
     def __enter__(self) -> ScriptedModelServer:
         self.start()
