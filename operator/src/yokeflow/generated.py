@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
-from yokeflow_mcp.snapshot import tool_snapshot
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
 
@@ -20,9 +19,16 @@ def _json(data: object) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def _mcp_tools() -> str:
+    # Imported on use: the MCP stack is slow to import and most commands never need it.
+    from yokeflow_mcp.snapshot import tool_snapshot
+
+    return _json(tool_snapshot())
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
-    "mcp-task-manager/tools.snapshot.json": lambda: _json(tool_snapshot()),
+    "mcp-task-manager/tools.snapshot.json": _mcp_tools,
 }
 """Repository-relative path → a function returning the file's exact content."""
 

@@ -1,0 +1,54 @@
+"""Fixtures of the MCP task manager tests: a real PostgreSQL database, real MCP client sessions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from yokeflow.adapters.postgres import PostgresStore, migrate
+from yokeflow.core.plan import parse_plan
+from yokeflow.core.records import ProjectPlan
+from yokeflow.testing.mcp_clients import http_server
+from yokeflow.testing.postgres import (  # noqa: F401  (fixtures)
+    pg_database_url,
+    pg_server,
+    pg_servers,
+)
+from yokeflow_mcp import Scope, SignedTokens
+
+ROOT = Path(__file__).resolve().parents[3]
+SECRET = "mcp-test-secret-0123456789"
+"""The signing secret the test HTTP servers are started with."""
+
+
+@pytest.fixture(scope="session")
+def pg_migrate() -> Callable[[str], Awaitable[object]]:
+    return migrate
+
+
+@pytest.fixture
+async def store(pg_database_url: str) -> AsyncIterator[PostgresStore]:
+    async with await PostgresStore.connect(pg_database_url, min_size=1, max_size=20) as s:
+        yield s
+
+
+@pytest.fixture
+async def todo(store: PostgresStore) -> ProjectPlan:
+    """The 7-task to-do plan of the examples, stored as a project."""
+    text = (ROOT / "examples/plans/todo-api.yaml").read_text()
+    return await store.create_plan(parse_plan(text, "todo-api.yaml"))
+
+
+@pytest.fixture
+def mcp_http(pg_database_url: str, tmp_path: Path) -> Iterator[str]:
+    """`yokeflow mcp serve --http` on the test's database; its base URL."""
+    with http_server(pg_database_url, SECRET, log=tmp_path / "mcp-http.log") as base:
+        yield base
+
+
+def token_for(project_id: int, task_id: int | None = None, *, expires_at: float | None = None) -> str:
+    """A token the test HTTP server accepts, for this scope."""
+    scope = Scope(project_id=project_id, task_id=task_id, worker="test")
+    return SignedTokens(SECRET.encode()).issue(scope, expires_at=expires_at)
