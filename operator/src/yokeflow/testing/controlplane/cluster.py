@@ -15,10 +15,9 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from yokeflow.testing.controlplane.apiclient import ApiClient, probe_http
 from yokeflow.testing.controlplane.binaries import require_binaries
@@ -30,8 +29,15 @@ from yokeflow.testing.controlplane.components import (
 )
 from yokeflow.testing.controlplane.errors import AlreadyRunningError, StartupError
 from yokeflow.testing.controlplane.kubeconfig import write_kubeconfig
-from yokeflow.testing.controlplane.pki import CLIENT_IDENTITIES, KeyPair, Pki, write_pki
+from yokeflow.testing.controlplane.pki import CLIENT_IDENTITIES, Pki, pki_paths, write_pki
 from yokeflow.testing.controlplane.processes import ProcessRecord, is_running, spawn, stop
+from yokeflow.testing.controlplane.readiness import (
+    Report,
+    Waiter,
+    api_ready,
+    api_returns_ok,
+    nodes_schedulable,
+)
 from yokeflow.testing.controlplane.simulation import fake_node, node_names, write_stages
 from yokeflow.testing.controlplane.state import (
     RunState,
@@ -42,9 +48,6 @@ from yokeflow.testing.controlplane.state import (
 )
 
 __all__ = ["ControlPlaneConfig", "ControlPlaneStatus", "UpResult", "down", "status", "up"]
-
-Report = Callable[[str], None]
-"""Receives one progress line (for a human)."""
 
 _STOP_GRACE_SECONDS = 10.0
 
@@ -134,7 +137,8 @@ def status(state_dir: Path) -> ControlPlaneStatus:
 def _start(config: ControlPlaneConfig, state_dir: Path, report: Report) -> RunState:
     binaries = require_binaries(config.bin_dir, (*COMPONENTS, "kubectl"))
     started_at = time.time()
-    clock = time.monotonic()
+    records: list[ProcessRecord] = []
+    wait = Waiter(records, config.timeout_seconds, report)
     layout = Layout(state_dir, Path(tempfile.mkdtemp(prefix="yokeflow-etcd-")))
     for stale in (layout.pki_dir, layout.log_dir):
         shutil.rmtree(stale, ignore_errors=True)
@@ -143,66 +147,45 @@ def _start(config: ControlPlaneConfig, state_dir: Path, report: Report) -> RunSt
     server = f"https://127.0.0.1:{ports.apiserver}"
     _write_kubeconfigs(layout, pki, server)
     write_stages(layout.kwok_config)
-    # The components get a minimal environment: HOME points into the state directory so no
-    # user configuration (~/.kwok, ~/.kube) leaks in.
+    # A minimal environment: HOME points into the state directory so that no user
+    # configuration (~/.kwok, ~/.kube) leaks into the components.
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(state_dir), "LANG": "C.UTF-8"}
     admin = ApiClient(ports.apiserver, str(pki.ca.cert), pki.clients["admin"])
-    records: list[ProcessRecord] = []
+    health = {
+        "etcd": ("/health", f"http://127.0.0.1:{ports.etcd_client}/health"),
+        "kube-controller-manager": (
+            "/healthz",
+            f"https://127.0.0.1:{ports.controller_manager}/healthz",
+        ),
+        "kube-scheduler": ("/healthz", f"https://127.0.0.1:{ports.scheduler}/healthz"),
+        "kwok": ("/healthz", f"http://127.0.0.1:{ports.kwok}/healthz"),
+    }
     try:
         for component in COMPONENTS:
             argv = command_line(component, binaries, layout, ports, pki)
-            records.append(
-                spawn(component, argv, layout.log(component), env, config.die_with_parent)
-            )
+            log = layout.log(component)
+            records.append(spawn(component, argv, log, env, config.die_with_parent))
+            # etcd and the API server must be ready before their clients start; the clients
+            # start together and are checked afterwards.
             if component == "etcd":
-                _wait_for(
-                    records,
-                    "etcd /health",
-                    config.timeout_seconds,
-                    clock,
-                    report,
-                    lambda: probe_http(f"http://127.0.0.1:{ports.etcd_client}/health"),
-                )
+                wait.until("etcd /health", functools.partial(probe_http, health["etcd"][1]))
             elif component == "kube-apiserver":
-                _wait_for(
-                    records,
-                    "kube-apiserver /readyz",
-                    config.timeout_seconds,
-                    clock,
-                    report,
-                    lambda: _readyz(admin),
-                )
-        for name, url in (
-            ("kube-controller-manager", f"https://127.0.0.1:{ports.controller_manager}/healthz"),
-            ("kube-scheduler", f"https://127.0.0.1:{ports.scheduler}/healthz"),
-            ("kwok", f"http://127.0.0.1:{ports.kwok}/healthz"),
-        ):
-            _wait_for(
-                records,
-                f"{name} /healthz",
-                config.timeout_seconds,
-                clock,
-                report,
-                functools.partial(probe_http, url),
-            )
+                wait.until("kube-apiserver /readyz", functools.partial(api_ready, admin))
+        for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
+            path, url = health[component]
+            wait.until(f"{component} {path}", functools.partial(probe_http, url))
         names = node_names(config.nodes)
         for name in names:
             _create_node(admin, name)
-        _wait_for(
-            records,
+        wait.until(
             f"{len(names)} kwok nodes Ready and untainted",
-            config.timeout_seconds,
-            clock,
-            report,
-            lambda: _nodes_ready(admin, names),
+            functools.partial(nodes_schedulable, admin, names),
         )
-        _wait_for(
-            records,
+        wait.until(
             "service account default/default",
-            config.timeout_seconds,
-            clock,
-            report,
-            lambda: _ok(admin, "/api/v1/namespaces/default/serviceaccounts/default"),
+            functools.partial(
+                api_returns_ok, admin, "/api/v1/namespaces/default/serviceaccounts/default"
+            ),
         )
     except BaseException:
         _stop_all(records, report)
@@ -217,7 +200,7 @@ def _start(config: ControlPlaneConfig, state_dir: Path, report: Report) -> RunSt
         ports=ports,
         processes=tuple(records),
         started_at=started_at,
-        startup_seconds=round(time.monotonic() - clock, 2),
+        startup_seconds=round(wait.elapsed, 2),
     )
     save_state(state)
     report(f"control plane ready in {state.startup_seconds:.1f}s at {server}")
@@ -234,87 +217,19 @@ def _write_kubeconfigs(layout: Layout, pki: Pki, server: str) -> None:
         write_kubeconfig(path, server, pki.ca.cert, pki.clients[identity.name], identity.user)
 
 
-def _wait_for(
-    records: list[ProcessRecord],
-    what: str,
-    timeout: float,
-    clock: float,
-    report: Report,
-    condition: Callable[[], bool],
-) -> None:
-    """Poll ``condition`` until true; fail fast when any started process has exited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for record in records:
-            if not is_running(record):
-                raise StartupError(
-                    f"{record.name} exited while waiting for {what}; "
-                    f"its log {record.log} ends with:\n{_tail(record.log)}"
-                )
-        if condition():
-            report(f"{what}: ok after {time.monotonic() - clock:.1f}s")
-            return
-        if time.monotonic() > deadline:
-            last = records[-1]
-            raise StartupError(
-                f"timed out after {timeout:.0f}s waiting for {what}; "
-                f"the log of {last.name} ({last.log}) ends with:\n{_tail(last.log)}"
-            )
-        time.sleep(0.1)
-
-
-def _readyz(admin: ApiClient) -> bool:
-    return _ok(admin, "/readyz")
-
-
-def _ok(admin: ApiClient, path: str) -> bool:
-    try:
-        return admin.request("GET", path).status == 200
-    except OSError:
-        return False
-
-
 def _api_ready(state: RunState) -> bool:
-    pki_dir = Path(state.state_dir) / "pki"
-    client = KeyPair(pki_dir / "client-admin.crt", pki_dir / "client-admin.key")
+    pki = pki_paths(Path(state.state_dir) / "pki")
     try:
-        admin = ApiClient(state.ports.apiserver, str(pki_dir / "ca.crt"), client)
+        admin = ApiClient(state.ports.apiserver, str(pki.ca.cert), pki.clients["admin"])
     except OSError:
         return False
-    return _readyz(admin)
+    return api_ready(admin)
 
 
 def _create_node(admin: ApiClient, name: str) -> None:
     response = admin.request("POST", "/api/v1/nodes", fake_node(name))
     if response.status not in (201, 409):
         raise StartupError(f"could not register fake node {name}: {response.body}")
-
-
-def _nodes_ready(admin: ApiClient, names: list[str]) -> bool:
-    """All named nodes are Ready and schedulable (their not-ready taint lifted)."""
-    try:
-        response = admin.request("GET", "/api/v1/nodes")
-    except OSError:
-        return False
-    if response.status != 200:
-        return False
-    schedulable = {
-        node["metadata"]["name"]
-        for node in response.body.get("items", [])
-        if _condition(node, "Ready") == "True"
-        and not any(
-            taint.get("key") == "node.kubernetes.io/not-ready"
-            for taint in node.get("spec", {}).get("taints", [])
-        )
-    }
-    return set(names) <= schedulable
-
-
-def _condition(node: dict[str, Any], kind: str) -> str | None:
-    for condition in node.get("status", {}).get("conditions", []):
-        if condition.get("type") == kind:
-            return str(condition.get("status"))
-    return None
 
 
 def _stop_all(records: Sequence[ProcessRecord], report: Report) -> list[str]:
@@ -342,11 +257,3 @@ def _free_ports() -> Ports:
         for sock in sockets:
             sock.close()
     return Ports(*numbers)
-
-
-def _tail(path: str, lines: int = 25) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        return f"(cannot read it: {exc})"
-    return "\n".join(text.splitlines()[-lines:]) or "(empty)"

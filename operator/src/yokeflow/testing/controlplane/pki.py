@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CLIENT_IDENTITIES", "ClientIdentity", "KeyPair", "Pki", "write_pki"]
+__all__ = ["CLIENT_IDENTITIES", "ClientIdentity", "KeyPair", "Pki", "pki_paths", "write_pki"]
 
 SERVICE_IP = "10.0.0.1"
 """The first address of the API server's service range: the ``kubernetes`` Service's IP."""
@@ -72,9 +72,27 @@ class Pki:
     clients: dict[str, KeyPair]
 
 
+def pki_paths(directory: Path) -> Pki:
+    """Where ``write_pki`` puts (or put) each file in ``directory``; the one naming scheme."""
+    return Pki(
+        ca=KeyPair(directory / "ca.crt", directory / "ca.key"),
+        apiserver=KeyPair(directory / "apiserver.crt", directory / "apiserver.key"),
+        service_account=KeyPair(
+            directory / "service-account.pub", directory / "service-account.key"
+        ),
+        clients={
+            identity.name: KeyPair(
+                directory / f"client-{identity.name}.crt", directory / f"client-{identity.name}.key"
+            )
+            for identity in CLIENT_IDENTITIES
+        },
+    )
+
+
 def write_pki(directory: Path, now: datetime.datetime) -> Pki:
     """Generate a fresh CA, serving and client certificates and a service-account key pair."""
     directory.mkdir(parents=True, exist_ok=True)
+    paths = pki_paths(directory)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "yokeflow-test-ca")])
     ca_cert = (
@@ -96,7 +114,7 @@ def write_pki(directory: Path, now: datetime.datetime) -> Pki:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    ca = _write_pair(directory, "ca", ca_cert, ca_key)
+    _write_pair(paths.ca, ca_cert, ca_key)
 
     server_key = ec.generate_private_key(ec.SECP256R1())
     sans: list[x509.GeneralName] = [x509.DNSName(name) for name in _DNS_NAMES]
@@ -107,9 +125,8 @@ def write_pki(directory: Path, now: datetime.datetime) -> Pki:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    apiserver = _write_pair(directory, "apiserver", server_cert, server_key)
+    _write_pair(paths.apiserver, server_cert, server_key)
 
-    clients: dict[str, KeyPair] = {}
     for identity in CLIENT_IDENTITIES:
         key = ec.generate_private_key(ec.SECP256R1())
         cert = (
@@ -117,19 +134,17 @@ def write_pki(directory: Path, now: datetime.datetime) -> Pki:
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        clients[identity.name] = _write_pair(directory, f"client-{identity.name}", cert, key)
+        _write_pair(paths.clients[identity.name], cert, key)
 
     sa_key = ec.generate_private_key(ec.SECP256R1())
-    sa_public = directory / "service-account.pub"
-    sa_private = directory / "service-account.key"
     _write(
-        sa_public,
+        paths.service_account.cert,
         sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ),
     )
-    _write(sa_private, _private_bytes(sa_key))
-    return Pki(ca, apiserver, KeyPair(sa_public, sa_private), clients)
+    _write(paths.service_account.key, _private_bytes(sa_key))
+    return paths
 
 
 def _name(common_name: str, organizations: tuple[str, ...] = ()) -> x509.Name:
@@ -164,13 +179,9 @@ def _private_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _write_pair(
-    directory: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
-) -> KeyPair:
-    pair = KeyPair(directory / f"{stem}.crt", directory / f"{stem}.key")
+def _write_pair(pair: KeyPair, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
     _write(pair.cert, cert.public_bytes(serialization.Encoding.PEM))
     _write(pair.key, _private_bytes(key))
-    return pair
 
 
 def _write(path: Path, data: bytes) -> None:

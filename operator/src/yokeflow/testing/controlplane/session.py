@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from yokeflow.testing.controlplane.cluster import ControlPlaneConfig, Report, down, up
+from yokeflow.testing.controlplane.cluster import ControlPlaneConfig, down, up
 from yokeflow.testing.controlplane.kubectl import Kubectl
+from yokeflow.testing.controlplane.readiness import Report
 
 __all__ = ["RunningControlPlane", "running_control_plane"]
 
