@@ -17,6 +17,7 @@ from yokeflow.adapters.postgres.projects import ProjectQueries
 from yokeflow.adapters.postgres.sessions import SessionQueries
 from yokeflow.adapters.postgres.tasks import TaskQueries
 from yokeflow.adapters.postgres.worktrees import WorktreeQueries
+from yokeflow.ports.store import Store
 
 __all__ = ["PostgresStore"]
 
@@ -58,3 +59,7 @@ class PostgresStore(
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _implements_the_port(store: PostgresStore) -> Store:
+    return store  # mypy checks here that PostgresStore satisfies the Store protocol
