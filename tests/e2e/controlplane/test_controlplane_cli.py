@@ -100,7 +100,7 @@ def test_up_refuses_a_partly_running_control_plane(tmp_path: Path) -> None:
 
         refused = cli(state_dir, "up")
         assert refused.returncode == 1
-        assert "only partly running" in refused.stderr
+        assert "only partly running or not ready" in refused.stderr
         assert "kwok stopped" in refused.stderr
         assert "Traceback" not in refused.stderr
         assert cli(state_dir, "status").returncode == 4

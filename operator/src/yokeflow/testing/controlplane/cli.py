@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,14 +42,21 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     """Run one command; returns the exit code."""
     env = os.environ if env is None else env
     args = _parser(env).parse_args(argv)
+    # A terminated `up` must stop what it started, as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         return int(args.run(args, env))
     except ControlPlaneError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; started processes were stopped", file=sys.stderr)
+        print("interrupted; processes started by this command were stopped", file=sys.stderr)
         return 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:

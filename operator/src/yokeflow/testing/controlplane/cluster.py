@@ -101,12 +101,10 @@ def up(config: ControlPlaneConfig, report: Report) -> UpResult:
                 report(f"already running (pid {existing.processes[0].pid}...), reusing it")
                 return UpResult(existing, reused=True)
             if any(alive.values()):
-                described = ", ".join(
-                    f"{name} {'running' if on else 'stopped'}" for name, on in alive.items()
-                )
+                described = ", ".join(f"{name} {_describe(alive.get(name))}" for name in COMPONENTS)
                 raise AlreadyRunningError(
-                    f"a control plane in {state_dir} is only partly running ({described}); "
-                    "run `python -m yokeflow.testing.controlplane down` first"
+                    f"a control plane in {state_dir} is only partly running or not ready "
+                    f"({described}); run `python -m yokeflow.testing.controlplane down` first"
                 )
             report("removing the state of a control plane that is no longer running")
             _forget(existing)
@@ -160,11 +158,27 @@ def _start(config: ControlPlaneConfig, state_dir: Path, report: Report) -> RunSt
         "kube-scheduler": ("/healthz", f"https://127.0.0.1:{ports.scheduler}/healthz"),
         "kwok": ("/healthz", f"http://127.0.0.1:{ports.kwok}/healthz"),
     }
+
+    def recorded(startup_seconds: float = 0.0) -> RunState:
+        return RunState(
+            state_dir=str(state_dir),
+            bin_dir=str(binaries.directory),
+            etcd_data_dir=str(layout.etcd_data_dir),
+            kubeconfig=str(layout.admin_kubeconfig),
+            server=server,
+            ports=ports,
+            processes=tuple(records),
+            started_at=started_at,
+            startup_seconds=startup_seconds,
+        )
+
     try:
         for component in COMPONENTS:
             argv = command_line(component, binaries, layout, ports, pki)
             log = layout.log(component)
             records.append(spawn(component, argv, log, env, config.die_with_parent))
+            # Recorded at once, so that `down` finds it even if this process is killed now.
+            save_state(recorded())
             # etcd and the API server must be ready before their clients start; the clients
             # start together and are checked afterwards.
             if component == "etcd":
@@ -189,19 +203,9 @@ def _start(config: ControlPlaneConfig, state_dir: Path, report: Report) -> RunSt
         )
     except BaseException:
         _stop_all(records, report)
-        shutil.rmtree(layout.etcd_data_dir, ignore_errors=True)
+        _forget(recorded())
         raise
-    state = RunState(
-        state_dir=str(state_dir),
-        bin_dir=str(binaries.directory),
-        etcd_data_dir=str(layout.etcd_data_dir),
-        kubeconfig=str(layout.admin_kubeconfig),
-        server=server,
-        ports=ports,
-        processes=tuple(records),
-        started_at=started_at,
-        startup_seconds=round(wait.elapsed, 2),
-    )
+    state = recorded(startup_seconds=round(wait.elapsed, 2))
     save_state(state)
     report(f"control plane ready in {state.startup_seconds:.1f}s at {server}")
     return state
@@ -244,6 +248,12 @@ def _stop_all(records: Sequence[ProcessRecord], report: Report) -> list[str]:
 def _forget(state: RunState) -> None:
     shutil.rmtree(state.etcd_data_dir, ignore_errors=True)
     clear_state(Path(state.state_dir))
+
+
+def _describe(alive: bool | None) -> str:
+    if alive is None:
+        return "not started"
+    return "running" if alive else "stopped"
 
 
 def _free_ports() -> Ports:
