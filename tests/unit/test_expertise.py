@@ -48,6 +48,29 @@ def test_dedupe_ignores_case_spacing_and_numbers_and_keeps_the_newest() -> None:
     assert one.provenance.date == date(2026, 2, 1)
     # the same text of another kind is another lesson
     assert len(dedupe([old, lesson(LessonKind.TECHNIQUE, old.text)])) == 2
+    # numbers matter outside failures: two files, two techniques
+    assert (
+        len(
+            dedupe(
+                [
+                    lesson(LessonKind.CORE_FILE, "db/t1.sql"),
+                    lesson(LessonKind.CORE_FILE, "db/t2.sql"),
+                ]
+            )
+        )
+        == 2
+    )
+    assert (
+        len(
+            dedupe(
+                [
+                    lesson(LessonKind.TECHNIQUE, "use v1 api"),
+                    lesson(LessonKind.TECHNIQUE, "Use v2 API"),
+                ]
+            )
+        )
+        == 2
+    )
 
 
 def test_expertise_folds_repeats_when_lessons_are_added() -> None:

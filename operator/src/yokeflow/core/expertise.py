@@ -134,11 +134,16 @@ class Lesson:
     def key(self) -> tuple[str, str]:
         """What makes two lessons the same: the kind and the text, normalized.
 
-        Case, spacing and numbers (line numbers, counts, durations) are ignored, so the same
-        error seen twice with a different line number is one lesson; a failure's fix is not
-        part of its key (the newer fix replaces the older).
+        Case and trailing punctuation are ignored; for failures numbers are too (line numbers,
+        counts, durations), so the same error seen twice with a different line number is one
+        lesson, and a failure's fix is not part of its key (the newer fix replaces the older).
+        A core file's key is its exact path.
         """
-        norm = _DIGITS.sub("#", self.text.lower()).rstrip(" .;:")
+        if self.kind is LessonKind.CORE_FILE:
+            return (self.kind.value, self.text)
+        norm = self.text.lower().rstrip(" .;:")
+        if self.kind is LessonKind.FAILURE:
+            norm = _DIGITS.sub("#", norm)
         return (self.kind.value, norm)
 
     def combine(self, other: Lesson) -> Lesson:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import os
+import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -87,7 +88,8 @@ class SaveOutcome:
     version: int
     summary: str
     attempts: int
-    """1 when no other writer got in between; more when it merged and retried."""
+    """1 when no other writer got in between; more when it merged and retried; 0 when the
+    change changed nothing and nothing was saved."""
     removed: tuple[Lesson, ...] = ()
     """Lessons the line limit cut."""
     picked_up_edit: bool = False
@@ -154,7 +156,7 @@ class ExpertiseService:
         *,
         repo_dir: Path | None = None,
         clock: Callable[[], datetime] = _utc_now,
-        max_attempts: int = 10,
+        max_attempts: int = 30,
     ) -> None:
         self._store = store
         self._learning = learning
@@ -163,6 +165,9 @@ class ExpertiseService:
         self._clock = clock
         self._max_attempts = max_attempts
         self._file_lock = asyncio.Lock()
+        # Writers of one domain in this process take turns; other processes (task Jobs in a
+        # cluster) are kept apart by the version check alone.
+        self._domain_locks: dict[tuple[int, str], asyncio.Lock] = {}
 
     # -- entry points around a session ---------------------------------------------------------
 
@@ -332,9 +337,27 @@ class ExpertiseService:
         validated: bool = False,
     ) -> SaveOutcome:
         """Apply ``change`` to a domain and save it without losing a concurrent writer's work."""
+        lock = self._domain_locks.setdefault((project_id, domain), asyncio.Lock())
+        async with lock:
+            return await self._update(
+                project_id, domain, change, change_type, session_id=session_id, validated=validated
+            )
+
+    async def _update(
+        self,
+        project_id: int,
+        domain: str,
+        change: Change,
+        change_type: str,
+        *,
+        session_id: int | None,
+        validated: bool,
+    ) -> SaveOutcome:
         snapshot, version, edited = await self._current(project_id, domain)
         before = snapshot
         ours, summary = change(snapshot)
+        if ours == snapshot and not edited and not validated and version is not None:
+            return SaveOutcome(ours, version, f"{summary} (nothing changed)", 0)
         removed: tuple[Lesson, ...] = ()
         for attempt in range(1, self._max_attempts + 1):
             ours, cut = enforce_line_limit(ours, self._settings.expertise_max_lines)
@@ -367,7 +390,9 @@ class ExpertiseService:
                 )
                 await self._write_file(domain, ours, saved.version)
                 return SaveOutcome(ours, saved.version, summary, attempt, removed, edited)
-            # Someone saved first: merge our change onto theirs and try again.
+            # Someone saved first: merge our change onto theirs and try again, after a short
+            # random pause so that writers which collided do not collide again in lockstep.
+            await asyncio.sleep(random.uniform(0, 0.005 * attempt))
             latest, version, latest_edited = await self._current(project_id, domain)
             edited = edited or latest_edited
             ours = merge(snapshot, latest, ours)
