@@ -8,7 +8,9 @@ are "unknown" — the same answer as for a key that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from yokeflow.core.records import Epic, Task
 from yokeflow.errors import NotFoundError
@@ -17,10 +19,19 @@ from yokeflow.ports.store import Store
 from yokeflow_mcp.access import ScopeSource
 from yokeflow_mcp.scope import Scope
 
-__all__ = ["Ref", "Toolbox"]
+__all__ = ["OwnTaskRef", "Ref", "Toolbox"]
 
 Ref = int | str
 """A task or epic: its key, or its numeric id."""
+
+OwnTaskRef = Annotated[
+    Ref | None,
+    Field(
+        description="The task's key or id. Omit it in a session that belongs to one task: "
+        "your own task is meant."
+    ),
+]
+"""A tool argument naming a task, which task-scoped sessions may leave out."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,14 @@ class Toolbox:
                 f"unknown task {ref!r} in this project (use list_tasks to see keys)"
             )
         return found
+
+    async def own_or_given(self, scope: Scope, ref: Ref | None) -> Task:
+        """The task ``ref``; when omitted, the scope's own task (refused if it has none)."""
+        if ref is None:
+            if scope.task_id is None:
+                raise NotFoundError("name the task: this session is not bound to one task")
+            return await self.task(scope, scope.task_id)
+        return await self.task(scope, ref)
 
     async def epic(self, scope: Scope, ref: Ref) -> Epic:
         """The epic ``ref`` of the scope's project; unknown elsewhere."""

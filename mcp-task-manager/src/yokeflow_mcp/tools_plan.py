@@ -17,7 +17,7 @@ from yokeflow.errors import PlanError
 from yokeflow.ports.plan_edits import NewTask
 from yokeflow_mcp.registration import WRITES, add_tool
 from yokeflow_mcp.scope import Scope
-from yokeflow_mcp.toolbox import Ref, Toolbox
+from yokeflow_mcp.toolbox import OwnTaskRef, Ref, Toolbox
 from yokeflow_mcp.views import epic_view, project_view, task_view, verification_view
 
 __all__ = ["TaskDraft", "register", "slug"]
@@ -197,9 +197,9 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         return {"tasks": [task_view(t, all_keys.tasks, all_keys.epics) for t in created]}
 
     async def create_test(
-        task: Annotated[Ref, Field(description="The task it verifies (key or id).")],
         description: Annotated[str, Field(min_length=1, description="What is checked.")],
         ctx: Ctx,
+        task: OwnTaskRef = None,
         category: Annotated[
             str, Field(description="functional, unit, integration, e2e, style…")
         ] = "functional",
@@ -207,7 +207,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
     ) -> dict[str, Any]:
         """Add a verification test to a task (a check that proves it is done)."""
         scope = box.scope(ctx)
-        found = await box.task(scope, task)
+        found = await box.own_or_given(scope, task)
         scope.check_task_change(found.id, found.key)
         test = await box.store.create_test(found.id, description, category=category, steps=steps)
         return {"test": verification_view(test, found.key)}

@@ -17,19 +17,12 @@ from yokeflow.core.records import Task, TaskStatus, TestStatus
 from yokeflow.errors import InvalidTransitionError, NotFoundError
 from yokeflow_mcp.registration import WRITES, add_tool
 from yokeflow_mcp.scope import Scope
-from yokeflow_mcp.toolbox import Ref, Toolbox
+from yokeflow_mcp.toolbox import OwnTaskRef, Ref, Toolbox
 from yokeflow_mcp.views import task_view, verification_view
 
 __all__ = ["ready_tasks", "register"]
 
 Ctx = Context[Any, Any, Any]
-OwnTaskRef = Annotated[
-    Ref | None,
-    Field(
-        description="The task's key or id. Omit it in a session that belongs to one task: "
-        "your own task is meant."
-    ),
-]
 StatusName = Literal["pending", "running", "done", "failed", "blocked", "cancelled"]
 
 
@@ -52,13 +45,6 @@ def ready_tasks(tasks: list[Task], epic_deps: dict[int, tuple[int, ...]]) -> lis
 
 def register(app: FastMCP[Any], box: Toolbox) -> None:
     """Add the progress tools to ``app``."""
-
-    async def own_or_given(scope: Scope, task: Ref | None) -> Task:
-        if task is None:
-            if scope.task_id is None:
-                raise NotFoundError("name the task: this session is not bound to one task")
-            return await box.task(scope, scope.task_id)
-        return await box.task(scope, task)
 
     async def described(scope: Scope, task: Task) -> dict[str, Any]:
         keys = await box.keys(scope)
@@ -125,7 +111,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         """Start working on a task: pending -> running. Refused when its dependencies are not all
         done or another agent already started it. Starting your own task again is harmless."""
         scope = box.scope(ctx)
-        found = await own_or_given(scope, task)
+        found = await box.own_or_given(scope, task)
         scope.check_task_change(found.id, found.key)
         if found.status == TaskStatus.RUNNING and scope.task_id == found.id:
             return {"task": await described(scope, found), "message": "already running"}
@@ -158,7 +144,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         blocked->pending|cancelled, cancelled->pending; done is final. Marking the last task of an
         epic done completes the epic (epic_completed=true)."""
         scope = box.scope(ctx)
-        found = await own_or_given(scope, task)
+        found = await box.own_or_given(scope, task)
         scope.check_task_change(found.id, found.key)
         change = await box.store.update_task_status(found.id, status, error=error)
         return {
@@ -200,7 +186,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         answer, stop working and end your session. Refused, naming the loop, when the dependency
         would create a cycle."""
         scope = box.scope(ctx)
-        found = await own_or_given(scope, task)
+        found = await box.own_or_given(scope, task)
         scope.check_task_change(found.id, found.key)
         needed = await box.task(scope, depends_on)
         parking = await box.edits.declare_dependency(found.id, needed.id, reason=reason)

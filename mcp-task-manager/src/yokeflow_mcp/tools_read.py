@@ -10,7 +10,7 @@ from pydantic import Field
 from yokeflow.core.records import TaskStatus
 from yokeflow.core.status import parse_task_status
 from yokeflow_mcp.registration import READ_ONLY, add_tool
-from yokeflow_mcp.toolbox import Ref, Toolbox
+from yokeflow_mcp.toolbox import OwnTaskRef, Ref, Toolbox
 from yokeflow_mcp.views import epic_view, project_view, session_view, task_view, verification_view
 
 __all__ = ["TaskRef", "register"]
@@ -113,10 +113,10 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         ]
         return view
 
-    async def list_tests(task: TaskRef, ctx: Ctx) -> dict[str, Any]:
+    async def list_tests(ctx: Ctx, task: OwnTaskRef = None) -> dict[str, Any]:
         """The verification tests of one task, with their status (pending, passed, failed)."""
         scope = box.scope(ctx)
-        found = await box.task(scope, task)
+        found = await box.own_or_given(scope, task)
         tests = await box.store.list_tests(found.id)
         return {"task": found.key, "tests": [verification_view(t, found.key) for t in tests]}
 

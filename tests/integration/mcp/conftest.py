@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -48,7 +49,25 @@ def mcp_http(pg_database_url: str, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def token_for(project_id: int, task_id: int | None = None, *, expires_at: float | None = None) -> str:
-    """A token the test HTTP server accepts, for this scope."""
+class TokenFactory(Protocol):
+    def __call__(
+        self, project_id: int, task_id: int | None = None, *, expires_at: float | None = None
+    ) -> str: ...
+
+
+def _token_for(
+    project_id: int, task_id: int | None = None, *, expires_at: float | None = None
+) -> str:
     scope = Scope(project_id=project_id, task_id=task_id, worker="test")
     return SignedTokens(SECRET.encode()).issue(scope, expires_at=expires_at)
+
+
+@pytest.fixture
+def token_for() -> TokenFactory:
+    """Makes tokens the test HTTP servers accept, for a project (and task)."""
+    return _token_for
+
+
+@pytest.fixture
+def mcp_secret() -> str:
+    return SECRET

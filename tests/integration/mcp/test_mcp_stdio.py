@@ -69,8 +69,10 @@ async def test_an_agent_works_through_a_task_and_the_database_shows_it(
 
     schema = await store.get_task_by_key(todo.project.id, "db-schema")
     seed = await store.get_task_by_key(todo.project.id, "db-seed")
-    assert schema is not None and schema.status == TaskStatus.DONE
-    assert seed is not None and seed.status == TaskStatus.DONE
+    assert schema is not None
+    assert schema.status == TaskStatus.DONE
+    assert seed is not None
+    assert seed.status == TaskStatus.DONE
     assert seed.claimed_by == "mcp-stdio"
     epics = {e.key: e for e in await store.list_epics(todo.project.id)}
     assert epics["db"].status == EpicStatus.DONE
@@ -172,7 +174,8 @@ async def test_planning_tools_build_a_graph_with_dependencies(
 
         check = await call(session, "validate_dependencies")
         assert check["valid"] is True
-        assert check["cycles"] == [] and check["unknown"] == []
+        assert check["cycles"] == []
+        assert check["unknown"] == []
         assert isinstance(check["suggestions"], list)
 
     tutorial = await store.get_task_by_key(todo.project.id, "tutorial")
