@@ -69,9 +69,10 @@ def test_a_clean_repository_has_no_findings() -> None:
 
 
 def test_missing_entries_accept_equivalent_spellings() -> None:
-    text = "# deps\n/node_modules\nvenv/\n!keep\n.venv\n"
+    text = "# deps\n/node_modules\nvenv/\n!keep\n.venv\ndist\n"
     missing = missing_gitignore_entries(text)
-    assert "node_modules/" not in missing
+    assert "node_modules/" in missing  # anchored to the root: web/node_modules is not covered
+    assert "dist/" not in missing
     assert "venv/" not in missing
     assert ".venv/" not in missing
     assert "__pycache__/" in missing

@@ -18,6 +18,7 @@ import anyio
 import platformdirs
 import typer
 
+from yokeflow.adapters import git_hygiene
 from yokeflow.adapters.claude import ClaudeAgentRunner
 from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.task_checkout import GitTaskCheckout
@@ -286,3 +287,28 @@ def task_command(
     typer.echo(json.dumps(report.to_dict(), indent=2))
     if not report.success:
         raise typer.Exit(FAILED_TASK_EXIT)
+
+
+@app.command("hygiene")
+def hygiene_command(
+    repository: Annotated[
+        Path, typer.Argument(help="The repository (or worktree) to check.")
+    ] = Path("."),
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Add the missing standard entries to .gitignore.")
+    ] = False,
+) -> None:
+    """List committed dependency folders and secrets-like files (exit 1 if any); with --fix,
+    complete .gitignore (the same check every agent session gets when it ends)."""
+    if not git_hygiene.is_git_repository(repository):
+        raise ConfigError(f"{repository} is not a git repository")
+    findings = git_hygiene.validate_repository(repository)
+    for finding in findings:
+        typer.echo(finding.message)
+    if fix:
+        added = git_hygiene.fix_gitignore(repository)
+        typer.echo(f".gitignore: added {', '.join(added)}" if added else ".gitignore: complete")
+    if not findings:
+        typer.echo("clean: no dependency folders or secrets-like files are committed")
+    else:
+        raise typer.Exit(1)

@@ -127,14 +127,16 @@ def classify_paths(paths: Iterable[str]) -> list[Finding]:
 
 
 def _normalized(entry: str) -> str:
-    return entry.strip().lstrip("/").rstrip("/")
+    # "node_modules" covers what "node_modules/" does (and files of that name); "/node_modules"
+    # does not: it is anchored to the root and misses web/node_modules.
+    return entry.strip().rstrip("/")
 
 
 def missing_gitignore_entries(
     gitignore: str, required: Sequence[str] = STANDARD_GITIGNORE
 ) -> list[str]:
-    """The ``required`` entries that the ``.gitignore`` text lacks (``node_modules`` and
-    ``/node_modules/`` both count as ``node_modules/``)."""
+    """The ``required`` entries that the ``.gitignore`` text lacks (``node_modules`` counts as
+    ``node_modules/``; the root-anchored ``/node_modules`` does not)."""
     present = {
         _normalized(line)
         for line in gitignore.splitlines()
