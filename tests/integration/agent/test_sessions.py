@@ -253,3 +253,25 @@ async def test_without_credentials_or_endpoint_no_session_starts(repo: Path) -> 
     runner = ClaudeAgentRunner(environ={})
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN"):
         await runner.run(_request(repo))
+
+
+async def test_max_turns_ends_the_session_unsuccessfully(repo: Path) -> None:
+    scenario = """
+rules:
+  - task: endless
+    turns:
+      - tool: Bash
+        input: {command: "true"}
+      - tool: Bash
+        input: {command: "true"}
+      - tool: Bash
+        input: {command: "true"}
+      - text: "never reached"
+"""
+    with scripted_model(scenario) as server:
+        result = await runner_for(server).run(_request(repo, "endless", max_turns=2))
+    assert result.end == "max_turns"
+    assert not result.success
+    assert result.error is not None
+    assert "max_turns" in result.error
+    assert len(server.requests.turns()) == 2
