@@ -10,7 +10,9 @@ import typer
 from yokeflow import __version__
 from yokeflow.cli import (
     config_cmd,
+    costs_cmd,
     db_cmd,
+    expertise_cmd,
     generate_cmd,
     graph_cmd,
     mcp_cmd,
@@ -56,6 +58,8 @@ app.add_typer(runner_cmd.app, name="runner")
 app.add_typer(mcp_cmd.app, name="mcp")
 app.command("generate")(generate_cmd.generate)
 app.command("simulate")(simulate_cmd.simulate)
+app.command("costs")(costs_cmd.costs)
+app.add_typer(expertise_cmd.app, name="expertise")
 
 
 def main() -> None:
