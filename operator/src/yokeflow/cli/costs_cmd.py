@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
 import typer
@@ -17,7 +17,7 @@ __all__ = ["costs", "render_text"]
 
 
 def _usd(value: Decimal) -> str:
-    return f"${value:.4f}"
+    return f"${value.quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP)}"
 
 
 def render_text(name: str, report: CostReport) -> str:
