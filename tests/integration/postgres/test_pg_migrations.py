@@ -72,8 +72,8 @@ async def test_migrate_creates_the_schema_and_a_second_run_changes_nothing(
     applied = await migrate(url)
     assert [m.version for m in applied] == [m.version for m in load_migrations()]
     first = await _schema(url)
-    assert {c[0] for c in first["columns"]} == TABLES | VIEWS
-    assert {v[0] for v in first["views"]} == VIEWS
+    assert {c[0] for c in first["columns"]} >= TABLES | VIEWS
+    assert {v[0] for v in first["views"]} >= VIEWS
     names = {i[0] for i in first["indexes"]}
     assert {"tasks_ready_idx", "tasks_project_status_idx", "agent_costs_project_idx"} <= names
 

@@ -187,17 +187,19 @@ async def test_interleaved_status_updates_keep_every_invariant(store: PostgresSt
             except InvalidTransitionError:
                 refused[f"meddler {new.value}"] += 1
             else:
-                if new == TaskStatus.BLOCKED:
-                    await asyncio.sleep(0.001)
-                    await store.update_task_status(task_id, TaskStatus.PENDING)
-                elif new == TaskStatus.RUNNING:
-                    assert change.task.started_at is not None
-                    starts.append((task_id, change.task.started_at))
-                    await store.update_task_status(task_id, TaskStatus.PENDING)
-                else:  # running -> done from outside: it counts as the completion
+                if new == TaskStatus.DONE:  # running -> done from outside: the completion
                     completions[task_id] += 1
                     if change.epic_completed:
                         epic_completions[change.task.epic_id] += 1
+                elif new == TaskStatus.RUNNING:
+                    assert change.task.started_at is not None
+                    starts.append((task_id, change.task.started_at))
+                await asyncio.sleep(0.001)
+                if new != TaskStatus.DONE:
+                    try:  # put it back; another meddler or a worker may have moved it since
+                        await store.update_task_status(task_id, TaskStatus.PENDING)
+                    except InvalidTransitionError:
+                        refused["meddler pre-empted"] += 1
             await asyncio.sleep(0.001)
 
     helpers = [asyncio.create_task(meddler()) for _ in range(4)]
