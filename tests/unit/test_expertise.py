@@ -264,6 +264,9 @@ def test_format_for_prompt_ranks_by_relevance_and_fits_the_budget() -> None:
     assert any("relation users does not exist" in line for line in lines[:2])
     assert any("Run migrations before seeding" in line for line in lines[:2])
     assert len(lines) < len(e.lessons)
+    bare = format_for_prompt(e, task, token_budget=120, heading=False)
+    assert bare.startswith("- ")
+    assert estimate_tokens(bare) <= 120
     big = format_for_prompt(e, task, token_budget=10_000)
     assert len([line for line in big.splitlines() if line.startswith("- ")]) == len(e.lessons)
 

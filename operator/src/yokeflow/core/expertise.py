@@ -409,12 +409,15 @@ def _bullet(lesson: Lesson) -> str:
     return f"- **{label}:** {lesson.text}"
 
 
-def format_for_prompt(expertise: Expertise, task: TaskBrief, token_budget: int = 600) -> str:
+def format_for_prompt(
+    expertise: Expertise, task: TaskBrief, token_budget: int = 600, *, heading: bool = True
+) -> str:
     """A markdown section of the lessons most relevant to ``task``, within ``token_budget``.
 
     Lessons are ranked by kind (failures first), words shared with the task, files the task
     names, how often they were seen, and recency; the section stops before the budget would be
-    exceeded. Empty when there is nothing to say or no room for a single lesson.
+    exceeded. Empty when there is nothing to say or no room for a single lesson. Without
+    ``heading`` only the bullets are returned (for a template that has its own heading).
     """
     if not expertise.lessons:
         return ""
@@ -430,6 +433,8 @@ def format_for_prompt(expertise: Expertise, task: TaskBrief, token_budget: int =
     header = (
         f"## Lessons from earlier sessions ({expertise.domain})\n\n"
         "Earlier agents on this project learned these; use them where they apply.\n\n"
+        if heading
+        else ""
     )
     used = estimate_tokens(header)
     lines: list[str] = []

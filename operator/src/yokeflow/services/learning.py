@@ -178,13 +178,17 @@ class ExpertiseService:
     async def prompt_for(
         self, project_id: int, task: TaskBrief, token_budget: int | None = None
     ) -> PromptExpertise:
-        """The domain of ``task`` and the lessons to put in its prompt (``TaskRunConfig.expertise``)."""
+        """The domain of ``task`` and the lessons to put in its prompt.
+
+        The text is the ranked bullets only: ``prompts/task.md.j2`` gives them their heading
+        (pass it as ``TaskRunConfig(expertise=text, domain=domain)``).
+        """
         domain = self.domain_of(task)
         if not self._settings.enabled:
             return PromptExpertise(domain, "")
         expertise, _, _ = await self._current(project_id, domain)
         budget = self._settings.prompt_token_budget if token_budget is None else token_budget
-        return PromptExpertise(domain, format_for_prompt(expertise, task, budget))
+        return PromptExpertise(domain, format_for_prompt(expertise, task, budget, heading=False))
 
     async def learn(
         self,
