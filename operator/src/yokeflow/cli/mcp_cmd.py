@@ -12,7 +12,7 @@ import click
 import typer
 
 from yokeflow.errors import ConfigError, PermanentError, YokeflowError
-from yokeflow.settings import load_settings
+from yokeflow.settings import DatabaseSettings, load_settings
 
 __all__ = ["SECRET_ENV", "app", "main"]
 
@@ -39,6 +39,18 @@ SecretFile = Annotated[
         help=f"A file holding the token signing secret (default: ${SECRET_ENV}).",
     ),
 ]
+
+
+_SESSION_MARKER = "YOKEFLOW_AGENT_SESSION"
+# yokeflow.adapters.claude.processes.MARKER_VARIABLE, spelled out: importing the Claude adapter
+# costs seconds, and a stdio server starts for every agent session.
+
+
+def _database_settings() -> DatabaseSettings:
+    # A stdio server runs inside an agent session, whose processes carry the Claude adapter's
+    # marker variable; it is not a setting, so it must not make the settings refuse to load.
+    environ = {k: v for k, v in os.environ.items() if k != _SESSION_MARKER}
+    return load_settings(environ=environ).database
 
 
 def _secret(path: Path | None) -> bytes:
@@ -90,7 +102,7 @@ def serve_command(
     # Imported here: the server stack (mcp, uvicorn, asyncpg) is not needed by other commands.
     from yokeflow_mcp import serve as serving
 
-    settings = load_settings().database
+    settings = _database_settings()
     if stdio:
         if project is None:
             raise ConfigError("--stdio needs --project")
@@ -119,7 +131,7 @@ def token_command(
     from yokeflow_mcp import serve as serving
 
     secret = _secret(token_secret_file)
-    settings = load_settings().database
+    settings = _database_settings()
     token = asyncio.run(
         serving.issue_token(settings, database_url, project, task, secret=secret, ttl_seconds=ttl)
     )
