@@ -240,6 +240,8 @@ def _yokeflow(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 def test_the_runner_command_runs_a_task_from_a_plan_file(repo: Path, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
+    lessons = tmp_path / "database.md"
+    lessons.write_text("- Use SERIAL ids (db-init)\n")
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_CODE_OAUTH"))
     }
@@ -264,11 +266,16 @@ def test_the_runner_command_runs_a_task_from_a_plan_file(repo: Path, tmp_path: P
             "test -s db/schema.sql",
             "--transcript",
             str(tmp_path / "t.jsonl"),
+            "--expertise",
+            str(lessons),
             env=env,
         )
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)
         assert report["success"] is True
+        prompt = server.requests.turns("db-schema")[0].prompt or ""
+        assert "- Use SERIAL ids (db-init)" in prompt
+        assert "Expertise from earlier sessions" in prompt
         assert report["commit"] == git(repo, "rev-parse", "HEAD").strip()
         assert report["session"]["files_modified"] == ["db/schema.sql"]
         assert Decimal(report["cost_usd"]) == pytest.approx(

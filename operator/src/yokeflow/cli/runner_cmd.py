@@ -106,6 +106,7 @@ def _prepare(
     transcript: Path | None,
     mcp_config: Path | None,
     max_retries: int | None,
+    expertise: Path | None = None,
 ) -> _Prepared:
     worktree = worktree.resolve()
     if not worktree.is_dir():
@@ -129,8 +130,18 @@ def _prepare(
         transcript_path=transcript or _transcript_path(project, task),
         mcp_servers=load_mcp_config(mcp_config) if mcp_config else (),
         max_retries=max_retries,
+        expertise=_read_expertise(expertise),
     )
     return _Prepared(config, spec, load_prompts())
+
+
+def _read_expertise(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the expertise file: {exc.strerror}") from None
 
 
 async def _run(
@@ -195,6 +206,7 @@ def run_task_command(
     transcript: Path | None = None,
     mcp_config: Path | None = None,
     max_retries: int | None = None,
+    expertise: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> TaskReport:
     """Run one task as ``yokeflow runner task`` does and return its report (blocking)."""
@@ -211,6 +223,7 @@ def run_task_command(
         transcript=transcript,
         mcp_config=mcp_config,
         max_retries=max_retries,
+        expertise=expertise,
     )
     return anyio.run(lambda: _run(settings, prepared, project=project, task=task, environ=environ))
 
@@ -258,6 +271,10 @@ def task_command(
     max_retries: Annotated[
         int | None, typer.Option("--max-retries", help="How often the CLI retries a model call.")
     ] = None,
+    expertise: Annotated[
+        Path | None,
+        typer.Option("--expertise", help="Lessons (Markdown) to give the agent for this task."),
+    ] = None,
 ) -> None:
     """Build the prompt, run the session, verify, commit in the worktree, record the cost, and
     print a JSON report. Exits 0 when the task is done, 3 when it failed."""
@@ -283,6 +300,7 @@ def task_command(
         transcript=transcript,
         mcp_config=mcp_config,
         max_retries=max_retries,
+        expertise=expertise,
     )
     typer.echo(json.dumps(report.to_dict(), indent=2))
     if not report.success:
