@@ -48,6 +48,29 @@ def test_dedupe_ignores_case_spacing_and_numbers_and_keeps_the_newest() -> None:
     assert one.provenance.date == date(2026, 2, 1)
     # the same text of another kind is another lesson
     assert len(dedupe([old, lesson(LessonKind.TECHNIQUE, old.text)])) == 2
+    # other numbers in errors matter: two modules, two lessons
+    assert (
+        len(
+            dedupe(
+                [
+                    lesson(LessonKind.FAILURE, "No module named app2"),
+                    lesson(LessonKind.FAILURE, "No module named app3"),
+                ]
+            )
+        )
+        == 2
+    )
+    assert (
+        len(
+            dedupe(
+                [
+                    lesson(LessonKind.FAILURE, "1 failed in 0.07s at 0x7f3a"),
+                    lesson(LessonKind.FAILURE, "1 failed in 1.2s at 0x7f3b"),
+                ]
+            )
+        )
+        == 1
+    )
     # numbers matter outside failures: two files, two techniques
     assert (
         len(

@@ -73,7 +73,9 @@ KIND_ORDER: tuple[LessonKind, ...] = (
 
 _TOKEN_CHARS = re.compile(r"[\s,()]+")
 _SPACE = re.compile(r"\s+")
-_DIGITS = re.compile(r"\d+")
+_VOLATILE = re.compile(r"(?<=:)\d+|(?<=line )\d+|\b\d+(?:\.\d+)?(?=m?s\b)|0x[0-9a-f]+")
+"""Numbers that change between runs of the same failure: line numbers (``file.py:12``,
+``line 12``), durations (``in 0.07s``, ``30ms``) and addresses (``0x7f3a…``)."""
 
 
 def _ident(value: str | None) -> str | None:
@@ -119,6 +121,7 @@ class Lesson:
     provenance: Provenance = field(default_factory=Provenance)
     seen: int = 1
     """How many sessions produced this lesson."""
+    _key: tuple[str, str] = field(default=("", ""), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         raw = self.text.replace("`", "") if self.kind is LessonKind.CORE_FILE else self.text
@@ -129,21 +132,25 @@ class Lesson:
         fix = None if self.fix is None else _clean(self.fix)
         object.__setattr__(self, "fix", (fix or None) if self.kind is LessonKind.FAILURE else None)
         object.__setattr__(self, "seen", max(1, self.seen))
+        object.__setattr__(self, "_key", self._normalized_key())
 
     @property
     def key(self) -> tuple[str, str]:
         """What makes two lessons the same: the kind and the text, normalized.
 
-        Case and trailing punctuation are ignored; for failures numbers are too (line numbers,
-        counts, durations), so the same error seen twice with a different line number is one
-        lesson, and a failure's fix is not part of its key (the newer fix replaces the older).
-        A core file's key is its exact path.
+        Case and trailing punctuation are ignored; for failures so are the numbers that change
+        from run to run (line numbers, durations, addresses), so the same error seen twice with
+        a different line number is one lesson, and a failure's fix is not part of its key (the
+        newer fix replaces the older). A core file's key is its exact path.
         """
+        return self._key
+
+    def _normalized_key(self) -> tuple[str, str]:
         if self.kind is LessonKind.CORE_FILE:
             return (self.kind.value, self.text)
         norm = self.text.lower().rstrip(" .;:")
         if self.kind is LessonKind.FAILURE:
-            norm = _DIGITS.sub("#", norm)
+            norm = _VOLATILE.sub("#", norm)
         return (self.kind.value, norm)
 
     def combine(self, other: Lesson) -> Lesson:
@@ -246,6 +253,10 @@ def _pick(base: Any, ours: Any, theirs: Any) -> Any:
 def _merge_one(base: Lesson | None, ours: Lesson, theirs: Lesson) -> Lesson:
     if base is None:  # both added it independently
         return ours.combine(theirs)
+    if theirs == base:  # only one side (or neither) changed it: no need to mix fields
+        return ours
+    if ours == base:
+        return theirs
     return Lesson(
         kind=ours.kind,
         text=_pick(base.text, ours.text, theirs.text),
