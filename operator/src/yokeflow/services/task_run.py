@@ -1,7 +1,7 @@
 """One task, end to end: prompt, agent session, verification, commit, cost, report.
 
 This is the use case behind ``yokeflow runner task``. It depends on ports only (the agent, the
-task checkout, a cost recorder, a session ledger); ``cli/runner_cmd.py`` wires the real adapters.
+task checkout, a cost recorder, a session ledger); ``runner/main.py`` wires the real adapters.
 """
 
 from __future__ import annotations

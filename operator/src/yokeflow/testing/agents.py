@@ -2,7 +2,11 @@
 
 ``scripted_model(scenario)`` serves a scenario on a free local port; ``git_repository(path)``
 makes a repository with one commit; ``runner_for(server)`` is a Claude adapter pointed at the
-server. Reusable by any area's tests (runner, scheduler, end-to-end).
+server. Reusable by any area's tests (runner, scheduler, end-to-end); the same as pytest
+fixtures: ``scripted_model_server`` (swap its ``scenario``) and ``agent_repository``. Import
+them in a conftest::
+
+    from yokeflow.testing.agents import agent_repository, scripted_model_server  # noqa: F401
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from yokeflow.adapters.claude import ClaudeAgentRunner
 from yokeflow.adapters.claude.processes import marked_processes
 from yokeflow.adapters.scripted_model import ScriptedModelServer
@@ -20,12 +26,14 @@ from yokeflow.core.scenario import Scenario, parse_scenario
 
 __all__ = [
     "MemorySampler",
+    "agent_repository",
     "git",
     "git_repository",
     "rss_bytes",
     "runner_for",
     "scenario",
     "scripted_model",
+    "scripted_model_server",
 ]
 
 _GIT_IDENTITY = {
@@ -129,3 +137,16 @@ class MemorySampler:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+@pytest.fixture
+def scripted_model_server() -> Iterator[ScriptedModelServer]:
+    """A scripted model server answering "Nothing to do." until a test sets its ``scenario``."""
+    with scripted_model(Scenario()) as server:
+        yield server
+
+
+@pytest.fixture
+def agent_repository(tmp_path: Path) -> Path:
+    """A git repository with one commit (a README), for an agent to work in."""
+    return git_repository(tmp_path / "repo")
