@@ -7,9 +7,9 @@ bearer token — :class:`SignedTokens`) says which project and task each call ma
 
 from yokeflow_mcp.access import BearerScope, FixedScope, ScopeSource
 from yokeflow_mcp.scope import AccessDeniedError, Scope
-from yokeflow_mcp.server import SERVER_NAME, build_server
+from yokeflow_mcp.server import MCP_PATH, SERVER_NAME, build_server
 from yokeflow_mcp.tokens import IssuedTokens, SignedTokens, TokenVerifier
-from yokeflow_mcp.transports import MCP_PATH, http_app
+from yokeflow_mcp.transports import http_app
 
 __all__ = [
     "MCP_PATH",

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 from yokeflow.settings import env_name
-from yokeflow_mcp.transports import MCP_PATH
+from yokeflow_mcp.server import MCP_PATH
 
 __all__ = ["SERVER_KEY", "HttpLaunch", "StdioLaunch", "http_launch", "stdio_launch"]
 

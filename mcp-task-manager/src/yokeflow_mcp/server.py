@@ -16,9 +16,12 @@ from yokeflow_mcp import tools_graph, tools_plan, tools_progress, tools_read
 from yokeflow_mcp.access import ScopeSource
 from yokeflow_mcp.toolbox import Toolbox
 
-__all__ = ["INSTRUCTIONS", "SERVER_NAME", "build_server"]
+__all__ = ["INSTRUCTIONS", "MCP_PATH", "SERVER_NAME", "build_server"]
 
 SERVER_NAME = "yokeflow-tasks"
+
+MCP_PATH = "/mcp"
+"""Where the HTTP transport serves the MCP endpoint by default."""
 
 INSTRUCTIONS = """\
 YokeFlow task manager: the plan of this project (epics, tasks, dependencies, tests).
@@ -37,13 +40,16 @@ def build_server(
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
+    http_path: str = MCP_PATH,
 ) -> FastMCP[Any]:
-    """A FastMCP app serving the task tools; ``host``/``port`` matter only for HTTP."""
+    """A FastMCP app serving the task tools; ``host``, ``port`` and ``http_path`` matter only
+    for HTTP (an app mounted under ``/mcp`` by another server is built with ``http_path="/"``)."""
     app: FastMCP[Any] = FastMCP(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
         host=host,
         port=port,
+        streamable_http_path=http_path,
         log_level="WARNING",
     )
     box = Toolbox(store, edits, access)

@@ -23,10 +23,10 @@ from yokeflow_mcp.access import bearer_token
 from yokeflow_mcp.scope import AccessDeniedError
 from yokeflow_mcp.tokens import TokenVerifier
 
-__all__ = ["MCP_PATH", "http_app", "run_http", "run_stdio"]
+__all__ = ["HEALTH_PATH", "http_app", "run_http", "run_stdio"]
 
-MCP_PATH = "/mcp"
-"""Where the MCP endpoint is served (and where the API server mounts it)."""
+HEALTH_PATH = "/healthz"
+"""An open ``GET`` answering ``ok`` (for probes); it says nothing about projects."""
 
 
 async def run_stdio(app: FastMCP[Any]) -> None:
@@ -37,16 +37,14 @@ async def run_stdio(app: FastMCP[Any]) -> None:
 class _RequireToken:
     """ASGI middleware: requests to the MCP endpoint need a valid bearer token."""
 
-    def __init__(
-        self, app: ASGIApp, verifier: TokenVerifier, clock: Callable[[], float], path: str
-    ) -> None:
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier, clock: Callable[[], float]) -> None:
         self._app = app
         self._verifier = verifier
         self._clock = clock
-        self._path = path.rstrip("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].rstrip("/") == self._path:
+        # Everything but the health probe needs a token, wherever the app is mounted.
+        if scope["type"] == "http" and not scope["path"].endswith(HEALTH_PATH):
             token = bearer_token(Headers(scope=scope))
             try:
                 if token is None:
@@ -68,11 +66,15 @@ async def _healthz(request: Request) -> Response:
 
 
 def http_app(app: FastMCP[Any], verifier: TokenVerifier, clock: Callable[[], float]) -> Starlette:
-    """The ASGI app serving ``app`` at :data:`MCP_PATH`, behind bearer-token checks."""
+    """The ASGI app serving ``app`` at its HTTP path, behind bearer-token checks.
+
+    Mounted inside another ASGI app, the host app's lifespan must run
+    ``app.session_manager.run()`` (a mounted app's own lifespan is not started).
+    """
 
     starlette = app.streamable_http_app()
-    starlette.add_route("/healthz", _healthz, methods=["GET"])
-    starlette.add_middleware(_RequireToken, verifier=verifier, clock=clock, path=MCP_PATH)
+    starlette.add_route(HEALTH_PATH, _healthz, methods=["GET"])
+    starlette.add_middleware(_RequireToken, verifier=verifier, clock=clock)
     return starlette
 
 
