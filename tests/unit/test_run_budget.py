@@ -79,6 +79,6 @@ def test_launching_stops_at_the_limit_and_the_message_is_clear() -> None:
     budget = asyncio.run(scenario())
     message = str(budget.exhausted_error(Decimal("0.6")))
     assert message == (
-        "budget exhausted: $0.5000 spent of $1 (overrun by running agents $0.1000);"
+        "budget exhausted: $0.5000 spent of $1.00 (overrun by running agents $0.1000);"
         " the next task needs ~$0.6000; no more agents were started"
     )

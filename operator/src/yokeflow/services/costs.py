@@ -206,7 +206,7 @@ class RunBudget:
         ledger = self._ledger
         needed = "" if next_estimate is None else f"; the next task needs ~${next_estimate:.4f}"
         return BudgetExhaustedError(
-            f"budget exhausted: ${ledger.spent:.4f} spent of ${ledger.limit}"
+            f"budget exhausted: ${ledger.spent:.4f} spent of ${ledger.limit or 0:.2f}"
             f" (overrun by running agents ${ledger.overrun:.4f}){needed};"
             " no more agents were started"
         )
