@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from yokeflow.adapters.claude.processes import marked_processes
 from yokeflow.adapters.postgres import PostgresStore
 from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.task_checkout import GitTaskCheckout
@@ -290,3 +293,34 @@ def test_the_runner_command_runs_a_task_from_a_plan_file(repo: Path, tmp_path: P
     missing = _yokeflow("runner", "task", *common, "--task", "nope", env=env)
     assert missing.returncode == 2
     assert missing.stderr.strip() == f"error: {plan}: the plan has no task 'nope'"
+
+
+def test_sigterm_cancels_the_runner_cleanly(repo: Path, tmp_path: Path, test_marker: str) -> None:
+    """A task Job being deleted: the session ends as cancelled, reported, nothing left running."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN)
+    slow = "rules:\n  - task: db-schema\n    delay_seconds: 120\n    turns: [{text: never}]\n"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_CODE_OAUTH"))
+    }
+    with scripted_model(slow) as server:
+        command = [
+            str(Path(sys.executable).with_name("yokeflow")),
+            *("runner", "task", "--project", "todo", "--task", "db-schema"),
+            *("--worktree", str(repo), "--plan", str(plan), "--endpoint", server.url),
+        ]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        deadline = time.monotonic() + 60
+        while not server.requests.turns():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the model was never called"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3, stderr
+    report = json.loads(stdout)
+    assert report["session"]["end"] == "cancelled"
+    assert report["stage"] == "session"
+    assert marked_processes(test_marker, "YOKEFLOW_TEST_RUN") == []
