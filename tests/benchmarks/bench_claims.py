@@ -2,8 +2,9 @@
 
 Each worker has its own connection and loops claim → complete (no agent work in between), so
 the figure is the store's ceiling for task hand-out, lock waits included. Two plans: independent
-tasks (pure claim throughput) and the 500-task dependent plan of the race tests (claims must wait
-for dependencies; idle workers poll).
+tasks in one epic (the worst case: every completion takes the epic's row lock until commit, so
+completions are serialized), independent tasks in 50 epics, and the 500-task dependent plan of the
+race tests (claims must wait for dependencies; idle workers poll every 5-15 ms).
 
     .venv/bin/python tests/benchmarks/bench_claims.py                 # the embedded PostgreSQL 18
     .venv/bin/python tests/benchmarks/bench_claims.py --server-url postgresql://...  # e.g. PG 15
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import sys
 import tempfile
@@ -26,9 +28,19 @@ from yokeflow.testing.plans import random_plan
 from yokeflow.testing.postgres import create_database, drop_database
 
 
-def independent_plan(n: int) -> Plan:
-    tasks = [Task(key=f"t{i}", title=f"task {i}") for i in range(n)]
-    return Plan(name="independent", epics=[Epic(key="e", name="E", tasks=tasks)])
+def independent_plan(n: int, epics: int) -> Plan:
+    per = n // epics
+    return Plan(
+        name="independent",
+        epics=[
+            Epic(
+                key=f"e{e}",
+                name=f"E{e}",
+                tasks=[Task(key=f"e{e}-t{i}", title=f"task {i}") for i in range(per)],
+            )
+            for e in range(epics)
+        ],
+    )
 
 
 async def run(store: PostgresStore, plan: Plan, workers: int) -> tuple[float, list[float]]:
@@ -43,7 +55,7 @@ async def run(store: PostgresStore, plan: Plan, workers: int) -> tuple[float, li
             began = time.perf_counter()
             task = await store.claim_next_task(pid, worker=f"w{n}")
             if task is None:
-                await asyncio.sleep(0.002)
+                await asyncio.sleep(0.005 + 0.01 * random.random())  # nothing ready: back off
                 continue
             latencies.append(time.perf_counter() - began)
             await store.complete_task(task.id)
@@ -66,8 +78,9 @@ async def bench(server_url: str, workers: int, tasks: int) -> None:
             version = await store.pool.fetchval("SHOW server_version")
             print(f"PostgreSQL {version}, {workers} workers, one connection each")
             for label, plan in (
-                (f"{tasks} independent tasks", independent_plan(tasks)),
-                ("500 tasks with dependencies", random_plan(seed=11)),
+                (f"{tasks} independent, 1 epic", independent_plan(tasks, 1)),
+                (f"{tasks} independent, 50 epics", independent_plan(tasks, 50)),
+                ("500 dependent, 10 epics", random_plan(seed=11)),
             ):
                 rate, lat = await run(store, plan, workers)
                 p50 = statistics.median(lat) * 1000

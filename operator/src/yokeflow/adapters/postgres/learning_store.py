@@ -13,7 +13,7 @@ from typing import Any
 from yokeflow.adapters.postgres import rows
 from yokeflow.core.model_choice import OutcomeStats
 from yokeflow.core.records import ExpertiseFile
-from yokeflow.ports.learning import TaskTypeCost
+from yokeflow.ports.learning import LearningStore, TaskTypeCost
 
 __all__ = ["PostgresLearningStore"]
 
@@ -154,3 +154,7 @@ class PostgresLearningStore:
             )
             for r in found
         ]
+
+
+def _implements_the_port(store: PostgresLearningStore) -> LearningStore:
+    return store  # mypy checks here that the adapter satisfies the LearningStore protocol

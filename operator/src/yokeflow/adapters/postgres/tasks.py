@@ -28,8 +28,9 @@ __all__ = ["TaskQueries"]
 
 # Pending tasks whose hard dependencies, and every task of the epics their epic depends on,
 # are done; in claim order (priority, then plan order), which the partial index
-# tasks_ready_idx walks so the scan stops at the first ready task nobody else has locked.
-# unnest(...) JOIN keeps the dependency probes on the primary key even before ANALYZE.
+# tasks_ready_idx can walk so the scan stops at the first ready task nobody else has locked.
+# One primary-key lookup per dependency: a join here lets the planner pick a sequential scan of
+# the (small) table per pending task, which costs 100x more once a plan is half done.
 _CLAIM = """
 WITH next AS (
     SELECT t.id
@@ -38,8 +39,7 @@ WITH next AS (
       AND t.status = 'pending'
       AND (t.dependency_type <> 'hard' OR NOT EXISTS (
             SELECT 1 FROM unnest(t.depends_on) AS dep(id)
-            JOIN tasks d ON d.id = dep.id
-            WHERE d.status <> 'done'))
+            WHERE (SELECT d.status FROM tasks d WHERE d.id = dep.id) <> 'done'))
       AND NOT EXISTS (
             SELECT 1 FROM epics e
             CROSS JOIN LATERAL unnest(e.depends_on) AS de(id)
