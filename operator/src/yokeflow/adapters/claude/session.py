@@ -172,21 +172,25 @@ class ClaudeAgentRunner:
         began = time.monotonic()
         state = _Run()
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(self._consume, request, options, log, state)
-                if cancel is not None:
-                    group.start_soon(_watch, cancel, state)
-                with anyio.move_on_after(request.timeout_seconds):
-                    await state.stop.wait()
-                if not state.finished:
-                    state.timed_out = not state.cancelled
-                    # Stop the processes first: the SDK's own close waits 5 s for a CLI that
-                    # is still waiting on the model. With the CLI gone, the stream ends at once.
+            try:
+                async with anyio.create_task_group() as group:
+                    group.start_soon(self._consume, request, options, log, state)
+                    if cancel is not None:
+                        group.start_soon(_watch, cancel, state)
+                    with anyio.move_on_after(request.timeout_seconds):
+                        await state.stop.wait()
+                    if not state.finished:
+                        state.timed_out = not state.cancelled
+                        # Stop the processes first: the SDK's own close waits 5 s for a CLI
+                        # that is still waiting on the model; with the CLI gone it ends at once.
+                        await self._reap(marker, log)
+                    group.cancel_scope.cancel()
+            finally:
+                with anyio.CancelScope(shield=True):
                     await self._reap(marker, log)
-                group.cancel_scope.cancel()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._reap(marker, log)
+        except BaseException:
+            log.close()  # the caller was cancelled, or the SDK failed oddly: keep what we have
+            raise
         duration = time.monotonic() - began
         error = state.error
         end = self._end(log, cancelled=state.cancelled, timed_out=state.timed_out, error=error)
