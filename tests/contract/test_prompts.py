@@ -145,7 +145,7 @@ def test_task_prompt_has_the_task_worktree_expertise_checklist_and_verification(
 def test_merge_and_expertise_prompts_name_their_inputs(templates) -> None:
     merge = templates.render("merge_resolution", VARIABLES["merge_resolution"])
     assert "- `api/app.py`" in merge
-    assert "git commit --no-edit" in merge
+    assert "do not commit" in merge
     expertise = templates.render("expertise_extraction", VARIABLES["expertise_extraction"])
     assert "1 of at most 1000 lines" in expertise
     assert "ImportError" in expertise

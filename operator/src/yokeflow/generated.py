@@ -26,9 +26,16 @@ def _mcp_tools() -> str:
     return _json(tool_snapshot())
 
 
+def _demo_scenario() -> str:
+    from yokeflow.local.demo_files import demo_scenario_text
+
+    return demo_scenario_text()
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
+    "examples/demo/scenario.yaml": _demo_scenario,
 }
 """Repository-relative path → a function returning the file's exact content."""
 

@@ -59,6 +59,10 @@ class ParallelSettings(_Section):
     """How a finished task branch lands on the integration branch."""
     fail_fast: bool = False
     """Stop launching tasks after the first failure (otherwise only its dependents are blocked)."""
+    conflict_resolution: Literal["agent", "ours", "theirs", "manual"] = "agent"
+    """How a predicted merge conflict is resolved: an agent session, one side, or by a person."""
+    retry_backoff_seconds: float = Field(default=5.0, ge=0)
+    """Wait before retrying a failed task; doubled on every further attempt."""
 
 
 class LearningSettings(_Section):

@@ -12,10 +12,12 @@ from yokeflow.cli import (
     config_cmd,
     costs_cmd,
     db_cmd,
+    demo_cmd,
     expertise_cmd,
     generate_cmd,
     graph_cmd,
     mcp_cmd,
+    run_cmd,
     runner_cmd,
     scripted_model_cmd,
     simulate_cmd,
@@ -60,6 +62,11 @@ app.command("generate")(generate_cmd.generate)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("costs")(costs_cmd.costs)
 app.add_typer(expertise_cmd.app, name="expertise")
+app.command("run")(run_cmd.run)
+app.command("plan")(run_cmd.plan)
+app.command("status")(run_cmd.status)
+app.command("cancel")(run_cmd.cancel)
+app.command("demo")(demo_cmd.demo)
 
 
 def main() -> None:

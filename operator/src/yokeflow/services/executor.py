@@ -88,7 +88,7 @@ class TaskSessions(Protocol):
         cancel: asyncio.Event,
     ) -> SessionOutcome: ...
 
-    def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
+    async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
         """The model the next attempt will use (for events and the budget estimate)."""
         ...
 
@@ -100,11 +100,13 @@ class BudgetLedger(Protocol):
         """What may still be reserved (None: no limit)."""
         ...
 
-    def estimate(self, task: Task) -> float: ...
+    async def estimate(self, task: Task, model: str) -> float:
+        """The expected cost of one session of ``task`` on ``model``."""
+        ...
 
-    def reserve(self, key: str, amount: float) -> None: ...
+    async def reserve(self, key: str, amount: float) -> None: ...
 
-    def settle(self, key: str, actual: float) -> None: ...
+    async def settle(self, key: str, actual: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,9 @@ class RunSummary:
     failed: tuple[str, ...]
     blocked: tuple[str, ...]
     conflicts: tuple[str, ...]
+    """Tasks whose merge conflicted and stayed unresolved (branch kept)."""
+    resolved: tuple[str, ...]
+    """Tasks whose predicted conflict was resolved by the conflict policy and merged."""
     batches: int
     cost_usd: Decimal
     wall_seconds: float
@@ -194,6 +199,7 @@ class ParallelExecutor:
         self._cost = Decimal(0)
         self._task_seconds: dict[str, float] = {}
         self._conflicts: set[str] = set()
+        self._resolved: set[str] = set()
         self._started_at = clock()
 
     # -- public ------------------------------------------------------------------------------
@@ -267,7 +273,7 @@ class ParallelExecutor:
                 fail_fast=self._limits.fail_fast,
                 cancelled=self._cancelled,
             )
-            actions = decide(graph, self._states, limits, self._budget_view(), self._now())
+            actions = decide(graph, self._states, limits, await self._budget_view(), self._now())
             started: list[str] = []
             timeout: float | None = None
             for action in actions:
@@ -297,15 +303,21 @@ class ParallelExecutor:
     def _now(self) -> float:
         return self._clock() - self._started_at
 
-    def _budget_view(self) -> BudgetView | None:
+    async def _budget_view(self) -> BudgetView | None:
         if self._budget is None:
             return None
-        estimates = {
-            k: self._budget.estimate(self._tasks[k])
-            for k, r in self._states.items()
-            if r.state in (TaskState.PENDING, TaskState.FAILED)
-        }
-        return BudgetView(self._budget.remaining(), estimates)
+        remaining = self._budget.remaining()
+        if remaining is None:
+            return BudgetView()
+        estimates = {}
+        for key, run in self._states.items():
+            if run.state in (TaskState.PENDING, TaskState.FAILED):
+                task = self._tasks[key]
+                model = await self._sessions.model_for(
+                    task, attempt=run.attempts + 1, escalate=run.attempts > 0
+                )
+                estimates[key] = await self._budget.estimate(task, model)
+        return BudgetView(remaining, estimates)
 
     # -- observing ---------------------------------------------------------------------------
 
@@ -355,9 +367,11 @@ class ParallelExecutor:
         worktree = await self._workspace.create_worktree(
             TaskRef(task.id, task.title, task.epic_id, task.description)
         )
-        model = self._sessions.model_for(task, attempt=action.attempt, escalate=action.escalate)
+        model = await self._sessions.model_for(
+            task, attempt=action.attempt, escalate=action.escalate
+        )
         if self._budget is not None:
-            self._budget.reserve(action.key, self._budget.estimate(task))
+            await self._budget.reserve(action.key, await self._budget.estimate(task, model))
         cancel = asyncio.Event()
         if self._cancelled:
             cancel.set()
@@ -393,7 +407,7 @@ class ParallelExecutor:
             self._cost += outcome.cost_usd
             self._task_seconds[key] = self._task_seconds.get(key, 0.0) + outcome.duration_seconds
             if self._budget is not None:
-                self._budget.settle(key, float(outcome.cost_usd))
+                await self._budget.settle(key, float(outcome.cost_usd))
             await self._record_outcome(task, running, outcome)
             self._events.publish(
                 TaskComplete(
@@ -468,8 +482,16 @@ class ParallelExecutor:
         run = self._states[key]
         try:
             result = await self._workspace.merge_worktree(task.id)
-            if result.status is MergeStatus.CONFLICT and self._resolution is not None:
-                result = await self._workspace.resolve_conflict(task.id, self._resolution)
+            if result.status is MergeStatus.CONFLICT:
+                self._events.publish(
+                    MergeDone(
+                        key, "conflict", None, tuple(c.path for c in result.conflicts), self._now()
+                    )
+                )
+                if self._resolution is not None:
+                    result = await self._workspace.resolve_conflict(task.id, self._resolution)
+                    if result.status is MergeStatus.MERGED:
+                        self._resolved.add(key)
         except Exception as exc:  # keep the run going; the branch is kept by the workspace
             self._states[key] = TaskRun(TaskState.CONFLICT, run.attempts, duration=run.duration)
             self._conflicts.add(key)
@@ -569,6 +591,7 @@ class ParallelExecutor:
             failed=having(TaskState.FAILED),
             blocked=having(TaskState.BLOCKED),
             conflicts=tuple(sorted(self._conflicts)),
+            resolved=tuple(sorted(self._resolved)),
             batches=len(self._batches),
             cost_usd=self._cost,
             wall_seconds=self._clock() - self._started_at,

@@ -46,7 +46,7 @@ class GitSessions:
     worktrees: dict[str, str] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
+    async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
         return "claude-opus-4-5" if escalate else "claude-haiku-4-5"
 
     async def run_task(
@@ -66,7 +66,7 @@ class GitSessions:
         self.worktrees[task.key] = worktree.path
         names = await asyncio.to_thread(lambda: [p.name for p in path.iterdir()])
         self.seen[task.key] = sorted(n for n in names if n != ".git")
-        model = self.model_for(task, attempt=attempt, escalate=escalate)
+        model = await self.model_for(task, attempt=attempt, escalate=escalate)
         try:
             waited = asyncio.create_task(cancel.wait())
             done, _ = await asyncio.wait({waited}, timeout=self.delays.get(task.key, self.delay))

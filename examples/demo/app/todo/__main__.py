@@ -1,0 +1,5 @@
+import sys
+
+from todo.commands import main
+
+sys.exit(main())

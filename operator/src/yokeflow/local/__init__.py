@@ -1,0 +1,1 @@
+"""Local mode: the engine composed in one process on this machine (``yokeflow run`` / ``demo``)."""

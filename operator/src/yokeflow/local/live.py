@@ -1,0 +1,149 @@
+"""The live terminal view of a run: epics as columns, task states, agents, merges, cost, ETA.
+
+It is an event sink: the executor publishes, the view redraws (``rich.live``) on a terminal and
+prints one line per notable event elsewhere (CI logs, pipes).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from yokeflow.core.events import Event
+from yokeflow.core.graph import DependencyGraph
+
+__all__ = ["LiveView"]
+
+_STYLE = {
+    "pending": ("·", "dim"),
+    "running": ("▶", "bold yellow"),
+    "done": ("✓", "cyan"),
+    "merged": ("●", "bold green"),
+    "failed": ("✗", "bold red"),
+    "conflict": ("⚠", "bold magenta"),
+    "blocked": ("■", "red"),
+    "cancelled": ("○", "dim"),
+}
+
+
+@dataclass
+class LiveView:
+    """Shows a run of ``graph`` with at most ``concurrency`` agents."""
+
+    graph: DependencyGraph
+    concurrency: int
+    console: Console = field(default_factory=Console)
+    states: dict[str, str] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    cost: float = 0.0
+    batches: int = 0
+    conflicts: int = 0
+    outcome: str | None = None
+    _started: float = field(default_factory=time.monotonic)
+    _live: Live | None = None
+
+    def __enter__(self) -> LiveView:
+        if self.console.is_terminal:
+            self._live = Live(
+                self.render(), console=self.console, refresh_per_second=4, transient=False
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.update(self.render())
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def publish(self, event: Event) -> None:
+        line = self._apply(event)
+        if self._live is not None:
+            self._live.update(self.render())
+        elif line:
+            self.console.print(line, highlight=False)
+
+    def _apply(self, event: Event) -> str | None:
+        at = f"[{event.at:6.1f}s]"
+        match event.kind:
+            case "task_start":
+                self.states[event.task] = "running"
+                self.models[event.task] = event.model
+                return f"{at} start  {event.task} (attempt {event.attempt}, {event.model})"
+            case "task_complete":
+                self.states[event.task] = "done" if event.success else "failed"
+                self.seconds[event.task] = event.duration_seconds
+                verdict = "done" if event.success else f"failed: {event.error}"
+                return f"{at} {verdict:<6} {event.task} in {event.duration_seconds:.1f}s, ${event.cost_usd:.4f}"
+            case "merge":
+                merged = event.status in ("merged", "already_merged")
+                self.states[event.task] = "merged" if merged else "conflict"
+                if event.status == "conflict" or event.status.startswith("error"):
+                    self.conflicts += 1
+                files = f" ({', '.join(event.conflicts)})" if event.conflicts else ""
+                return f"{at} merge  {event.task}: {event.status}{files}"
+            case "cost_update":
+                self.cost = event.total_usd
+                return None
+            case "batch_start":
+                self.batches = max(self.batches, event.batch)
+                return f"{at} batch {event.batch}: {', '.join(event.tasks)}"
+            case "run_finished":
+                self.outcome = event.outcome
+                return f"{at} run {event.outcome}: {event.reason}"
+            case _:
+                return None
+
+    def _eta(self) -> str:
+        finished = [k for k in self.seconds if self.states.get(k) in ("done", "merged")]
+        pending = [
+            k for k in self.graph.tasks if self.states.get(k, "pending") in ("pending", "running")
+        ]
+        if not finished or not pending:
+            return "—"
+        rate = sum(self.seconds[k] for k in finished) / sum(
+            self.graph.tasks[k].estimate_minutes for k in finished
+        )
+        left = sum(self.graph.tasks[k].estimate_minutes for k in pending) * rate / self.concurrency
+        return f"~{left:.0f}s"
+
+    def render(self) -> Group:
+        total = len(self.graph.tasks)
+        merged = sum(1 for s in self.states.values() if s == "merged")
+        running = [k for k, s in self.states.items() if s == "running"]
+        elapsed = time.monotonic() - self._started
+        header = Text.assemble(
+            ("YokeFlow ", "bold"),
+            f"merged {merged}/{total} · running {len(running)}/{self.concurrency} · "
+            f"batches {self.batches} · conflicts {self.conflicts} · cost ${self.cost:.4f} · "
+            f"elapsed {elapsed:.0f}s · ETA {self._eta()}",
+        )
+        table = Table(expand=False, show_lines=False, pad_edge=False)
+        by_epic: dict[str, list[str]] = {}
+        for task in self.graph.tasks.values():
+            by_epic.setdefault(task.epic, []).append(task.key)
+        for epic in by_epic:
+            table.add_column(self.graph.epics[epic].name or epic, no_wrap=True)
+        for row in range(max((len(v) for v in by_epic.values()), default=0)):
+            cells: list[Text | str] = []
+            for keys in by_epic.values():
+                if row >= len(keys):
+                    cells.append("")
+                    continue
+                key = keys[row]
+                glyph, style = _STYLE[self.states.get(key, "pending")]
+                model = self.models.get(key, "")
+                short = model.removeprefix("claude-").split("-")[0] if model else ""
+                cells.append(Text(f"{glyph} {key} {short}".rstrip(), style=style))
+            table.add_row(*cells)
+        agents = Text(
+            "agents: " + (", ".join(f"{k} ({self.models.get(k, '?')})" for k in running) or "none"),
+            style="dim",
+        )
+        return Group(header, table, agents)
