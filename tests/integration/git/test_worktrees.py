@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager, WorktreeSetup
-from yokeflow.core.merging import MergeStatus
+from yokeflow.core.merging import MergeMode, MergeStatus
 from yokeflow.core.worktree import WorktreeStatus
 from yokeflow.ports import TaskRef
+from yokeflow.settings import load_settings
 from yokeflow.testing.git_repos import commit_file, git
 
 ManagerFactory = Callable[..., WorktreeManager]
@@ -50,6 +51,7 @@ _CHILD = textwrap.dedent(
     from pathlib import Path
     from yokeflow.adapters.git import WorktreeManager
     from yokeflow.ports import TaskRef
+from yokeflow.settings import load_settings
     from yokeflow.testing.fake_ledger import InMemoryWorktreeLedger
 
     async def main(repo: str, first: int) -> None:
@@ -173,3 +175,31 @@ async def test_worktree_dir_is_ignored_without_touching_the_users_files(
     assert not (repository / ".gitignore").exists()
     exclude = (repository / ".git" / "info" / "exclude").read_text(encoding="utf-8")
     assert "/.worktrees/" in exclude.splitlines()
+
+
+async def test_checkout_cut_short_is_completed_not_committed_as_deletions(
+    manager: WorktreeManager, repository: Path
+) -> None:
+    task = TaskRef(9, "interrupted")
+    path, branch = manager.path_for(task), manager.branch_for(task)
+    # what a kill between `worktree add --no-checkout` and the checkout leaves
+    base = git(repository, "rev-parse", "yokeflow/integration")
+    git(repository, "worktree", "add", "-q", "--no-checkout", "-b", branch, str(path), base)
+    assert "D  app.py" in git(path, "status", "--porcelain")
+    info = await manager.create_worktree(task)
+    assert info.path == str(path)
+    assert not info.dirty
+    assert (path / "app.py").exists()
+    assert (await manager.merge_worktree(9)).status is MergeStatus.ALREADY_MERGED
+    assert git(repository, "show", "yokeflow/integration:app.py").startswith("a = 1")
+
+
+def test_options_from_settings() -> None:
+    settings = load_settings(
+        environ={},
+        overrides={"parallel": {"worktree_dir": "wt", "merge_strategy": "squash"}},
+    )
+    options = WorkspaceOptions.from_settings(settings, verify_command="make test")
+    assert options.worktree_dir == "wt"
+    assert options.merge_mode is MergeMode.SQUASH
+    assert options.verify_command == "make test"

@@ -18,7 +18,7 @@ from yokeflow.adapters.git.repository import Repository, is_worktree_race
 from yokeflow.adapters.git.runner import GitResult
 from yokeflow.errors import GitCommandError
 
-__all__ = ["Checkouts"]
+__all__ = ["Checkouts", "admin_dir", "has_index"]
 
 _ATTEMPTS = 5
 
@@ -41,14 +41,30 @@ class Checkouts:
         raise AssertionError("unreachable")
 
     async def add(self, path: Path, *, branch: str, start: str | None) -> None:
-        """Add a worktree at ``path`` on ``branch`` (created at ``start`` when given), pruning first."""
+        """Add a worktree at ``path`` on ``branch`` (created at ``start`` when given), pruning first.
+
+        Only the bookkeeping runs under the lock (``--no-checkout``); writing the files, the slow
+        part on a large repository, runs outside it, so several worktrees fill in at once.
+        """
         async with self.lock.hold():
             await self._git("worktree", "prune")
             self._move_aside(path)
             if start is None:
-                await self._git("worktree", "add", "-q", str(path), branch)
+                await self._git("worktree", "add", "-q", "--no-checkout", str(path), branch)
             else:
-                await self._git("worktree", "add", "-q", "-b", branch, str(path), start)
+                await self._git(
+                    "worktree", "add", "-q", "--no-checkout", "-b", branch, str(path), start
+                )
+        await self.complete(path)
+
+    async def complete(self, path: Path) -> None:
+        """Finish a checkout that never ran or was interrupted (its worktree has no index yet).
+
+        Without an index git sees every file as deleted; nobody has worked in such a worktree
+        (it is handed out only once complete), so filling it in loses nothing.
+        """
+        if not has_index(path):
+            await self.repo.git.run("reset", "-q", "--hard", cwd=path)
 
     async def add_detached(self, path: Path, commit: str) -> None:
         async with self.lock.hold():
@@ -82,14 +98,24 @@ class Checkouts:
         shutil.move(str(path), str(aside))
 
     def _registered(self, path: Path) -> bool:
-        # a worktree's .git file points at <common>/worktrees/<name>, which points back
-        try:
-            pointer = (path / ".git").read_text(encoding="utf-8").strip()
-        except OSError:
-            return False
-        admin = Path(pointer.removeprefix("gitdir:").strip())
-        try:
-            back = Path((admin / "gitdir").read_text(encoding="utf-8").strip())
-        except OSError:
-            return False
-        return back.resolve() == (path / ".git").resolve()
+        return admin_dir(path) is not None
+
+
+def admin_dir(path: Path) -> Path | None:
+    """The worktree's own git dir (``<common>/worktrees/<name>``) if it points back at ``path``."""
+    try:
+        pointer = (path / ".git").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    admin = Path(pointer.removeprefix("gitdir:").strip())
+    try:
+        back = Path((admin / "gitdir").read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    return admin if back.resolve() == (path / ".git").resolve() else None
+
+
+def has_index(path: Path) -> bool:
+    """True once the worktree at ``path`` has been checked out (git wrote its index)."""
+    admin = admin_dir(path)
+    return admin is None or (admin / "index").exists()

@@ -375,6 +375,7 @@ class MergeQueue:
         git = self.repo.git
         if not (path / ".git").exists() or await self.repo.current_branch(path) != task.branch:
             return False
+        await self.checkouts.complete(path)  # never commit a half checkout as deletions
         unmerged = await self.repo.unmerged_paths(path)
         if unmerged:
             raise WorktreeConflictError(

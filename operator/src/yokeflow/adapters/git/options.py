@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from yokeflow.core.merging import MergeMode
+from yokeflow.settings import Settings
 
 __all__ = ["WorkspaceOptions", "WorktreeSetup"]
 
@@ -47,3 +49,12 @@ class WorkspaceOptions:
     setup: WorktreeSetup = field(default_factory=WorktreeSetup)
     folder_length: int = 48
     """Longest task folder name (Windows paths are short)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> WorkspaceOptions:
+        """The options a composition root builds from the settings (``overrides`` win)."""
+        options = cls(
+            worktree_dir=settings.parallel.worktree_dir,
+            merge_mode=MergeMode(settings.parallel.merge_strategy),
+        )
+        return replace(options, **overrides)

@@ -227,7 +227,9 @@ class WorktreeManager:
             tree = (await self._trees()).get(_key(path))
             reused = tree is not None and tree.branch == branch and _present(tree, path)
             base: str | None = None
-            if not reused:
+            if reused:
+                await checkouts.complete(path)  # a checkout cut short by a crash
+            else:
                 base = await queue.integration_tip()
                 kept = await self.repo.branch_tip(branch)
                 await checkouts.add(path, branch=branch, start=None if kept else base)
