@@ -221,10 +221,11 @@ rules:
         result = await runner_for(server).run(_request(repo, "broken"))
     assert [f.tool for f in result.tool_failures] == ["Bash", "Read"]
     assert "Exit code 3" in result.tool_failures[0].message
-    assert (
-        "does-not-exist.txt" in result.tool_failures[1].message or result.tool_failures[1].message
-    )
+    assert result.tool_failures[1].message.startswith("File does not exist.")
     assert result.tool_calls == 2
+    # The session itself ended normally: tool failures are the agent's to handle, and are
+    # recorded for the report and for learning.
+    assert result.end == "completed"
 
 
 async def test_an_mcp_tool_call_from_the_scenario_reaches_the_mcp_server(
