@@ -243,3 +243,66 @@ def test_a_fix_is_credited_only_to_the_last_failure_before_success() -> None:
         "Give x a parameter. (changed `app.py`; then `pytest -q` succeeded)"
     )
     assert learned.fixed == 1
+
+
+def test_only_a_check_after_the_last_edit_is_a_technique() -> None:
+    def call(
+        i: str, name: str, tool_input: dict[str, Any], ok: bool = True
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "assistant",
+                "message": {
+                    "content": [{"type": "tool_use", "id": i, "name": name, "input": tool_input}]
+                },
+            },
+            {
+                "type": "user",
+                "message": {
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": i,
+                            "content": "ok",
+                            "is_error": not ok,
+                        }
+                    ]
+                },
+            },
+        ]
+
+    def session(*calls: list[dict[str, Any]]) -> list[str]:
+        events = [{"type": "system", "subtype": "init", "cwd": "/w"}]
+        for c in calls:
+            events.extend(c)
+        events.append({"type": "result", "subtype": "success", "is_error": False})
+        return sdk_shaped(events)
+
+    def techniques(lines: list[str]) -> list[str]:
+        learned = learn_from_session(
+            lines,
+            TaskBrief("k", "x"),
+            1,
+            NOW,
+            files_modified=[".gitignore", "/w/.yokeflow/expertise/api.md"],
+        )
+        assert ".gitignore" not in learned.files_modified
+        assert ".yokeflow/expertise/api.md" not in learned.files_modified
+        return [x.text for x in learned.lessons if x.kind is LessonKind.TECHNIQUE]
+
+    write = call("w", "Write", {"file_path": "/w/app.py"})
+    test = call("t", "Bash", {"command": "python -m pytest -q"})
+    commit = call("c", "Bash", {"command": "git add -A && git commit -qm done"})
+    install = call("i", "Bash", {"command": "npm install left-pad"})
+    # the commit after the test is not the check
+    assert techniques(session(write, test, commit)) == [
+        "Verify with `python -m pytest -q` before finishing"
+    ]
+    # a test before the last edit proves nothing about the final state
+    assert techniques(session(test, write, commit)) == []
+    assert techniques(session(write, install)) == []
+    mcp = call("m", "mcp__task-manager__update_task_status", {})
+    learned = learn_from_session(session(write, test, mcp), TaskBrief("k", "x"), 1, NOW)
+    assert [x.text for x in learned.lessons if x.kind is LessonKind.PATTERN] == [
+        "Write → Bash(pytest) → MCP(update_task_status)"
+    ]

@@ -47,6 +47,48 @@ _ERROR_LINE = re.compile(r"\b\w*(?:Error|Exception)\b")
 _FAIL_LINE = re.compile(
     r"(FAILED|\berror\b|\bfailed\b|Traceback|No such file|not found|denied)", re.IGNORECASE
 )
+_NOT_CHECKS = frozenset(
+    [
+        "git",
+        "ls",
+        "cat",
+        "mkdir",
+        "cd",
+        "echo",
+        "printf",
+        "cp",
+        "mv",
+        "rm",
+        "touch",
+        "pwd",
+        "find",
+        "grep",
+        "rg",
+        "head",
+        "tail",
+        "sed",
+        "awk",
+        "chmod",
+        "pip",
+        "pip3",
+        "uv",
+        "apt",
+        "apt-get",
+        "curl",
+        "wget",
+        "true",
+        "sleep",
+        "which",
+        "env",
+        "export",
+        "tree",
+        "wc",
+        "sort",
+    ]
+)
+_PACKAGE_MANAGERS = frozenset({"npm", "yarn", "pnpm", "poetry", "cargo", "go", "bundle"})
+_INSTALLS = frozenset({"install", "i", "add", "get", "ci"})
+_NOT_CORE = frozenset({".gitignore", ".gitattributes"})
 _BLOCK_TYPES = {
     "ToolUseBlock": "tool_use",
     "ToolResultBlock": "tool_result",
@@ -285,7 +327,19 @@ def _error_message(output: str) -> str:
 def _label(step: ToolStep, cwd: str | None) -> str:
     if step.name == "Bash":
         return f"Bash({_program(_command(step, cwd))})"
+    if step.name.startswith("mcp__"):
+        return f"MCP({step.name.rsplit('__', 1)[-1]})"
     return step.name
+
+
+def _is_check(command: str) -> bool:
+    """Whether a command checks the work (tests, linters, a build, a smoke run), as opposed to
+    moving files around, committing, or installing."""
+    program = _program(command)
+    if not command or program in _NOT_CHECKS:
+        return False
+    words = command.split()
+    return not (program in _PACKAGE_MANAGERS and any(w in _INSTALLS for w in words[1:3]))
 
 
 def _pattern(steps: Sequence[ToolStep], cwd: str | None) -> str | None:
@@ -362,17 +416,27 @@ def learn_from_session(
         t for s in steps if s.name in EDIT_TOOLS and not s.is_error and (t := _target(s, cwd))
     ]
     files = list(dict.fromkeys([*edited, *(_relative(f, cwd) for f in files_modified)]))
-    files = [f for f in files if not f.startswith("/")]  # outside the worktree: not the project's
+    # Outside the worktree is not the project's; YokeFlow's own files are not the domain's.
+    files = [
+        f
+        for f in files
+        if not f.startswith("/") and f not in _NOT_CORE and not f.startswith(".yokeflow/")
+    ]
     if ok:
         pattern = _pattern(steps, cwd)
         if pattern:
             lessons.append(Lesson(LessonKind.PATTERN, pattern, provenance=provenance))
-        checks = [s for s in steps if s.name == "Bash"]
-        if checks and not checks[-1].is_error and (failures or len(checks) > 1 or edited):
+        # The check that proved the session done: the last checking command, run after the
+        # last edit, and passing.
+        last_edit = max((i for i, s in enumerate(steps) if s.name in EDIT_TOOLS), default=-1)
+        checks = [
+            (i, s) for i, s in enumerate(steps) if s.name == "Bash" and _is_check(_command(s, cwd))
+        ]
+        if checks and checks[-1][0] > last_edit and not checks[-1][1].is_error:
             lessons.append(
                 Lesson(
                     LessonKind.TECHNIQUE,
-                    f"Verify with {_subject(checks[-1], cwd)} before finishing",
+                    f"Verify with {_subject(checks[-1][1], cwd)} before finishing",
                     provenance=provenance,
                 )
             )
