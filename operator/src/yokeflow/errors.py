@@ -10,6 +10,7 @@
     │   ├── PromptError           a prompt template is missing, broken, or lacks a variable
     │   ├── InvalidTransitionError a status change that the state machine forbids
     │   ├── NotFoundError         a record (project, task, batch…) does not exist
+    │   ├── AlreadyExistsError    a record with that key (epic, task, batch number…) exists already
     │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
     │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AgentError",
+    "AlreadyExistsError",
     "BudgetExhaustedError",
     "ConfigError",
     "DatabaseUnavailableError",
@@ -119,6 +121,10 @@ class NotFoundError(PermanentError):
 
 class BudgetExhaustedError(PermanentError):
     """The run's budget cannot cover the next agent: nothing more starts, running agents finish."""
+
+
+class AlreadyExistsError(PermanentError):
+    """A record with that key (an epic or task key, a batch number…) exists already."""
 
 
 class MigrationError(PermanentError):
