@@ -11,8 +11,9 @@ import pytest
 from yokeflow.adapters.git import WorktreeManager
 from yokeflow.adapters.postgres import PostgresStore, migrate
 from yokeflow.core.merging import MergeStatus, ReconcileAction, Resolution
-from yokeflow.core.worktree import ConflictFile, WorktreeStatus
+from yokeflow.core.worktree import ConflictFile, WorktreeRecord, WorktreeStatus
 from yokeflow.ports import TaskRef, WorktreeLedger
+from yokeflow.testing.fake_ledger import InMemoryWorktreeLedger
 from yokeflow.testing.git_repos import commit_file, git
 from yokeflow.testing.postgres import (  # noqa: F401  (fixtures)
     pg_database_url,
@@ -78,3 +79,45 @@ async def test_manager_on_the_postgres_ledger(store: PostgresStore, repository: 
     assert final.merge_commit == result.merge_commit
     statuses = {w.task_id: w.status for w in await restarted.list_worktrees()}
     assert statuses == {one.id: WorktreeStatus.MERGED, two.id: WorktreeStatus.MERGED}
+
+
+async def _ledger_story(ledger: WorktreeLedger, project: int, task: int) -> list[object]:
+    """The same calls on any ledger; what they return, minus ids and times."""
+
+    def view(record: WorktreeRecord | None) -> object:
+        if record is None:
+            return None
+        return (record.task_id, record.branch, record.status, record.merge_commit, record.conflicts)
+
+    seen: list[object] = []
+    first = await ledger.create_worktree(
+        project, task_id=task, epic_id=None, branch="b", path="/p", base_commit="c0"
+    )
+    seen.append(view(first))
+    conflict = (ConflictFile("app.py", "content"),)
+    seen.append(
+        view(
+            await ledger.update_worktree_status(
+                first.id, WorktreeStatus.CONFLICT, conflicts=conflict
+            )
+        )
+    )
+    seen.append(view(await ledger.get_worktree_by_task(project, task)))
+    seen.append(view(await ledger.mark_worktree_merged(first.id, "m1")))
+    seen.append(view(await ledger.update_worktree_status(first.id, WorktreeStatus.REMOVED)))
+    # the same branch again: the row comes back active, conflicts cleared
+    again = await ledger.create_worktree(
+        project, task_id=task, epic_id=None, branch="b", path="/p", base_commit=None
+    )
+    seen.append((again.id == first.id, view(again), again.base_commit))
+    seen.append([view(r) for r in await ledger.list_worktrees(project, WorktreeStatus.ACTIVE)])
+    return seen
+
+
+async def test_the_in_memory_ledger_behaves_like_the_table(store: PostgresStore) -> None:
+    project = await store.create_project("ledgers")
+    epic = await store.create_epic(project.id, "e", "E")
+    task = await store.create_task(project.id, epic.id, "t", "T")
+    real = await _ledger_story(store, project.id, task.id)
+    fake = await _ledger_story(InMemoryWorktreeLedger(), project.id, task.id)
+    assert fake == real

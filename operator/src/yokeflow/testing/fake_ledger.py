@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from yokeflow.core.worktree import ConflictFile, WorktreeRecord, WorktreeStatus
+from yokeflow.ports.workspace import WorktreeLedger
 
 __all__ = ["InMemoryWorktreeLedger"]
 
@@ -49,7 +50,7 @@ class InMemoryWorktreeLedger:
                     task_id=task_id,
                     epic_id=epic_id,
                     path=path,
-                    base_commit=base_commit,
+                    base_commit=base_commit if base_commit is not None else record.base_commit,
                     status=WorktreeStatus.ACTIVE,
                     conflicts=(),
                     updated_at=now,
@@ -179,3 +180,7 @@ def _from_json(data: dict[str, Any]) -> WorktreeRecord:
         created_at=stamps["created_at"],
         updated_at=stamps["updated_at"],
     )
+
+
+def _implements_the_port(ledger: InMemoryWorktreeLedger) -> WorktreeLedger:
+    return ledger  # mypy checks here that the fake satisfies the WorktreeLedger protocol

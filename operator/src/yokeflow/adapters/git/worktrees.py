@@ -33,7 +33,13 @@ from yokeflow.core.merging import (
 from yokeflow.core.naming import sanitize_branch_name, sanitize_path_component
 from yokeflow.core.worktree import ConflictFile, WorktreeRecord, WorktreeStatus
 from yokeflow.errors import PermanentError, WorktreeConflictError
-from yokeflow.ports.workspace import ConflictResolver, TaskRef, WorktreeInfo, WorktreeLedger
+from yokeflow.ports.workspace import (
+    ConflictResolver,
+    TaskRef,
+    Workspace,
+    WorktreeInfo,
+    WorktreeLedger,
+)
 
 __all__ = ["RecoveryReport", "WorktreeManager"]
 
@@ -425,3 +431,7 @@ def _key(path: str | Path) -> Path:
 def _present(tree: GitWorktree | None, path: Path) -> bool:
     """The worktree is registered, not prunable, and its folder holds its ``.git`` file."""
     return tree is not None and not tree.prunable and (path / ".git").exists()
+
+
+def _implements_the_port(manager: WorktreeManager) -> Workspace:
+    return manager  # mypy checks here that WorktreeManager satisfies the Workspace protocol
