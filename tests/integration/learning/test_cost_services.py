@@ -130,12 +130,9 @@ async def test_cost_report_by_model_task_type_and_forecast(
     estimator = CostEstimator(store, ModelSelector(learning).prices)
     measured = await estimator.measured(pid)
     assert measured[ModelTier.HAIKU] == (1, Decimal("0.05"))
-    assert measured[ModelTier.SONNET] == (
-        1,
-        Decimal("0.40"),
-    )  # the merge call is not a task session
+    # the merge call is not a task session
+    assert measured[ModelTier.SONNET] == (1, Decimal("0.40"))
     assert await estimator.estimate(pid, "claude-sonnet-4-5") == Decimal("0.40")
-
     report = await cost_report(store, learning, pid, CostSettings())
     assert report.total_usd == Decimal("0.46")
     assert {s.model for s in report.by_model} == {"claude-haiku-4-5", "claude-sonnet-4-5"}
@@ -157,3 +154,26 @@ async def test_cost_report_by_model_task_type_and_forecast(
         store, learning, pid, CostSettings(priority_overrides={"1": "haiku"})
     )
     assert [(t.tier, t.tasks) for t in report.forecast.tiers] == [(ModelTier.HAIKU, 2)]
+    # the reservation covers the costliest session seen; the forecast uses the mean
+    await store.record_agent_cost(
+        pid,
+        model="claude-haiku-4-5",
+        cost_usd=Decimal("0.15"),
+        session_id=session.id,
+        task_id=readme.id,
+    )
+    second = await store.start_session(pid, task_id=readme.id, model="claude-haiku-4-5")
+    await store.record_agent_cost(
+        pid,
+        model="claude-haiku-4-5",
+        cost_usd=Decimal("0.04"),
+        session_id=second.id,
+        task_id=readme.id,
+    )
+    assert await estimator.highest(pid) == {
+        ModelTier.HAIKU: Decimal("0.20"),
+        ModelTier.SONNET: Decimal("0.40"),
+    }
+    assert await estimator.estimate(pid, "claude-haiku-4-5") == Decimal("0.20")
+    # 0.24 over 2 sessions
+    assert await estimator.expected(pid, "claude-haiku-4-5") == Decimal("0.12")

@@ -219,21 +219,48 @@ class CostEstimator:
         self._store = store
         self._prices = prices
 
+    async def _sessions(self, project_id: int) -> dict[tuple[ModelTier, str], Decimal]:
+        """The cost of each task session of the project, with its tier (rows summed per session)."""
+        sessions: dict[tuple[ModelTier, str], Decimal] = {}
+        for row in await self._store.list_agent_costs(project_id):
+            if row.operation != "task":
+                continue
+            key = (
+                self._prices.tier_of(row.model),
+                f"s{row.session_id}" if row.session_id is not None else f"r{row.id}",
+            )
+            sessions[key] = sessions.get(key, Decimal(0)) + row.cost_usd
+        return sessions
+
     async def measured(self, project_id: int) -> dict[ModelTier, tuple[int, Decimal]]:
         """(sessions, dollars) per tier, from the project's ``agent_costs`` rows for tasks."""
         out: dict[ModelTier, tuple[int, Decimal]] = {}
-        for summary in await self._store.get_project_costs(project_id):
-            if summary.operation not in (None, "task") or summary.model is None:
-                continue
-            tier = self._prices.tier_of(summary.model)
-            calls, dollars = out.get(tier, (0, Decimal(0)))
-            out[tier] = (calls + summary.calls, dollars + summary.cost_usd)
+        for (tier, _), dollars in (await self._sessions(project_id)).items():
+            count, total = out.get(tier, (0, Decimal(0)))
+            out[tier] = (count + 1, total + dollars)
         return out
 
-    async def estimate(self, project_id: int, model: str) -> Decimal:
-        """The expected cost of one session on ``model``."""
+    async def highest(self, project_id: int) -> dict[ModelTier, Decimal]:
+        """The most expensive task session of each tier so far."""
+        out: dict[ModelTier, Decimal] = {}
+        for (tier, _), dollars in (await self._sessions(project_id)).items():
+            out[tier] = max(out.get(tier, Decimal(0)), dollars)
+        return out
+
+    async def expected(self, project_id: int, model: str) -> Decimal:
+        """The mean cost of one session on ``model``'s tier (what forecasts use)."""
         tier = self._prices.tier_of(model)
         return estimate_session_cost(tier, await self.measured(project_id), self._prices)
+
+    async def estimate(self, project_id: int, model: str) -> Decimal:
+        """What to reserve before a session on ``model`` starts.
+
+        The most expensive session of its tier seen on this project (so a reservation covers
+        every session like the ones before it), else a typical session at list prices.
+        """
+        tier = self._prices.tier_of(model)
+        mean = await self.expected(project_id, model)
+        return max(mean, (await self.highest(project_id)).get(tier, Decimal(0)))
 
 
 @dataclass(frozen=True, slots=True)
