@@ -19,6 +19,7 @@ __all__ = ["SECRET_ENV", "app", "main"]
 SECRET_ENV = "YOKEFLOW_MCP_TOKEN_SECRET"
 """The secret HTTP tokens are signed with (at least 16 bytes), unless --token-secret-file."""
 
+
 app = typer.Typer(
     help="The MCP task manager: the agents' interface to the plan.",
     no_args_is_help=True,

@@ -9,7 +9,6 @@ token; ``call(session, tool, **arguments)`` returns a tool's JSON result or rais
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -26,7 +25,6 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 
-from yokeflow.cli.mcp_cmd import SECRET_ENV
 from yokeflow_mcp.launch import StdioLaunch, http_launch
 
 __all__ = [
@@ -102,8 +100,9 @@ def http_server(
     The server's output goes to ``log`` (default: a temporary file shown if it fails to start).
     """
     port = free_port()
-    env = {**os.environ, SECRET_ENV: secret}
     with tempfile.TemporaryDirectory(prefix="yf-mcp-") as tmp:
+        secret_file = Path(tmp) / "token-secret"
+        secret_file.write_text(secret, encoding="utf-8")
         path = log or Path(tmp) / "server.log"
         with open(path, "ab") as out:
             process = subprocess.Popen(
@@ -117,8 +116,9 @@ def http_server(
                     str(port),
                     "--database-url",
                     database_url,
+                    "--token-secret-file",
+                    str(secret_file),
                 ],
-                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
