@@ -16,7 +16,7 @@ from yokeflow.core.records import (
     TestStatus,
 )
 from yokeflow.core.worktree import ConflictFile, WorktreeStatus
-from yokeflow.errors import InvalidTransitionError, NotFoundError, PlanError
+from yokeflow.errors import AlreadyExistsError, InvalidTransitionError, NotFoundError, PlanError
 
 pytestmark = pytest.mark.postgres
 
@@ -344,3 +344,21 @@ async def test_expertise_versions_and_history(store: PostgresStore) -> None:
     got = await store.get_expertise(project.id, "database")
     assert got is not None
     assert got.content == {"lessons": ["a", "b"]}
+
+
+async def test_database_errors_become_yokeflow_errors(store: PostgresStore) -> None:
+    stored = await store.create_plan(shop())
+    pid = stored.project.id
+    with pytest.raises(
+        AlreadyExistsError, match=r"create_epic: Key \(project_id, key\)=\(\d+, db\) already exists"
+    ):
+        await store.create_epic(pid, "db", "Database again")
+    with pytest.raises(AlreadyExistsError):
+        await store.create_task(pid, stored.epic_ids["ui"], "schema", "Schema again")
+    await store.create_parallel_batch(pid, 1, [])
+    with pytest.raises(AlreadyExistsError):
+        await store.create_parallel_batch(pid, 1, [])
+    with pytest.raises(NotFoundError, match="start_session"):
+        await store.start_session(424242)
+    with pytest.raises(NotFoundError):
+        await store.record_agent_cost(424242, model="m", cost_usd=1)

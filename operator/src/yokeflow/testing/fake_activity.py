@@ -31,7 +31,7 @@ from yokeflow.core.records import (
     TestStatus,
 )
 from yokeflow.core.status import check_batch_transition, parse_batch_status
-from yokeflow.errors import NotFoundError, PlanError
+from yokeflow.errors import AlreadyExistsError, NotFoundError
 from yokeflow.testing.fake_ledger import InMemoryWorktreeLedger
 
 __all__ = ["FakeActivity", "timestamp"]
@@ -163,7 +163,7 @@ class FakeActivity(InMemoryWorktreeLedger):
         self, project_id: int, batch_number: int, task_ids: Sequence[int]
     ) -> ParallelBatch:
         if await self.get_parallel_batch(project_id, batch_number) is not None:
-            raise PlanError(f"batch {batch_number}", "", "already exists in this project")
+            raise AlreadyExistsError(f"project {project_id} already has a batch {batch_number}")
         batch = ParallelBatch(
             self._next("batches"), project_id, batch_number, BatchStatus.PENDING, tuple(task_ids),
             created_at=timestamp(),

@@ -28,7 +28,7 @@ from yokeflow.core.status import (
     check_task_transition,
     parse_task_status,
 )
-from yokeflow.errors import InvalidTransitionError, NotFoundError, PlanError
+from yokeflow.errors import AlreadyExistsError, InvalidTransitionError, NotFoundError, PlanError
 from yokeflow.ports.store import Store
 from yokeflow.testing.fake_activity import FakeActivity, timestamp
 
@@ -141,7 +141,7 @@ class FakeStore(FakeActivity):
     ) -> Epic:
         self._project(project_id)
         if any(e.project_id == project_id and e.key == key for e in self.epics.values()):
-            raise PlanError(f"epic {key}", "key", "is already used in this project")
+            raise AlreadyExistsError(f"project {project_id} already has an epic {key!r}")
         self._check_epics(project_id, depends_on)
         position = sum(1 for e in self.epics.values() if e.project_id == project_id)
         epic = Epic(
@@ -201,7 +201,7 @@ class FakeStore(FakeActivity):
                     f"epic {epic_id} is done; add the task to an epic that is not finished"
                 )
             if any(t.project_id == project_id and t.key == key for t in self.tasks.values()):
-                raise PlanError(f"task {key}", "key", "is already used in this project")
+                raise AlreadyExistsError(f"project {project_id} already has a task {key!r}")
             task = Task(
                 self._next("tasks"), project_id, epic_id, key, title, description,
                 priority=priority,

@@ -12,6 +12,7 @@ from typing import Any
 from yokeflow.adapters.postgres.batches import BatchQueries
 from yokeflow.adapters.postgres.connection import create_pool
 from yokeflow.adapters.postgres.costs import CostQueries
+from yokeflow.adapters.postgres.errors import translate_errors
 from yokeflow.adapters.postgres.expertise import ExpertiseQueries
 from yokeflow.adapters.postgres.projects import ProjectQueries
 from yokeflow.adapters.postgres.sessions import SessionQueries
@@ -22,6 +23,7 @@ from yokeflow.ports.store import Store
 __all__ = ["PostgresStore"]
 
 
+@translate_errors
 class PostgresStore(
     ProjectQueries,
     TaskQueries,

@@ -22,7 +22,7 @@ from yokeflow.adapters.postgres import rows
 from yokeflow.core.graph import GraphEpic, GraphTask, resolve
 from yokeflow.core.records import DependencyType, Task, TaskChange, TaskStatus
 from yokeflow.core.status import check_task_transition, parse_task_status
-from yokeflow.errors import InvalidTransitionError, NotFoundError, PlanError
+from yokeflow.errors import AlreadyExistsError, InvalidTransitionError, NotFoundError, PlanError
 
 __all__ = ["TaskQueries"]
 
@@ -339,6 +339,8 @@ async def _check_graph(conn: Any, project_id: int, change: _Change) -> None:
         "SELECT id, depends_on FROM epics WHERE project_id = $1", project_id
     )
     keys = {r["id"]: r["key"] for r in task_rows}
+    if task_id is None and key in keys.values():
+        raise AlreadyExistsError(f"project {project_id} already has a task {key!r}")
     wanted = set(depends_on) | set(soft)
     unknown = sorted(i for i in wanted if i not in keys)
     if unknown:
