@@ -62,7 +62,7 @@ def test_json_plans_parse_too() -> None:
         (
             "name: x\nepics:\n  - key: e\n    name: E\n    tasks:\n      - key: t\n        titel: T\n",
             "p.yaml",
-            "p.yaml: line 6 (epics[0].tasks[0].title): missing required field 'title'",
+            "p.yaml: line 7 (epics[0].tasks[0].titel): unknown field 'titel'",
         ),
         (
             "name: x\nepics:\n  - key: e\n    name: E\n    colour: red\n",
