@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
 from yokeflow.core.expertise import Expertise, Lesson, LessonKind
 from yokeflow.core.plan import Epic, Plan, Task
 from yokeflow.core.task_brief import TaskBrief
-from yokeflow.services.learning import ExpertiseService
+from yokeflow.services.learning import EXPERTISE_DIR, ExpertiseService
 from yokeflow.testing.fake_learning import InMemoryLearningStore
 from yokeflow.testing.fake_store import FakeStore
 
@@ -143,3 +144,26 @@ async def test_the_expertise_service_on_the_fakes() -> None:
         project.id, TaskBrief("k", "Change the database table db/t3.sql")
     )
     assert section.text.startswith("- **Core file:** `db/t3.sql`")
+
+
+async def test_a_file_a_person_wrote_from_scratch_is_their_edit(tmp_path: Path) -> None:
+    fake = FakeStore()
+    service = ExpertiseService(fake, InMemoryLearningStore(fake), repo_dir=tmp_path)
+    project = await fake.create_project("p")
+
+    def seed(e: Expertise) -> tuple[Expertise, str]:
+        return e.with_lessons([Lesson(LessonKind.TECHNIQUE, "old advice")]), "seed"
+
+    await service.update(project.id, "api", seed, "learn")
+    path = tmp_path / EXPERTISE_DIR / "api.md"
+    assert "version=1" in path.read_text()
+    path.write_text("## Techniques\n- Paginate every list endpoint\n")  # no marker, no title
+    seen = await service.get(project.id, "api")
+    assert [x.text for x in seen.lessons] == ["Paginate every list endpoint"]
+    # a file naming an older version lost a race: the database wins
+    await service.update(project.id, "api", seed, "learn")
+    path.write_text(path.read_text().replace("version=2", "version=1").replace("old advice", "x"))
+    assert {x.text for x in (await service.get(project.id, "api")).lessons} == {
+        "Paginate every list endpoint",
+        "old advice",
+    }

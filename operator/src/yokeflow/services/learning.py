@@ -412,9 +412,11 @@ class ExpertiseService:
         stored = Expertise(domain) if row is None else Expertise.from_content(domain, row.content)
         version = None if row is None else row.version
         text = await asyncio.to_thread(self._read_file, domain)
-        if text is None or (row is not None and _file_version(text) != row.version):
-            # No file, or a file written from another version (an older writer's, or one whose
-            # version was removed by hand): the database is the truth.
+        written_from = None if text is None else _file_version(text)
+        if text is None or (row is not None and written_from not in (None, row.version)):
+            # No file, or a file written from another version (an older writer's that lost the
+            # race to write): the database is the truth. A file without a version marker was
+            # written by a person from scratch and counts as their edit of the current version.
             return stored, version, False
         from_file = parse(text, domain)
         if from_file == stored:
