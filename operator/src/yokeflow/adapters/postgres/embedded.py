@@ -12,6 +12,7 @@ processes share one server, and ``yokeflow db stop`` stops it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import subprocess
@@ -71,7 +72,7 @@ class EmbeddedPostgres:
         if self._postmaster() is None:
             # The package caches one handle per folder; after a stop it would hand back the
             # handle of the server that is gone instead of starting a new one.
-            package.PostgresServer._instances.pop(self.data_dir, None)
+            _forget(package, self.data_dir)
         try:
             return package.get_server(self.data_dir, cleanup_mode=None)
         except (OSError, subprocess.SubprocessError, AssertionError, RuntimeError) as exc:
@@ -131,8 +132,15 @@ class EmbeddedPostgres:
             raise DatabaseUnavailableError(
                 f"cannot stop the embedded PostgreSQL server in {self.data_dir}: {exc}"
             ) from exc
-        package.PostgresServer._instances.pop(self.data_dir, None)
+        _forget(package, self.data_dir)
         return True
+
+
+def _forget(package: ModuleType, data_dir: Path) -> None:
+    """Drop the package's handle of a stopped server, and its exit hook that would trip on it."""
+    server = package.PostgresServer._instances.pop(data_dir, None)
+    if server is not None:
+        atexit.unregister(server._cleanup)
 
 
 def _owner_if_root(path: Path) -> str | None:
