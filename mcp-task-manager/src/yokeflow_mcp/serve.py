@@ -6,6 +6,7 @@ Opens the PostgreSQL store (a URL, or the embedded default through the state lay
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -64,7 +65,8 @@ async def serve_stdio(
 ) -> None:
     """Serve one project (or task) over stdin/stdout."""
     async with open_database(settings, url) as store:
-        worker = f"mcp-stdio:{task}" if task else "mcp-stdio"
+        # One stdio server per agent session: its pid tells sessions' claims apart.
+        worker = f"mcp-stdio:{task}" if task else f"mcp-stdio:{os.getpid()}"
         scope = await resolve_scope(store, project, task, worker=worker)
         app = build_server(store, PostgresPlanEdits(store.pool), FixedScope(scope))
         await run_stdio(app)

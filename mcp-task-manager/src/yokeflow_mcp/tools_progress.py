@@ -109,11 +109,15 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
 
     async def start_task(ctx: Ctx, task: OwnTaskRef = None) -> dict[str, Any]:
         """Start working on a task: pending -> running. Refused when its dependencies are not all
-        done or another agent already started it. Starting your own task again is harmless."""
+        done or another agent already started it. Starting a task that is already yours (your
+        session's task, or one you claimed with get_next_task) is harmless."""
         scope = box.scope(ctx)
         found = await box.own_or_given(scope, task)
         scope.check_task_change(found.id, found.key)
-        if found.status == TaskStatus.RUNNING and scope.task_id == found.id:
+        yours = scope.task_id == found.id or (
+            found.claimed_by is not None and found.claimed_by == scope.worker
+        )
+        if found.status == TaskStatus.RUNNING and yours:
             return {"task": await described(scope, found), "message": "already running"}
         if found.status == TaskStatus.RUNNING:
             raise InvalidTransitionError(

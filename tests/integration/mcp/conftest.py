@@ -51,14 +51,23 @@ def mcp_http(pg_database_url: str, tmp_path: Path) -> Iterator[str]:
 
 class TokenFactory(Protocol):
     def __call__(
-        self, project_id: int, task_id: int | None = None, *, expires_at: float | None = None
+        self,
+        project_id: int,
+        task_id: int | None = None,
+        *,
+        expires_at: float | None = None,
+        worker: str = "test",
     ) -> str: ...
 
 
 def _token_for(
-    project_id: int, task_id: int | None = None, *, expires_at: float | None = None
+    project_id: int,
+    task_id: int | None = None,
+    *,
+    expires_at: float | None = None,
+    worker: str = "test",
 ) -> str:
-    scope = Scope(project_id=project_id, task_id=task_id, worker="test")
+    scope = Scope(project_id=project_id, task_id=task_id, worker=worker)
     return SignedTokens(SECRET.encode()).issue(scope, expires_at=expires_at)
 
 

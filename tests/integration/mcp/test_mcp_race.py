@@ -42,6 +42,7 @@ class Ledger:
     """What the clients were told."""
 
     done: Counter[str] = field(default_factory=Counter)
+    finisher: dict[str, str] = field(default_factory=dict)
     epics_completed: Counter[int] = field(default_factory=Counter)
     refused_starts: int = 0
     unexpected: list[str] = field(default_factory=list)
@@ -51,9 +52,13 @@ class Ledger:
 
 
 async def _work(
-    session: ClientSession, ledger: Ledger, use_claim: bool, rng: random.Random
+    session: ClientSession,
+    ledger: Ledger,
+    use_claim: bool,
+    rng: random.Random,
+    name: str | None = None,
 ) -> None:
-    """Take ready tasks and finish them until the plan is done."""
+    """Take ready tasks and finish them until the plan is done; ``name``: the token's worker."""
     while True:
         ledger.in_flight += 1
         ledger.most_in_flight = max(ledger.most_in_flight, ledger.in_flight)
@@ -78,6 +83,10 @@ async def _work(
                 finished = await call(session, "update_task_status", task=task["id"], status="done")
                 ledger.calls += 1
                 ledger.done[task["key"]] += 1
+                # Claims record the session's worker; start_task records none.
+                ledger.finisher[task["key"]] = task["claimed_by"] if use_claim else None
+                if use_claim and name is not None and task["claimed_by"] != name:
+                    ledger.unexpected.append(f"{task['key']} claimed as {task['claimed_by']}")
                 if finished["epic_completed"]:
                     ledger.epics_completed[finished["task"]["epic_id"]] += 1
         finally:
@@ -93,6 +102,9 @@ async def _check(store: PostgresStore, plan: ProjectPlan, ledger: Ledger) -> Non
     assert all(t.status == TaskStatus.DONE for t in tasks.values())
     assert ledger.done == Counter({t.key: 1 for t in tasks.values()})
     assert all(t.attempts == 1 for t in tasks.values()), "a task was claimed twice"
+    for task in tasks.values():
+        # The session that claimed a task is the one that finished it.
+        assert task.claimed_by == ledger.finisher[task.key], task.key
     for task in tasks.values():
         assert task.started_at is not None
         assert task.completed_at is not None
@@ -116,19 +128,19 @@ async def test_fifty_http_clients_finish_a_dependent_plan_exactly_once(
     plan = await store.create_plan(
         random_plan(epics=4, tasks_per_epic=25, max_dependencies=3, seed=11, name="race")
     )
-    token = token_for(plan.project.id)
     ledger = Ledger()
     ready = asyncio.Event()
     connected = 0
 
     async def client(index: int) -> None:
         nonlocal connected
-        async with http_session(mcp_http, token) as session:
+        name = f"client-{index}"  # each client has its own token, as each agent Job does
+        async with http_session(mcp_http, token_for(plan.project.id, worker=name)) as session:
             connected += 1
             if connected == CLIENTS:
                 ready.set()
             await ready.wait()  # every session is open before anyone claims
-            await _work(session, ledger, use_claim=index % 2 == 0, rng=random.Random(index))
+            await _work(session, ledger, index % 2 == 0, random.Random(index), name)
 
     began = time.monotonic()
     await asyncio.wait_for(asyncio.gather(*(client(i) for i in range(CLIENTS))), timeout=480)
@@ -152,7 +164,7 @@ async def test_several_stdio_servers_share_a_plan_safely(
 
     async def client(index: int) -> None:
         async with stdio_session(launch) as session:
-            await _work(session, ledger, use_claim=index % 2 == 0, rng=random.Random(index))
+            await _work(session, ledger, index % 2 == 0, random.Random(index))
 
     await asyncio.wait_for(asyncio.gather(*(client(i) for i in range(4))), timeout=300)
     await _check(store, plan, ledger)
