@@ -8,6 +8,7 @@ stale failures are pruned and the line limit holds, on the lessons of those real
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,9 +29,14 @@ from yokeflow.testing.agents import git_repository, runner_for, scripted_model
 
 pytestmark = [pytest.mark.agent, pytest.mark.postgres, pytest.mark.timeout(300)]
 
+# The test runs with the interpreter running these tests (it has pytest), not whatever
+# `python3` is first on the PATH.
+PYTEST = f"{sys.executable} -m pytest -q tests/test_schema.py"
 SCENARIO = (
-    Path(__file__).parents[2] / "unit" / "fixtures" / "transcript_failure_then_fix.scenario.yaml"
-).read_text()
+    (Path(__file__).parents[2] / "unit" / "fixtures" / "transcript_failure_then_fix.scenario.yaml")
+    .read_text()
+    .replace("python3 -m pytest -q tests/test_schema.py", PYTEST)
+)
 SCENARIO += """
   - task: db-2
     usage: {input_tokens: 900, output_tokens: 80}
@@ -142,9 +148,7 @@ async def test_a_failure_and_its_fix_reach_the_next_session(
             assert "# Expertise from earlier sessions (database)" in prompt
             assert failure.text in prompt
             assert "The test expects the table names sorted" in prompt
-            assert (
-                "Verify with `python3 -m pytest -q tests/test_schema.py` before finishing" in prompt
-            )
+            assert f"Verify with `{PYTEST}` before finishing" in prompt
             # ... and session 1 was not sent anything (there was nothing yet)
             assert "Expertise from earlier sessions" not in (
                 server.requests.turns("db-1")[0].prompt or ""
