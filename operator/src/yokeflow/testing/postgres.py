@@ -189,17 +189,35 @@ class _Servers:
     started: dict[str, TestServer] = field(default_factory=dict)
 
 
+@dataclass
+class _Shared:
+    servers: _Servers | None = None
+    users: int = 0
+
+
+# Each test area imports these fixtures into its own conftest, which makes each import a fixture
+# of its own; sharing the servers here keeps one pair per test session instead of one per area.
+_SHARED = _Shared()
+
+
 @pytest.fixture(scope="session")
 def pg_servers() -> Iterator[_Servers]:
-    servers = _Servers(Path(tempfile.mkdtemp(prefix="yfpg-")))
+    """The servers started in this test session (shared by every conftest that imports this)."""
+    if _SHARED.servers is None:
+        _SHARED.servers = _Servers(Path(tempfile.mkdtemp(prefix="yfpg-")))
+    _SHARED.users += 1
+    servers = _SHARED.servers
     try:
         yield servers
     finally:
-        for server in servers.started.values():
-            if server.template_ready:
-                _run(drop_database(server.admin_url, server.template))
-            server.stop()
-        shutil.rmtree(servers.base, ignore_errors=True)
+        _SHARED.users -= 1
+        if _SHARED.users == 0:
+            _SHARED.servers = None
+            for server in servers.started.values():
+                if server.template_ready:
+                    _run(drop_database(server.admin_url, server.template))
+                server.stop()
+            shutil.rmtree(servers.base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=_wanted())
