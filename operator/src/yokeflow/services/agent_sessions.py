@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from yokeflow.core.budget import BudgetState
+from yokeflow.core.model_choice import OutcomeStats
 from yokeflow.core.prompts import PromptTemplates
 from yokeflow.core.records import Epic, Project, Task
 from yokeflow.core.task_brief import TaskBrief, brief_of
@@ -30,6 +31,9 @@ from yokeflow.services.task_run import TaskRunConfig, TaskSpec, run_task
 from yokeflow.settings import AgentSettings
 
 __all__ = ["AgentTaskSessions", "RunBudgetLedger"]
+
+_HISTORY_SECONDS = 5.0
+"""How long the models' success rates are reused between choices (they change per session)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +65,32 @@ class AgentTaskSessions:
     expertise: ExpertiseService | None = None
     budget: RunBudget | None = None
     _models: dict[tuple[str, int], str] = field(default_factory=dict)
+    """The model each started attempt ran on (escalation starts from it)."""
+    _reasons: dict[tuple[str, int], str] = field(default_factory=dict)
+    _history: tuple[float, list[OutcomeStats]] | None = None
 
     def _brief(self, task: Task) -> TaskBrief:
         return brief_of(task, self.epics.get(task.epic_id))
 
     async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
-        """The model of this attempt; fixed once chosen, so events, budget and session agree."""
-        chosen = self._models.get((task.key, attempt))
-        if chosen is None:
-            previous = self._models.get((task.key, attempt - 1)) if escalate else None
-            state = self.budget.state() if self.budget is not None else BudgetState.OK
-            recommendation = await self.selector.choose(
-                self._brief(task), attempt=attempt, previous_model=previous, budget=state
-            )
-            chosen = self._models[(task.key, attempt)] = recommendation.model
-        return chosen
+        """The model this attempt would use now: complexity, overrides, history, escalation after
+        a failed attempt, and the budget's state at this moment (approaching: cheaper)."""
+        previous = None
+        if escalate:
+            previous = self._models.get((task.key, attempt - 1)) or task.model
+        state = self.budget.state() if self.budget is not None else BudgetState.OK
+        now = time.monotonic()
+        if self._history is None or now - self._history[0] > _HISTORY_SECONDS:
+            self._history = (now, await self.selector.history())
+        recommendation = await self.selector.choose(
+            self._brief(task),
+            attempt=attempt,
+            previous_model=previous,
+            budget=state,
+            history=self._history[1],
+        )
+        self._reasons[(task.key, attempt)] = recommendation.reason
+        return recommendation.model
 
     async def run_task(
         self,
@@ -83,11 +98,11 @@ class AgentTaskSessions:
         worktree: WorktreeInfo,
         *,
         attempt: int,
-        escalate: bool,
+        model: str,
         cancel: asyncio.Event,
     ) -> SessionOutcome:
         started = time.monotonic()
-        model = await self.model_for(task, attempt=attempt, escalate=escalate)
+        self._models[(task.key, attempt)] = model
         brief = self._brief(task)
         domain, expertise = "general", ""
         if self.expertise is not None:
@@ -143,7 +158,7 @@ class AgentTaskSessions:
             session_id=report.session_id,
             attempt=attempt,
             cost_usd=cost,
-            reason=report.error,
+            reason=self._reasons.get((task.key, attempt)),
         )
         if self.expertise is not None:
             await self.expertise.learn(
@@ -181,8 +196,8 @@ class RunBudgetLedger:
             self._estimates[model] = float(await self._estimator.estimate(self._project_id, model))
         return self._estimates[model]
 
-    async def reserve(self, key: str, amount: float) -> None:
-        await self._budget.reserve(key, Decimal(str(amount)))
+    async def reserve(self, key: str, amount: float) -> bool:
+        return await self._budget.try_reserve(key, Decimal(str(amount)))
 
     async def settle(self, key: str, actual: float) -> None:
         await self._budget.settle(key, actual)

@@ -84,12 +84,12 @@ class TaskSessions(Protocol):
         worktree: WorktreeInfo,
         *,
         attempt: int,
-        escalate: bool,
+        model: str,
         cancel: asyncio.Event,
     ) -> SessionOutcome: ...
 
     async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
-        """The model the next attempt will use (for events and the budget estimate)."""
+        """The model an attempt would use now (asked again at start: the budget may have moved)."""
         ...
 
 
@@ -104,7 +104,9 @@ class BudgetLedger(Protocol):
         """The expected cost of one session of ``task`` on ``model``."""
         ...
 
-    async def reserve(self, key: str, amount: float) -> None: ...
+    async def reserve(self, key: str, amount: float) -> bool:
+        """Reserve ``amount`` for ``key`` when it still fits; False (nothing reserved) otherwise."""
+        ...
 
     async def settle(self, key: str, actual: float) -> None: ...
 
@@ -281,8 +283,8 @@ class ParallelExecutor:
                     await self._close_batches()
                     return action
                 if isinstance(action, StartTask):
-                    await self._start(graph, action)
-                    started.append(action.key)
+                    if await self._try_start(graph, action):
+                        started.append(action.key)
                 elif isinstance(action, MergeTask):
                     self._enqueue_merge(action.key)
                 elif isinstance(action, MergeBatch):
@@ -357,27 +359,49 @@ class ParallelExecutor:
 
     # -- acting ------------------------------------------------------------------------------
 
-    async def _start(self, graph: DependencyGraph, action: StartTask) -> None:
+    async def _try_start(self, graph: DependencyGraph, action: StartTask) -> bool:
+        """Start a task; a failure to start (worktree, store) counts as a failed attempt."""
+        task = self._tasks[action.key]
+        model = await self._sessions.model_for(
+            task, attempt=action.attempt, escalate=action.escalate
+        )
+        if self._budget is not None and not await self._budget.reserve(
+            action.key, await self._budget.estimate(task, model)
+        ):
+            return False  # it no longer fits: it stays pending and the scheduler sees that
+        try:
+            await self._start(graph, action, model)
+            return True
+        except Exception as exc:
+            if self._budget is not None:
+                await self._budget.settle(action.key, 0.0)
+            error = f"could not start: {exc}"
+            with contextlib.suppress(Exception):
+                await self._store.update_task_status(task.id, TaskStatus.FAILED, error=error)
+            self._states[action.key] = TaskRun(
+                TaskState.FAILED, action.attempt, failed_at=self._now()
+            )
+            self._events.publish(
+                TaskComplete(action.key, False, action.attempt, 0.0, 0.0, error, self._now())
+            )
+            return False
+
+    async def _start(self, graph: DependencyGraph, action: StartTask, model: str) -> None:
         task = self._tasks[action.key]
         if self._states[action.key].state is TaskState.FAILED:
             await self._store.update_task_status(task.id, TaskStatus.PENDING)
         change = await self._store.update_task_status(task.id, TaskStatus.RUNNING)
-        task = self._tasks[action.key] = change.task
+        task = self._tasks[action.key] = await self._store.set_task_model(change.task.id, model)
         epic = graph.tasks[action.key].epic
         worktree = await self._workspace.create_worktree(
             TaskRef(task.id, task.title, task.epic_id, task.description)
         )
-        model = await self._sessions.model_for(
-            task, attempt=action.attempt, escalate=action.escalate
-        )
-        if self._budget is not None:
-            await self._budget.reserve(action.key, await self._budget.estimate(task, model))
         cancel = asyncio.Event()
         if self._cancelled:
             cancel.set()
         job = asyncio.create_task(
             self._sessions.run_task(
-                task, worktree, attempt=action.attempt, escalate=action.escalate, cancel=cancel
+                task, worktree, attempt=action.attempt, model=model, cancel=cancel
             ),
             name=f"yokeflow-task-{action.key}",
         )
@@ -449,6 +473,12 @@ class ParallelExecutor:
                     task.id, TaskStatus.CANCELLED, error="run cancelled"
                 )
             self._states[key] = TaskRun(TaskState.CANCELLED, running.attempt)
+        elif status is TaskStatus.DONE:
+            # The agent reported done (through MCP) but the attempt failed (verification, no
+            # commit): a done task is final in the store, so it cannot be retried.
+            self._states[key] = TaskRun(
+                TaskState.FAILED, self._limits.max_attempts, failed_at=self._now()
+            )
         else:
             if status is TaskStatus.RUNNING:
                 await self._store.update_task_status(

@@ -50,13 +50,7 @@ class GitSessions:
         return "claude-opus-4-5" if escalate else "claude-haiku-4-5"
 
     async def run_task(
-        self,
-        task: Task,
-        worktree: WorktreeInfo,
-        *,
-        attempt: int,
-        escalate: bool,
-        cancel: asyncio.Event,
+        self, task: Task, worktree: WorktreeInfo, *, attempt: int, model: str, cancel: asyncio.Event
     ) -> SessionOutcome:
         self.running += 1
         self.peak = max(self.peak, self.running)
@@ -66,7 +60,6 @@ class GitSessions:
         self.worktrees[task.key] = worktree.path
         names = await asyncio.to_thread(lambda: [p.name for p in path.iterdir()])
         self.seen[task.key] = sorted(n for n in names if n != ".git")
-        model = await self.model_for(task, attempt=attempt, escalate=escalate)
         try:
             waited = asyncio.create_task(cancel.wait())
             done, _ = await asyncio.wait({waited}, timeout=self.delays.get(task.key, self.delay))
