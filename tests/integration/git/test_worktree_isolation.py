@@ -51,7 +51,6 @@ _CHILD = textwrap.dedent(
     from pathlib import Path
     from yokeflow.adapters.git import WorktreeManager
     from yokeflow.ports import TaskRef
-from yokeflow.settings import load_settings
     from yokeflow.testing.fake_ledger import InMemoryWorktreeLedger
 
     async def main(repo: str, first: int) -> None:
