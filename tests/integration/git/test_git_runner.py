@@ -11,6 +11,7 @@ import pytest
 from yokeflow.adapters.git import GitRunner
 from yokeflow.adapters.git.locks import RepositoryLock
 from yokeflow.adapters.git.repository import Repository
+from yokeflow.adapters.git.runner import run_shell
 from yokeflow.errors import ConfigError, GitCommandError, TemporaryError
 
 
@@ -68,3 +69,14 @@ async def test_lock_excludes_and_a_cancelled_waiter_leaves_it_free(tmp_path: Pat
             await waiter
     async with RepositoryLock(path, timeout=1).hold():
         pass
+
+
+async def test_shell_output_is_kept_when_a_command_times_out(tmp_path: Path) -> None:
+    result = await run_shell("echo started; sleep 5; echo never", cwd=tmp_path, time_limit=0.5)
+    assert result.exit_code is None
+    assert not result.ok
+    assert result.output.startswith("started\n")
+    assert "never" not in result.output
+    assert "timed out after 0.5s" in result.output
+    done = await run_shell("echo out; echo err >&2; exit 4", cwd=tmp_path, time_limit=5)
+    assert (done.exit_code, done.output) == (4, "out\nerr\n")

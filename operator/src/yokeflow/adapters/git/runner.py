@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,19 +152,26 @@ class GitRunner:
 async def run_shell(
     command: str, *, cwd: Path, time_limit: float, env: Mapping[str, str] | None = None
 ) -> CommandOutput:
-    """Run ``command`` with the system shell in ``cwd``; output is kept whatever happens."""
-    process = await asyncio.create_subprocess_shell(
-        command,
-        cwd=cwd,
-        env={k: v for k, v in {**os.environ, **(env or {})}.items() if k not in _REPOSITORY_VARS},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    streams = await _communicate(process, None, time_limit)
-    if streams is None:
-        return CommandOutput(exit_code=None, output=f"timed out after {time_limit:g}s")
-    return CommandOutput(
-        exit_code=process.returncode, output=streams[0].decode("utf-8", errors="replace")
-    )
+    """Run ``command`` with the system shell in ``cwd``; output is kept whatever happens.
+
+    The output goes to a temporary file rather than a pipe, so what a command printed before it
+    timed out is kept too (a hung test suite says where it hung).
+    """
+    with tempfile.TemporaryFile() as sink:
+        process = await asyncio.create_subprocess_shell(
+            command,
+            cwd=cwd,
+            env={
+                k: v for k, v in {**os.environ, **(env or {})}.items() if k not in _REPOSITORY_VARS
+            },
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=sink,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        finished = await _communicate(process, None, time_limit)
+        sink.seek(0)
+        output = sink.read().decode("utf-8", errors="replace")
+    if finished is None:
+        return CommandOutput(exit_code=None, output=f"{output}\ntimed out after {time_limit:g}s")
+    return CommandOutput(exit_code=process.returncode, output=output)
