@@ -202,6 +202,7 @@ class ParallelExecutor:
         self._task_seconds: dict[str, float] = {}
         self._conflicts: set[str] = set()
         self._resolved: set[str] = set()
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._started_at = clock()
 
     # -- public ------------------------------------------------------------------------------
@@ -257,6 +258,7 @@ class ParallelExecutor:
             merger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await merger
+            await asyncio.gather(*self._cleanups, return_exceptions=True)
         self._events.publish(RunFinished(finish.outcome, finish.reason, self._now()))
         return self._summary(finish)
 
@@ -507,6 +509,10 @@ class ParallelExecutor:
             finally:
                 self._wake.set()
 
+    async def _cleanup(self, task_id: int) -> None:
+        with contextlib.suppress(Exception):  # a leftover folder is repaired on the next start
+            await self._workspace.cleanup_worktree(task_id)
+
     async def _merge(self, key: str) -> None:
         task = self._tasks[key]
         run = self._states[key]
@@ -529,8 +535,10 @@ class ParallelExecutor:
             return
         if result.status in (MergeStatus.MERGED, MergeStatus.ALREADY_MERGED):
             self._states[key] = TaskRun(TaskState.MERGED, run.attempts, duration=run.duration)
-            with contextlib.suppress(Exception):  # a leftover folder is repaired on next start
-                await self._workspace.cleanup_worktree(task.id)
+            # Off the merge queue's path: dependents start while the folder is removed.
+            cleanup = asyncio.create_task(self._cleanup(task.id))
+            self._cleanups.add(cleanup)
+            cleanup.add_done_callback(self._cleanups.discard)
         elif result.status is MergeStatus.CONFLICT:
             self._conflicts.add(key)
             self._states[key] = TaskRun(TaskState.CONFLICT, run.attempts, duration=run.duration)
