@@ -18,6 +18,7 @@ from yokeflow.ports.plan_edits import PlanEdits
 from yokeflow.ports.store import Store
 from yokeflow_mcp.access import ScopeSource
 from yokeflow_mcp.scope import Scope
+from yokeflow_mcp.views import task_view
 
 __all__ = ["OwnTaskRef", "Ref", "Toolbox"]
 
@@ -97,6 +98,12 @@ class Toolbox:
             if epic.key == text or epic.id == ref or (text is not None and str(epic.id) == text):
                 return epic
         raise NotFoundError(f"unknown epic {ref!r} in this project (use list_epics to see keys)")
+
+    async def view(self, scope: Scope, task: Task) -> dict[str, Any]:
+        """``task`` as the agents see it; reads only its dependencies and the epics."""
+        deps = await self.store.get_task_dependencies(task.id)
+        epics = await self.store.list_epics(scope.project_id)
+        return task_view(task, {d.id: d.key for d in deps}, {e.id: e.key for e in epics})
 
     async def keys(self, scope: Scope) -> Keys:
         tasks = await self.store.list_tasks(scope.project_id)

@@ -158,8 +158,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
             depends_on=deps,
             dependency_type=dependency_type,
         )
-        all_keys = await box.keys(scope)
-        return {"task": task_view(task, all_keys.tasks, all_keys.epics)}
+        return {"task": await box.view(scope, task)}
 
     async def expand_epic(
         epic: Annotated[Ref, Field(description="The epic to add the tasks to (key or id).")],

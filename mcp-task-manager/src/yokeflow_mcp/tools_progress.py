@@ -18,7 +18,7 @@ from yokeflow.errors import InvalidTransitionError, NotFoundError
 from yokeflow_mcp.registration import WRITES, add_tool
 from yokeflow_mcp.scope import Scope
 from yokeflow_mcp.toolbox import OwnTaskRef, Ref, Toolbox
-from yokeflow_mcp.views import task_view, verification_view
+from yokeflow_mcp.views import verification_view
 
 __all__ = ["ready_tasks", "register"]
 
@@ -29,26 +29,26 @@ StatusName = Literal["pending", "running", "done", "failed", "blocked", "cancell
 def ready_tasks(tasks: list[Task], epic_deps: dict[int, tuple[int, ...]]) -> list[Task]:
     """Pending tasks whose hard dependencies and epic dependencies are all done, in claim order.
 
-    Mirrors the store's claim query (epic priority, task priority, position); used to *show*
-    what is ready — handing a task out is always the store's atomic claim.
+    Mirrors the store's claim order (priority, then plan position); used to *show* what is
+    ready — handing a task out is always the store's atomic claim.
     """
     done = {t.id for t in tasks if t.status == TaskStatus.DONE}
     unfinished_epics = {t.epic_id for t in tasks if t.status != TaskStatus.DONE}
-    return [
+    ready = [
         t
         for t in tasks
         if t.status == TaskStatus.PENDING
         and all(d in done for d in t.hard_dependencies)
         and not any(e in unfinished_epics for e in epic_deps.get(t.epic_id, ()))
     ]
+    return sorted(ready, key=lambda t: (t.priority, t.position, t.id))
 
 
 def register(app: FastMCP[Any], box: Toolbox) -> None:
     """Add the progress tools to ``app``."""
 
     async def described(scope: Scope, task: Task) -> dict[str, Any]:
-        keys = await box.keys(scope)
-        return task_view(task, keys.tasks, keys.epics)
+        return await box.view(scope, task)
 
     async def get_next_task(
         ctx: Ctx,
@@ -90,9 +90,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         else:
             tasks = await box.store.list_tasks(scope.project_id)
             epics = await box.store.list_epics(scope.project_id)
-            order = {e.id: (e.priority, e.position) for e in epics}
             ready = ready_tasks(tasks, {e.id: e.depends_on for e in epics})
-            ready.sort(key=lambda t: (order[t.epic_id][0], t.priority, t.position, t.id))
             if ready:
                 return {
                     "task": await described(scope, ready[0]),

@@ -97,8 +97,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         statuses) and its tests."""
         scope = box.scope(ctx)
         found = await box.task(scope, task)
-        keys = await box.keys(scope)
-        view = task_view(found, keys.tasks, keys.epics)
+        view = await box.view(scope, found)
         deps = await box.store.get_task_dependencies(found.id)
         view["dependencies"] = [
             {
