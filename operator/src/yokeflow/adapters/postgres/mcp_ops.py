@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from yokeflow.adapters.postgres import rows
+from yokeflow.adapters.postgres.errors import translate_errors
 from yokeflow.core.graph import GraphEpic, GraphTask, resolve
 from yokeflow.core.records import Project, Task, TaskStatus, Test
 from yokeflow.core.status import check_task_transition
@@ -30,8 +31,12 @@ __all__ = ["PostgresPlanEdits"]
 _PARKABLE = (TaskStatus.RUNNING, TaskStatus.PENDING)
 
 
+@translate_errors
 class PostgresPlanEdits:
-    """The :class:`~yokeflow.ports.plan_edits.PlanEdits` port over an asyncpg pool."""
+    """The :class:`~yokeflow.ports.plan_edits.PlanEdits` port over an asyncpg pool.
+
+    Like the store, it raises only YokeFlow errors (a duplicate key, a lost connection…).
+    """
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
