@@ -255,3 +255,33 @@ async def test_a_run_killed_at_any_point_resumes_without_redoing_or_losing_work(
         commit
     ) in commits_before:  # every task commit made before the kill is on the integration branch
         git(repo, "merge-base", "--is-ancestor", commit, INTEGRATION)
+
+
+async def test_a_task_parked_by_its_agent_waits_for_the_declared_dependency(
+    store: PostgresStore, repo: Path, events: EventLog
+) -> None:
+    from yokeflow.adapters.postgres.mcp_ops import PostgresPlanEdits
+
+    project = await _setup(store, repo)
+    pages = await store.get_task_by_key(project, "pages")
+    assert pages is not None
+    edits = PostgresPlanEdits(store.pool)
+
+    async def park_docs(task: object, attempt: int) -> bool:
+        # What the MCP tool declare_dependency does when the docs agent finds it needs the pages.
+        if getattr(task, "key", None) == "docs" and attempt == 1:
+            await edits.declare_dependency(task.id, pages.id, reason="documents the pages")  # type: ignore[attr-defined]
+            return True
+        return False
+
+    sessions = GitSessions(delay=0.05, on_start=park_docs)
+    summary = await _executor(store, repo, project, sessions, events, max_concurrency=3).run()
+    assert summary.outcome == "succeeded", summary.reason
+    starts = [e for e in events.events if e.kind == "task_start" and e.task == "docs"]  # type: ignore[union-attr]
+    assert len(starts) == 2
+    # The second attempt came after the declared dependency landed, and saw its work.
+    merged_pages = next(
+        i for i, e in enumerate(events.events) if e.kind == "merge" and e.task == "pages"
+    )  # type: ignore[union-attr]
+    assert events.events.index(starts[1]) > merged_pages
+    assert "pages.txt" in sessions.seen["docs"]

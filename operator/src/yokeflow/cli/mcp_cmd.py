@@ -42,16 +42,8 @@ SecretFile = Annotated[
 ]
 
 
-_SESSION_MARKER = "YOKEFLOW_AGENT_SESSION"
-# yokeflow.adapters.claude.processes.MARKER_VARIABLE, spelled out: importing the Claude adapter
-# costs seconds, and a stdio server starts for every agent session.
-
-
 def _database_settings() -> DatabaseSettings:
-    # A stdio server runs inside an agent session, whose processes carry the Claude adapter's
-    # marker variable; it is not a setting, so it must not make the settings refuse to load.
-    environ = {k: v for k, v in os.environ.items() if k != _SESSION_MARKER}
-    return load_settings(environ=environ).database
+    return load_settings().database
 
 
 def _secret(path: Path | None) -> bytes:

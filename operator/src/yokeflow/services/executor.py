@@ -195,6 +195,7 @@ class ParallelExecutor:
         self._running: dict[str, _Running] = {}
         self._states: dict[str, TaskRun] = {}
         self._tasks: dict[str, Task] = {}
+        self._graph = resolve([])
         self._batches: list[_Batch] = []
         self._next_batch = 1
         self._merge_queue: asyncio.Queue[str] = asyncio.Queue()
@@ -203,6 +204,7 @@ class ParallelExecutor:
         self._conflicts: set[str] = set()
         self._resolved: set[str] = set()
         self._cleanups: set[asyncio.Task[None]] = set()
+        self._parked: set[str] = set()
         self._started_at = clock()
 
     # -- public ------------------------------------------------------------------------------
@@ -233,20 +235,20 @@ class ParallelExecutor:
         if not graph.is_valid:
             raise PlanError("project", str(self._project_id), "; ".join(graph.problems()))
         self._tasks = {t.key: t for t in tasks}
+        self._graph = graph
         return graph
 
     async def run(self) -> RunSummary:
         """Run to the end. Safe to call again after a crash: it resumes from observed state."""
         await self._workspace.initialize()
-        graph = await self.load_graph()
-        self._states = await self._observe(graph)
+        self._states = await self._observe(await self.load_graph())
         self._next_batch = 1 + max(
             (b.batch_number for b in await self._store.list_parallel_batches(self._project_id)),
             default=0,
         )
         merger = asyncio.create_task(self._merge_worker(), name="yokeflow-merge-queue")
         try:
-            finish = await self._loop(graph)
+            finish = await self._loop()
         finally:
             for running in self._running.values():
                 running.cancel.set()
@@ -264,7 +266,7 @@ class ParallelExecutor:
 
     # -- the loop ----------------------------------------------------------------------------
 
-    async def _loop(self, graph: DependencyGraph) -> Finish:
+    async def _loop(self) -> Finish:
         while True:
             self._wake.clear()
             await self._collect_finished()
@@ -277,6 +279,7 @@ class ParallelExecutor:
                 fail_fast=self._limits.fail_fast,
                 cancelled=self._cancelled,
             )
+            graph = self._graph  # reloaded when an agent declares a new dependency
             actions = decide(graph, self._states, limits, await self._budget_view(), self._now())
             started: list[str] = []
             timeout: float | None = None
@@ -357,6 +360,10 @@ class ParallelExecutor:
                 states[key] = TaskRun(TaskState.PENDING, task.attempts)
             else:
                 states[key] = TaskRun(TaskState.PENDING, task.attempts)
+            if states[key].state is TaskState.PENDING and tree is not None and tree.exists:
+                # Work of an earlier attempt (or a parked task): its worktree may predate
+                # dependencies that landed since; it is brought up to date when it starts.
+                self._parked.add(key)
         return states
 
     # -- acting ------------------------------------------------------------------------------
@@ -398,6 +405,10 @@ class ParallelExecutor:
         worktree = await self._workspace.create_worktree(
             TaskRef(task.id, task.title, task.epic_id, task.description)
         )
+        if action.key in self._parked:
+            # Its worktree predates work it depends on (a declared dependency): bring it in.
+            await self._workspace.sync_worktree_from_main(task.id)
+            self._parked.discard(action.key)
         cancel = asyncio.Event()
         if self._cancelled:
             cancel.set()
@@ -463,7 +474,13 @@ class ParallelExecutor:
         key = task.key
         current = await self._store.get_task(task.id)
         status = current.status if current else TaskStatus.RUNNING
-        if outcome.success:
+        if status is TaskStatus.PENDING:
+            # Parked: the agent declared a dependency on an unfinished task (MCP
+            # declare_dependency). It runs again, without losing an attempt, once that lands.
+            await self.load_graph()
+            self._parked.add(key)
+            self._states[key] = TaskRun(TaskState.PENDING, running.attempt - 1)
+        elif outcome.success:
             if status is not TaskStatus.DONE:  # the agent may have marked it done through MCP
                 await self._store.complete_task(task.id)
             self._states[key] = TaskRun(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +46,8 @@ class GitSessions:
     """Task key → the files present in its worktree when it started."""
     worktrees: dict[str, str] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
+    on_start: Callable[[Task, int], Awaitable[bool]] | None = None
+    """Called as an attempt starts; returning True ends it at once (e.g. the agent parked it)."""
 
     async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
         return "claude-opus-4-5" if escalate else "claude-haiku-4-5"
@@ -60,6 +63,9 @@ class GitSessions:
         self.worktrees[task.key] = worktree.path
         names = await asyncio.to_thread(lambda: [p.name for p in path.iterdir()])
         self.seen[task.key] = sorted(n for n in names if n != ".git")
+        if self.on_start is not None and await self.on_start(task, attempt):
+            self.running -= 1
+            return SessionOutcome(True, model, self.cost, time.monotonic() - start)
         try:
             waited = asyncio.create_task(cancel.wait())
             done, _ = await asyncio.wait({waited}, timeout=self.delays.get(task.key, self.delay))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 __all__ = ["MARKER_VARIABLE", "child_zombies", "marked_processes", "reap"]
 
-MARKER_VARIABLE = "YOKEFLOW_AGENT_SESSION"
+MARKER_VARIABLE = "YOKEFLOW_SESSION_MARKER"
 """The environment variable that names the session a process belongs to."""
 
 _PROC = Path("/proc")
@@ -24,7 +24,7 @@ _PROC = Path("/proc")
 
 def marked_processes(marker: str, variable: str = MARKER_VARIABLE) -> list[int]:
     """The live processes whose environment has ``<variable>=<marker>``
-    (default: ``YOKEFLOW_AGENT_SESSION``, set for each session)."""
+    (default: ``YOKEFLOW_SESSION_MARKER``, set for each session)."""
     needle = f"{variable}={marker}".encode()
     own = os.getpid()
     found: list[int] = []
