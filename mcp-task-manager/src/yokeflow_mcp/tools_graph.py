@@ -11,44 +11,17 @@ from typing import Annotated, Any, Literal
 from mcp.server.fastmcp import Context, FastMCP
 from pydantic import Field
 
-from yokeflow.core.graph import DependencyGraph, GraphEpic, GraphTask, resolve
+from yokeflow.core.graph import DependencyGraph, graph_from_records
 from yokeflow.core.inference import suggest_dependencies
 from yokeflow.core.pictures import to_ascii, to_mermaid
-from yokeflow.core.records import Epic, Task
+from yokeflow.core.records import Task
 from yokeflow_mcp.registration import READ_ONLY, add_tool
 from yokeflow_mcp.scope import Scope
 from yokeflow_mcp.toolbox import Toolbox
 
-__all__ = ["project_graph", "register"]
+__all__ = ["register"]
 
 Ctx = Context[Any, Any, Any]
-
-
-def project_graph(tasks: list[Task], epics: list[Epic]) -> DependencyGraph:
-    """The resolver's view of stored tasks and epics (keys instead of ids)."""
-    task_keys = {t.id: t.key for t in tasks}
-    epic_keys = {e.id: e.key for e in epics}
-
-    def named(ids: tuple[int, ...], keys: dict[int, str]) -> tuple[str, ...]:
-        # An id that no longer resolves stays visible as "#id" so the check can report it.
-        return tuple(keys.get(i, f"#{i}") for i in ids)
-
-    return resolve(
-        [
-            GraphTask(
-                key=t.key,
-                epic=epic_keys.get(t.epic_id, f"#{t.epic_id}"),
-                title=t.title,
-                description=t.description,
-                depends_on=named(t.hard_dependencies, task_keys),
-                soft_depends_on=named(t.soft_dependencies, task_keys),
-                estimate_minutes=t.estimate_minutes,
-                priority=t.priority,
-            )
-            for t in tasks
-        ],
-        [GraphEpic(e.key, e.name, e.priority, named(e.depends_on, epic_keys)) for e in epics],
-    )
 
 
 def register(app: FastMCP[Any], box: Toolbox) -> None:
@@ -57,7 +30,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
     async def load(scope: Scope) -> tuple[DependencyGraph, list[Task]]:
         tasks = await box.store.get_tasks_with_dependencies(scope.project_id)
         epics = await box.store.list_epics(scope.project_id)
-        return project_graph(tasks, epics), tasks
+        return graph_from_records(tasks, epics), tasks
 
     async def get_dependency_graph(
         ctx: Ctx,

@@ -13,12 +13,12 @@ from rich.console import Console
 
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
+from yokeflow.core.graph import graph_from_records
 from yokeflow.core.pictures import to_ascii
 from yokeflow.errors import ConfigError
 from yokeflow.local.engine import CANCEL_FLAG, open_engine
 from yokeflow.local.report import build_report
 from yokeflow.local.run import RunRequest, prepare_project, run_local
-from yokeflow.services.executor import graph_from_records
 from yokeflow.settings import load_settings
 
 __all__ = ["cancel", "plan", "run", "status"]

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from yokeflow.core.plan import Plan
+from yokeflow.core.records import Epic, Task
 
 __all__ = [
     "DependencyGraph",
@@ -31,6 +32,7 @@ __all__ = [
     "GraphTask",
     "MissingDependency",
     "graph_from_plan",
+    "graph_from_records",
     "resolve",
 ]
 
@@ -219,6 +221,33 @@ def graph_from_plan(plan: Plan) -> DependencyGraph:
         )
     epics = [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics]
     return resolve(tasks, epics)
+
+
+def graph_from_records(tasks: Sequence[Task], epics: Sequence[Epic]) -> DependencyGraph:
+    """Resolve stored tasks and epics (ids become keys) the same way a plan file resolves.
+
+    An id that does not resolve stays visible as ``#id``, so the graph reports it as missing.
+    """
+    key_of = {t.id: t.key for t in tasks}
+    epic_key = {e.id: e.key for e in epics}
+    graph_tasks = [
+        GraphTask(
+            key=t.key,
+            epic=epic_key.get(t.epic_id, str(t.epic_id)),
+            title=t.title,
+            description=t.description,
+            depends_on=tuple(key_of.get(d, f"#{d}") for d in t.hard_dependencies),
+            soft_depends_on=tuple(key_of.get(d, f"#{d}") for d in t.soft_dependencies),
+            estimate_minutes=t.estimate_minutes,
+            priority=t.priority,
+        )
+        for t in sorted(tasks, key=lambda t: (t.position, t.id))
+    ]
+    graph_epics = [
+        GraphEpic(e.key, e.name, e.priority, tuple(epic_key.get(d, f"#{d}") for d in e.depends_on))
+        for e in epics
+    ]
+    return resolve(graph_tasks, graph_epics)
 
 
 def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> DependencyGraph:

@@ -31,9 +31,9 @@ from yokeflow.core.events import (
     TaskComplete,
     TaskStart,
 )
-from yokeflow.core.graph import DependencyGraph, GraphEpic, GraphTask, resolve
+from yokeflow.core.graph import DependencyGraph, graph_from_records, resolve
 from yokeflow.core.merging import MergeStatus, Resolution
-from yokeflow.core.records import BatchStatus, Epic, Task, TaskStatus
+from yokeflow.core.records import BatchStatus, Task, TaskStatus
 from yokeflow.core.schedule import (
     BudgetView,
     Finish,
@@ -652,27 +652,3 @@ class ParallelExecutor:
             wall_seconds=self._clock() - self._started_at,
             task_seconds=dict(self._task_seconds),
         )
-
-
-def graph_from_records(tasks: list[Task], epics: list[Epic]) -> DependencyGraph:
-    """Resolve stored tasks and epics (ids become keys) the same way a plan file resolves."""
-    key_of = {t.id: t.key for t in tasks}
-    epic_key = {e.id: e.key for e in epics}
-    graph_tasks = [
-        GraphTask(
-            key=t.key,
-            epic=epic_key.get(t.epic_id, str(t.epic_id)),
-            title=t.title,
-            description=t.description,
-            depends_on=tuple(key_of.get(d, f"#{d}") for d in t.hard_dependencies),
-            soft_depends_on=tuple(key_of.get(d, f"#{d}") for d in t.soft_dependencies),
-            estimate_minutes=t.estimate_minutes,
-            priority=t.priority,
-        )
-        for t in sorted(tasks, key=lambda t: (t.position, t.id))
-    ]
-    graph_epics = [
-        GraphEpic(e.key, e.name, e.priority, tuple(epic_key.get(d, f"#{d}") for d in e.depends_on))
-        for e in epics
-    ]
-    return resolve(graph_tasks, graph_epics)

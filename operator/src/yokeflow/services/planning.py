@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from yokeflow.core.graph import DependencyGraph
+from yokeflow.core.graph import DependencyGraph, graph_from_records
 from yokeflow.core.prompts import PromptTemplates
 from yokeflow.core.records import Project, SessionStatus
 from yokeflow.errors import PlanError
 from yokeflow.ports.agent import AgentRequest, AgentRunner, McpServer
 from yokeflow.ports.store import Store
-from yokeflow.services.executor import graph_from_records
 
 __all__ = ["PlanningResult", "plan_project"]
 
