@@ -32,6 +32,9 @@ pytestmark = [pytest.mark.agent, pytest.mark.postgres, pytest.mark.timeout(300)]
 # The test runs with the interpreter running these tests (it has pytest), not whatever
 # `python3` is first on the PATH.
 PYTEST = f"{sys.executable} -m pytest -q tests/test_schema.py"
+# The sessions run with CI empty: with CI set, pytest prints a full diff instead of its summary,
+# and the scenario keeps only the last lines of its output.
+SESSION_ENV = {"CI": "", "BUILD_NUMBER": ""}
 SCENARIO = (
     (Path(__file__).parents[2] / "unit" / "fixtures" / "transcript_failure_then_fix.scenario.yaml")
     .read_text()
@@ -86,6 +89,7 @@ async def run_session(
             transcript_path=transcript,
             expertise=expertise,
             domain=domain,
+            env=SESSION_ENV,
         ),
         agent=runner_for(server),  # type: ignore[arg-type]
         checkout=GitTaskCheckout(repo),

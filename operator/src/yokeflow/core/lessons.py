@@ -44,6 +44,9 @@ MAX_ERROR = 240
 _EXIT = re.compile(r"^Exit code (\d+)\s*$", re.MULTILINE)
 _ERROR_WITH_MESSAGE = re.compile(r"\b\w*(?:Error|Exception): \S")
 _ERROR_LINE = re.compile(r"\b\w*(?:Error|Exception)\b")
+# pytest's explanation lines ("E       assert [2, 1] == [1, 2]"); with CI set, pytest prints
+# only these, without the "file:line: AssertionError" line.
+_PYTEST_ASSERT = re.compile(r"^E\s+(assert\b.*\S)")
 _FAIL_LINE = re.compile(
     r"(FAILED|\berror\b|\bfailed\b|Traceback|No such file|not found|denied)", re.IGNORECASE
 )
@@ -318,6 +321,9 @@ def _error_message(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     lines = [line for line in lines if not _EXIT.match(line) and not set(line) <= set("=-_ ")]
     chosen = next((line for line in lines if _ERROR_WITH_MESSAGE.search(line)), None)
+    if chosen is None:
+        found = next((m for m in map(_PYTEST_ASSERT.match, lines) if m), None)
+        chosen = f"AssertionError: {found.group(1)}" if found else None
     chosen = chosen or next((line for line in lines if _ERROR_LINE.search(line)), None)
     chosen = chosen or next((line for line in lines if _FAIL_LINE.search(line)), None)
     chosen = chosen or (lines[0] if lines else "no output")
