@@ -81,10 +81,9 @@ def dns1123_label(name: str, max_length: int = 63) -> str:
 
 def dns1123_subdomain(name: str, max_length: int = 253) -> str:
     """A Kubernetes DNS-1123 subdomain (labels joined by '.', at most 253 characters)."""
-    cleaned = re.sub(r"[^a-z0-9.-]+", "-", name.lower())
-    cleaned = re.sub(r"-{2,}", "-", cleaned)
-    cleaned = re.sub(r"\.{2,}", ".", cleaned)
-    cleaned = re.sub(r"(^|\.)-+|-+($|\.)", r"\1\2", cleaned).strip(".-")
+    lowered = re.sub(r"[^a-z0-9.-]+", "-", name.lower())
+    labels = [re.sub(r"-{2,}", "-", label).strip("-") for label in lowered.split(".")]
+    cleaned = ".".join(label for label in labels if label)
     if cleaned and cleaned == name and len(cleaned) <= max_length:
         return cleaned
     suffix = _digest(name, 6)
