@@ -8,6 +8,8 @@ sequentially — and prints:
 * the parallel run's wall time against ``max(critical path, total work / 4)``, computed both from
   the scripted durations and from the measured session durations (which add the CLI's start-up
   and the merges);
+* the same policy simulated on the scripted durations with no overhead at all, so the gap
+  splits into what the plan's shape allows and what the engine costs;
 * the speedup of the parallel run over the sequential one, measured in the same run.
 
 Run: .venv/bin/python tests/benchmarks/bench_local_run.py   (about 10 minutes here)
@@ -32,7 +34,7 @@ from yokeflow.adapters.scripted_model import ScriptedModelServer
 from yokeflow.core.graph import graph_from_plan
 from yokeflow.core.plan import Plan, parse_plan
 from yokeflow.core.scenario import parse_scenario
-from yokeflow.core.simulation import lower_bound
+from yokeflow.core.simulation import lower_bound, simulate
 from yokeflow.local.run import RunRequest, run_local
 from yokeflow.settings import load_settings
 
@@ -136,6 +138,8 @@ def main() -> int:
     print(f"{len(plan.tasks())} tasks, {CONCURRENCY} agents, scripted sessions of 20-40 s")
     print(f"parallel wall time        {wall:7.1f} s")
     print(f"scripted lower bound      {scripted:7.1f} s   ratio {wall / scripted:.3f}")
+    ideal = simulate(graph, CONCURRENCY).makespan  # the policy with no overhead at all
+    print(f"eager, simulated          {ideal:7.1f} s   ratio {wall / ideal:.3f} (engine overhead)")
     print(f"measured lower bound      {measured_bound:7.1f} s   ratio {wall / measured_bound:.3f}")
     print(f"sequential wall time      {sequential:7.1f} s   speedup {sequential / wall:.2f}x")
     ok = wall <= 1.15 * measured_bound
