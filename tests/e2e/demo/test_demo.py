@@ -160,3 +160,85 @@ def test_a_budget_below_the_plans_cost_stops_launching(tmp_path: Path, data_dir:
     # Agents already running finish; nothing starts once the estimates no longer fit, so the
     # overrun is at most what the running agents cost beyond their reservations.
     assert total <= limit + 3 * largest
+
+
+def test_run_status_and_costs_commands_on_a_plan_file(tmp_path: Path, data_dir: Path) -> None:
+    repo = make_sample_repository(tmp_path / "repo")
+    env = {**os.environ, "YOKEFLOW_DATABASE_DATA_DIR": str(data_dir)}
+    scenario_file = demo_dir() / "scenario.yaml"
+    with ScriptedModelServer(
+        parse_scenario(scenario_file.read_text(), str(scenario_file))
+    ) as server:
+        run = subprocess.run(
+            [
+                YOKEFLOW,
+                "run",
+                "--repo",
+                str(repo),
+                "--plan",
+                str(demo_dir() / "plan.yaml"),
+                "--name",
+                "cli-run",
+                "--max-concurrency",
+                "4",
+                "--schedule",
+                "batches",
+                "--model-endpoint",
+                server.url,
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+            check=False,
+        )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    assert report["merged"] == 12
+    assert report["concurrency"] == 4
+    # Inside the repository the reporting commands find the run's project by themselves.
+    status = subprocess.run(
+        [YOKEFLOW, "status", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["project"] == "cli-run"
+    assert {k: v for k, v in json.loads(status.stdout)["tasks"].items() if v} == {"done": 12}
+    costs = subprocess.run(
+        [YOKEFLOW, "costs", "--format", "json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert costs.returncode == 0, costs.stderr
+    assert costs.stdout.strip().startswith("{")
+    # A second run of the same plan is refused with a clear sentence, not a traceback.
+    again = subprocess.run(
+        [
+            YOKEFLOW,
+            "run",
+            "--repo",
+            str(repo),
+            "--plan",
+            str(demo_dir() / "plan.yaml"),
+            "--name",
+            "cli-run",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr

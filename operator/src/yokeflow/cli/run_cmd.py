@@ -123,16 +123,11 @@ def run(
     settings = load_settings(request.repo, overrides=overrides)
     console = Console(stderr=as_json)
     outcome = asyncio.run(run_local(settings, request, console))
-
-    async def costs() -> Any:
-        async with open_engine(settings, request.repo) as engine:
-            return await engine.store.get_cost_by_model(outcome.project.id)
-
     concurrency = settings.parallel.max_concurrency if settings.parallel.enabled else 1
     report = build_report(
         outcome.graph,
         outcome.summary,
-        asyncio.run(costs()),
+        outcome.costs,
         concurrency,
         f"{request.repo}, branch yokeflow/integration",
     )

@@ -19,7 +19,6 @@ from pathlib import Path
 from rich.console import Console
 
 from yokeflow.adapters.scripted_model import ScriptedModelServer
-from yokeflow.core.records import CostSummary
 from yokeflow.core.scenario import parse_scenario
 from yokeflow.errors import ConfigError
 from yokeflow.local.demo_files import DEMO_VERIFY, demo_dir
@@ -76,7 +75,7 @@ def run_demo(settings: Settings, workdir: Path, console: Console) -> DemoResult:
             update={"model_endpoint": server.url, "verify_command": DEMO_VERIFY}
         )
         demo_settings = settings.model_copy(update={"agent": agent})
-        outcome, costs = asyncio.run(_run(demo_settings, repo, spec, f"todo-demo-{stamp}", console))
+        outcome = asyncio.run(_run(demo_settings, repo, spec, f"todo-demo-{stamp}", console))
     merged_all = outcome.summary.outcome == "succeeded"
     if merged_all:
         _git(repo, "merge", "-q", "--ff-only", INTEGRATION)
@@ -87,14 +86,13 @@ def run_demo(settings: Settings, workdir: Path, console: Console) -> DemoResult:
         DEMO_VERIFY.split(), cwd=repo, capture_output=True, text=True, check=False, timeout=600
     )
     concurrency = demo_settings.parallel.max_concurrency
-    report = build_report(outcome.graph, outcome.summary, costs, concurrency, where)
+    report = build_report(outcome.graph, outcome.summary, outcome.costs, concurrency, where)
     return DemoResult(report, repo, merged_all and tests.returncode == 0, tests.stderr.strip())
 
 
 async def _run(
     settings: Settings, repo: Path, spec: str, name: str, console: Console
-) -> tuple[RunOutcome, list[CostSummary]]:
+) -> RunOutcome:
     async with open_engine(settings, repo) as engine:
         project = await prepare_project(engine, RunRequest(repo, spec=spec, name=name), console)
-        outcome = await execute(engine, project, console)
-        return outcome, await engine.store.get_cost_by_model(project.id)
+        return await execute(engine, project, console)

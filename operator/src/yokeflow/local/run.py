@@ -15,7 +15,7 @@ from yokeflow.core.events import Event
 from yokeflow.core.graph import DependencyGraph
 from yokeflow.core.pictures import to_ascii
 from yokeflow.core.plan import Plan
-from yokeflow.core.records import Project
+from yokeflow.core.records import CostSummary, Project
 from yokeflow.errors import ConfigError
 from yokeflow.local.engine import LocalEngine, open_engine
 from yokeflow.local.live import LiveView
@@ -41,6 +41,8 @@ class RunOutcome:
     project: Project
     graph: DependencyGraph
     summary: RunSummary
+    costs: list[CostSummary]
+    """The project's recorded spending by model."""
 
 
 async def prepare_project(engine: LocalEngine, request: RunRequest, console: Console) -> Project:
@@ -105,7 +107,7 @@ async def execute(engine: LocalEngine, project: Project, console: Console) -> Ru
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
-    return RunOutcome(project, graph, summary)
+    return RunOutcome(project, graph, summary, await engine.store.get_cost_by_model(project.id))
 
 
 class _Forward:
