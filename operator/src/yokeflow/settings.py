@@ -64,6 +64,11 @@ class ParallelSettings(_Section):
     retry_backoff_seconds: float = Field(default=5.0, ge=0)
     """Wait before retrying a failed task; doubled on every further attempt."""
 
+    @property
+    def agents(self) -> int:
+        """How many agents may run at once: ``max_concurrency``, or 1 when not parallel."""
+        return self.max_concurrency if self.enabled else 1
+
 
 class LearningSettings(_Section):
     """Expertise carried from one session to the next."""

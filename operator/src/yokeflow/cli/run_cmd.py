@@ -123,7 +123,7 @@ def run(
     settings = load_settings(request.repo, overrides=overrides)
     console = Console(stderr=as_json)
     outcome = asyncio.run(run_local(settings, request, console))
-    concurrency = settings.parallel.max_concurrency if settings.parallel.enabled else 1
+    concurrency = settings.parallel.agents
     report = build_report(
         outcome.graph,
         outcome.summary,

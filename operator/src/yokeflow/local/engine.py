@@ -182,7 +182,7 @@ class LocalEngine:
         )
         parallel = settings.parallel
         limits = Limits(
-            max_concurrency=parallel.max_concurrency if parallel.enabled else 1,
+            max_concurrency=parallel.agents,
             schedule=parallel.schedule,
             max_attempts=settings.agent.max_attempts,
             retry_backoff=parallel.retry_backoff_seconds,

@@ -97,7 +97,7 @@ async def execute(engine: LocalEngine, project: Project, console: Console) -> Ru
     executor = await engine.executor(project, events=_Forward(view_sink))
     graph = await executor.load_graph()
     console.print(to_ascii(graph), highlight=False)
-    concurrency = settings.parallel.max_concurrency if settings.parallel.enabled else 1
+    concurrency = settings.parallel.agents
     watcher = asyncio.create_task(engine.watch_cancel(project, executor))
     try:
         with LiveView(graph, concurrency, console) as view, _cancel_on_signals(executor.cancel):

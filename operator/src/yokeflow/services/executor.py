@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -270,15 +270,7 @@ class ParallelExecutor:
         while True:
             self._wake.clear()
             await self._collect_finished()
-            limits = Limits(
-                max_concurrency=self._limits.max_concurrency,
-                schedule=self._limits.schedule,
-                max_attempts=self._limits.max_attempts,
-                retry_backoff=self._limits.retry_backoff,
-                escalate_on_retry=self._limits.escalate_on_retry,
-                fail_fast=self._limits.fail_fast,
-                cancelled=self._cancelled,
-            )
+            limits = replace(self._limits, cancelled=self._cancelled)
             graph = self._graph  # reloaded when an agent declares a new dependency
             actions = decide(graph, self._states, limits, await self._budget_view(), self._now())
             started: list[str] = []
