@@ -53,10 +53,72 @@ def test_running_tasks_use_up_slots() -> None:
 
 def test_a_finished_task_is_merged_then_unlocks_its_dependents() -> None:
     graph = chain_and_fan()
+    # b (rank 20) outranks x (rank 1) and waits only for a's merge: the slot is held for it.
     states = {"a": TaskRun(S.DONE, 1)}
-    assert decide(graph, states, Limits(max_concurrency=1)) == [MergeTask("a"), StartTask("x", 1)]
+    assert decide(graph, states, Limits(max_concurrency=1)) == [MergeTask("a")]
+    states = {"a": TaskRun(S.MERGING, 1)}
+    assert decide(graph, states, Limits(max_concurrency=1)) == []
     states = {"a": TaskRun(S.MERGED, 1)}
     assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("b", 1)]
+
+
+def test_a_conflict_resolution_under_way_holds_no_slot() -> None:
+    # An agent resolving a's conflict may take minutes: x takes the slot meanwhile.
+    graph = chain_and_fan()
+    states = {"a": TaskRun(S.RESOLVING, 1)}
+    assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("x", 1)]
+
+
+def test_batches_never_hold_a_slot_for_a_landing_merge() -> None:
+    graph = chain_and_fan()
+    states = {"a": TaskRun(S.MERGING, 1)}
+    limits = Limits(max_concurrency=1, schedule="batches")
+    assert decide(graph, states, limits) == [StartTask("x", 1)]
+
+
+def test_the_rollout_takes_a_lower_rank_when_it_packs_the_slots_better() -> None:
+    # Two agents. By rank alone (long 8, mid 6, head 5, tail 2): long and mid first, then head
+    # and its tail one after the other: 11 minutes. Starting head beside long lets the tail
+    # follow at once and mid fill the gap: 10 minutes (the bound is 9.5).
+    graph = resolve(
+        [
+            GraphTask("long", "e", estimate_minutes=8),
+            GraphTask("mid", "e", estimate_minutes=6),
+            GraphTask("head", "e", estimate_minutes=3),
+            GraphTask("tail", "e", depends_on=("head",), estimate_minutes=2),
+        ]
+    )
+    ranks = graph.ranks()
+    assert sorted(ranks, key=lambda k: -ranks[k])[:2] == ["long", "mid"]
+    assert set(decide(graph, {}, Limits(max_concurrency=2))) == {
+        StartTask("long", 1),
+        StartTask("head", 1),
+    }
+    assert simulate(graph, 2).makespan == 10.0
+
+
+def test_the_rollout_keeps_rank_order_when_nothing_is_gained() -> None:
+    graph = chain_and_fan()  # a -> b -> c dominates whatever x and y do
+    assert decide(graph, {}, Limits(max_concurrency=2)) == [StartTask("a", 1), StartTask("x", 1)]
+
+
+def test_running_tasks_count_with_their_remaining_time() -> None:
+    # Two agents; "build" (10 min, then "check") runs. Just started, it bounds the run at 15
+    # whatever else happens, and the rank order ("setup" first) is kept. With half a minute
+    # left, its slot frees at once: "docs" now, "setup" in that slot, ends at 10 instead of 10.5.
+    graph = resolve(
+        [
+            GraphTask("build", "e", estimate_minutes=10),
+            GraphTask("check", "e", depends_on=("build",), estimate_minutes=5),
+            GraphTask("setup", "e", estimate_minutes=2),
+            GraphTask("deploy", "e", depends_on=("setup",), estimate_minutes=5),
+            GraphTask("docs", "e", estimate_minutes=5),
+        ]
+    )
+    states = {"build": TaskRun(S.RUNNING, 1, started_at=60.0)}
+    limits = Limits(max_concurrency=2)
+    assert decide(graph, states, limits, now=60.0) == [StartTask("setup", 1)]
+    assert decide(graph, states, limits, now=60.0 + 9.5 * 60) == [StartTask("docs", 1)]
 
 
 def test_batches_wait_for_the_whole_level_then_merge_it_together() -> None:

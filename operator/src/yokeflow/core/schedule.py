@@ -8,7 +8,12 @@ something changes (an agent ends, a merge lands, a timer fires).
 Two policies:
 
 * ``eager`` (default) — start any task whose hard dependencies are merged whenever a slot is free,
-  highest critical-path rank first; merge each task as soon as it finishes.
+  highest critical-path rank first; merge each task as soon as it finishes. Two refinements keep
+  the slots busy: a task waiting only for merges already under way holds its slot for them
+  (merges take seconds, tasks minutes: a slot handed to a lower-ranked task would be lost to the
+  higher one for a whole task's time), and the choice between ready tasks is checked by a
+  rollout (:mod:`yokeflow.core.rollout`), which takes a lower-ranked task only when simulating
+  the rest of the run shows it ends clearly sooner.
 * ``batches`` — the Kahn levels one after another with a barrier between them; the whole level is
   merged after its last task finishes.
 
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from yokeflow.core import rollout
 from yokeflow.core.graph import DependencyGraph
 
 __all__ = [
@@ -53,6 +59,8 @@ class TaskState(StrEnum):
     """Its agent finished successfully; its branch waits to be merged."""
     MERGING = "merging"
     """In the merge queue."""
+    RESOLVING = "resolving"
+    """Its merge conflicted and the conflict policy (an agent session) is resolving it."""
     MERGED = "merged"
     """Its work is on the integration branch."""
     FAILED = "failed"
@@ -79,6 +87,8 @@ class TaskRun:
     """When the last attempt failed (seconds, the caller's clock)."""
     duration: float | None = None
     """Measured duration of the last successful attempt, in the same unit as estimates."""
+    started_at: float | None = None
+    """When the running attempt started (seconds, the caller's clock)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +162,9 @@ class Finish:
 
 Action = StartTask | MergeTask | MergeBatch | MarkBlocked | WaitUntil | Finish
 
-_ACTIVE = frozenset({TaskState.RUNNING, TaskState.MERGING})
+_ACTIVE = frozenset({TaskState.RUNNING, TaskState.MERGING, TaskState.RESOLVING})
+_LANDING = frozenset({TaskState.DONE, TaskState.MERGING})
+"""Work finished and on its way to the integration branch (a plain merge: seconds)."""
 
 
 def _terminal_failure(run: TaskRun, limits: Limits) -> bool:
@@ -217,14 +229,23 @@ def decide(
     budget_stopped = False
     next_retry: float | None = None
     if not stop_launching and slots > 0:
-        ranks = graph.ranks(_refined_durations(graph, run))
+        durations = _refined_durations(graph, run)
+        ranks = graph.ranks(durations)
+        # Eager: a task whose last dependencies are landing (plain merges, no resolution under
+        # way) competes for a slot now and holds it if it wins.
+        landing = _LANDING if limits.schedule == "eager" else frozenset()
+        if any(r.state is TaskState.RESOLVING for r in run.values()):
+            landing = frozenset()
         candidates = []
         for key in batch_keys:
             r = run[key]
             retry = r.state is TaskState.FAILED and r.attempts < limits.max_attempts
             if not (r.state is TaskState.PENDING or retry):
                 continue
-            if any(run[d].state is not TaskState.MERGED for d in graph.hard_dependencies(key)):
+            deps = graph.hard_dependencies(key)
+            if any(
+                run[d].state is not TaskState.MERGED and run[d].state not in landing for d in deps
+            ):
                 continue
             if retry and r.failed_at is not None:
                 ready_at = r.failed_at + limits.retry_backoff * 2 ** max(r.attempts - 1, 0)
@@ -233,20 +254,29 @@ def decide(
                     continue
             candidates.append(key)
         candidates.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
-        for key in candidates:
-            if slots == 0:
-                break
+        model = (
+            _rollout_model(graph, run, limits, durations, ranks, now)
+            if limits.schedule == "eager" and len(candidates) > slots
+            else None
+        )
+        chosen: list[str] = []
+        while candidates and slots > 0:
+            key = candidates[0] if model is None else rollout.choose(model, candidates, chosen)
+            candidates.remove(key)
             cost = budget.estimate(key)
             if remaining is not None and cost > remaining:
                 budget_stopped = True
                 continue
             if remaining is not None:
                 remaining -= cost
+            chosen.append(key)
+            slots -= 1
             r = run[key]
+            if any(run[d].state is not TaskState.MERGED for d in graph.hard_dependencies(key)):
+                continue  # held for the landing merges; started when they are in
             actions.append(
                 StartTask(key, r.attempts + 1, escalate=r.attempts > 0 and limits.escalate_on_retry)
             )
-            slots -= 1
             running += 1
 
     busy = (
@@ -296,6 +326,51 @@ def _refined_durations(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> di
         for key, task in graph.tasks.items()
         if task.epic in scale
     }
+
+
+def _rollout_model(
+    graph: DependencyGraph,
+    run: Mapping[str, TaskRun],
+    limits: Limits,
+    durations: Mapping[str, float],
+    ranks: Mapping[str, float],
+    now: float,
+) -> rollout.Model | None:
+    """The unfinished part of the run as the rollout simulates it (minutes from now); None
+    when the plan is too large for rollouts (the rank order decides alone)."""
+
+    def minutes(key: str) -> float:
+        return durations.get(key, graph.tasks[key].estimate_minutes)
+
+    settled = {TaskState.MERGED, *_LANDING}
+    unstarted = [
+        k
+        for k, r in run.items()
+        if r.state is TaskState.PENDING
+        or (r.state is TaskState.FAILED and r.attempts < limits.max_attempts)
+    ]
+    if not rollout.affordable(len(unstarted)):
+        return None
+    unstarted.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
+    running = {
+        k: max(0.0, minutes(k) - _elapsed_minutes(r, now))
+        for k, r in run.items()
+        if r.state is TaskState.RUNNING
+    }
+    return rollout.Model(
+        order=unstarted,
+        minutes={k: minutes(k) for k in unstarted},
+        waits_for={
+            k: [d for d in graph.hard_dependencies(k) if run[d].state not in settled]
+            for k in unstarted
+        },
+        running=running,
+        concurrency=limits.max_concurrency,
+    )
+
+
+def _elapsed_minutes(run: TaskRun, now: float) -> float:
+    return 0.0 if run.started_at is None else max(0.0, now - run.started_at) / 60
 
 
 def _finish(run: Mapping[str, TaskRun], limits: Limits, budget_stopped: bool) -> Finish:

@@ -2,7 +2,8 @@
 
 The simulation drives :func:`yokeflow.core.schedule.decide` exactly as a real run does — tasks
 take their estimated minutes, merges take ``merge_minutes`` one at a time (the merge queue is
-serial) — so it measures the policy itself, and it is the scheduling benchmark.
+serial) — so it measures the policy itself, and it is the scheduling benchmark. Its clock runs in
+minutes; the scheduler is handed seconds, as a real run's clock gives them.
 """
 
 from __future__ import annotations
@@ -92,9 +93,9 @@ def simulate(
     merge_free_at = 0.0
     now, seq = 0.0, 0
     while True:
-        for action in decide(graph, states, limits, None, now):
+        for action in decide(graph, states, limits, None, now * 60):
             if isinstance(action, StartTask):
-                states[action.key] = TaskRun(TaskState.RUNNING, action.attempt)
+                states[action.key] = TaskRun(TaskState.RUNNING, action.attempt, started_at=now * 60)
                 started[action.key] = now
                 seq += 1
                 heapq.heappush(events, (now + took[action.key], seq, "done", (action.key,)))
@@ -122,7 +123,7 @@ def simulate(
                 )
             elif isinstance(action, WaitUntil):  # never happens without failures
                 seq += 1
-                heapq.heappush(events, (action.time, seq, "tick", ()))
+                heapq.heappush(events, (action.time / 60, seq, "tick", ()))
         if not events:
             raise RuntimeError("simulation stalled: the scheduler neither acted nor finished")
         now, _, kind, keys = heapq.heappop(events)
