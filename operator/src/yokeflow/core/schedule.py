@@ -237,16 +237,21 @@ def decide(
         if any(r.state is TaskState.RESOLVING for r in run.values()):
             landing = frozenset()
         candidates = []
+        held: set[str] = set()  # candidates whose dependencies are landing, not yet merged
         for key in batch_keys:
             r = run[key]
             retry = r.state is TaskState.FAILED and r.attempts < limits.max_attempts
             if not (r.state is TaskState.PENDING or retry):
                 continue
-            deps = graph.hard_dependencies(key)
-            if any(
-                run[d].state is not TaskState.MERGED and run[d].state not in landing for d in deps
-            ):
+            unmerged = [
+                run[d].state
+                for d in graph.hard_dependencies(key)
+                if run[d].state is not TaskState.MERGED
+            ]
+            if any(state not in landing for state in unmerged):
                 continue
+            if unmerged:
+                held.add(key)
             if retry and r.failed_at is not None:
                 ready_at = r.failed_at + limits.retry_backoff * 2 ** max(r.attempts - 1, 0)
                 if ready_at > now:
@@ -272,8 +277,8 @@ def decide(
             chosen.append(key)
             slots -= 1
             r = run[key]
-            if any(run[d].state is not TaskState.MERGED for d in graph.hard_dependencies(key)):
-                continue  # held for the landing merges; started when they are in
+            if key in held:
+                continue  # its slot waits for the landing merges; it starts when they are in
             actions.append(
                 StartTask(key, r.attempts + 1, escalate=r.attempts > 0 and limits.escalate_on_retry)
             )

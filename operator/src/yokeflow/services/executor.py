@@ -412,7 +412,9 @@ class ParallelExecutor:
         )
         job.add_done_callback(lambda _: self._wake.set())
         self._running[action.key] = _Running(job, cancel, model, action.attempt, self._clock())
-        self._states[action.key] = TaskRun(TaskState.RUNNING, action.attempt)
+        self._states[action.key] = TaskRun(
+            TaskState.RUNNING, action.attempt, started_at=self._now()
+        )
         self._events.publish(
             TaskStart(action.key, epic, action.attempt, model, worktree.path, self._now())
         )
@@ -534,6 +536,9 @@ class ParallelExecutor:
                     )
                 )
                 if self._resolution is not None:
+                    # Slots held for this merge's dependents are released while it is resolved.
+                    self._states[key] = replace(run, state=TaskState.RESOLVING)
+                    self._wake.set()
                     result = await self._workspace.resolve_conflict(task.id, self._resolution)
                     if result.status is MergeStatus.MERGED:
                         self._resolved.add(key)
