@@ -20,6 +20,7 @@ from yokeflow.core.schedule import (
     TaskState,
     WaitUntil,
     decide,
+    forecast,
 )
 from yokeflow.core.simulation import lower_bound, simulate
 
@@ -250,3 +251,16 @@ def test_simulated_schedules_are_valid(
             for b in result.schedule:
                 if batch_of[b.task] > batch_of[a.task]:
                     assert b.start >= a.end
+
+
+def test_the_forecast_is_the_rest_of_the_run_simulated() -> None:
+    graph = chain_and_fan()  # a -> b -> c, 10 minutes each, beside x and y of 1 minute
+    limits = Limits(max_concurrency=2)
+    assert forecast(graph, {}, limits) == 30.0  # the chain, not the work / 2 (16)
+    halfway = {"a": TaskRun(S.RUNNING, 1, started_at=0.0)}
+    assert forecast(graph, halfway, limits, now=5 * 60) == 25.0
+    # a took twice its estimate: the epic's other tasks are expected to as well.
+    slow = {"a": TaskRun(S.MERGED, 1, duration=20.0)}
+    assert forecast(graph, slow, limits) == 40.0
+    done = {k: TaskRun(S.MERGED, 1) for k in graph.tasks}
+    assert forecast(graph, done, limits) == 0.0

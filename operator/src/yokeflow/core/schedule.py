@@ -45,6 +45,7 @@ __all__ = [
     "TaskState",
     "WaitUntil",
     "decide",
+    "forecast",
 ]
 
 
@@ -261,7 +262,9 @@ def decide(
         candidates.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
         model = (
             _rollout_model(graph, run, limits, durations, ranks, now)
-            if limits.schedule == "eager" and len(candidates) > slots
+            if limits.schedule == "eager"
+            and len(candidates) > slots
+            and rollout.affordable(len(_unstarted(run, limits)))
             else None
         )
         chosen: list[str] = []
@@ -295,6 +298,20 @@ def decide(
         else:
             actions.append(_finish(run, limits, budget_stopped))
     return actions
+
+
+def forecast(
+    graph: DependencyGraph, states: Mapping[str, TaskRun], limits: Limits, now: float = 0.0
+) -> float:
+    """Minutes until the run ends — an ETA: every task left takes its refined estimate (a
+    running one what is left of it), the slots filled by rank order, merges instant.
+
+    It ignores failures to come and the ``batches`` barrier, so it is a little optimistic.
+    """
+    run = {k: states.get(k, TaskRun()) for k in graph.tasks}
+    durations = _refined_durations(graph, run)
+    ranks = graph.ranks(durations)
+    return _rollout_model(graph, run, limits, durations, ranks, now).makespan(())
 
 
 def _current_batch(
@@ -340,22 +357,14 @@ def _rollout_model(
     durations: Mapping[str, float],
     ranks: Mapping[str, float],
     now: float,
-) -> rollout.Model | None:
-    """The unfinished part of the run as the rollout simulates it (minutes from now); None
-    when the plan is too large for rollouts (the rank order decides alone)."""
+) -> rollout.Model:
+    """The unfinished part of the run as the rollout simulates it (minutes from now)."""
 
     def minutes(key: str) -> float:
         return durations.get(key, graph.tasks[key].estimate_minutes)
 
     settled = {TaskState.MERGED, *_LANDING}
-    unstarted = [
-        k
-        for k, r in run.items()
-        if r.state is TaskState.PENDING
-        or (r.state is TaskState.FAILED and r.attempts < limits.max_attempts)
-    ]
-    if not rollout.affordable(len(unstarted)):
-        return None
+    unstarted = _unstarted(run, limits)
     unstarted.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
     running = {
         k: max(0.0, minutes(k) - _elapsed_minutes(r, now))
@@ -372,6 +381,16 @@ def _rollout_model(
         running=running,
         concurrency=limits.max_concurrency,
     )
+
+
+def _unstarted(run: Mapping[str, TaskRun], limits: Limits) -> list[str]:
+    """Tasks still to run: pending, or failed with attempts left."""
+    return [
+        k
+        for k, r in run.items()
+        if r.state is TaskState.PENDING
+        or (r.state is TaskState.FAILED and r.attempts < limits.max_attempts)
+    ]
 
 
 def _elapsed_minutes(run: TaskRun, now: float) -> float:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from yokeflow.core.events import Event
 from yokeflow.core.graph import DependencyGraph
+from yokeflow.core.schedule import Limits, TaskRun, TaskState, forecast
 
 __all__ = ["LiveView"]
 
@@ -41,11 +42,15 @@ class LiveView:
     states: dict[str, str] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    """When each running task started (the run's clock)."""
     cost: float = 0.0
     batches: int = 0
     conflicts: int = 0
     outcome: str | None = None
     _started: float = field(default_factory=time.monotonic)
+    _last_event: tuple[float, float] = (0.0, 0.0)
+    """The run's clock at the last event, and this process's monotonic clock then."""
     _live: Live | None = None
 
     def __enter__(self) -> LiveView:
@@ -70,10 +75,12 @@ class LiveView:
             self.console.print(line, highlight=False)
 
     def _apply(self, event: Event) -> str | None:
+        self._last_event = (event.at, time.monotonic())
         at = f"[{event.at:6.1f}s]"
         match event.kind:
             case "task_start":
                 self.states[event.task] = "running"
+                self.started[event.task] = event.at
                 self.models[event.task] = event.model
                 return f"{at} start  {event.task} (attempt {event.attempt}, {event.model})"
             case "task_complete":
@@ -101,17 +108,24 @@ class LiveView:
                 return None
 
     def _eta(self) -> str:
-        finished = [k for k in self.seconds if self.states.get(k) in ("done", "merged")]
-        pending = [
-            k for k in self.graph.tasks if self.states.get(k, "pending") in ("pending", "running")
-        ]
-        if not finished or not pending:
+        """The rest of the run simulated on the estimates, refined by the measured durations."""
+        if not self.seconds or self.outcome is not None:
             return "—"
-        rate = sum(self.seconds[k] for k in finished) / sum(
-            self.graph.tasks[k].estimate_minutes for k in finished
-        )
-        left = sum(self.graph.tasks[k].estimate_minutes for k in pending) * rate / self.concurrency
-        return f"~{left:.0f}s"
+        at, then = self._last_event
+        now = at + time.monotonic() - then
+        runs = {key: self._task_run(key) for key in self.graph.tasks}
+        minutes = forecast(self.graph, runs, Limits(max_concurrency=self.concurrency), now)
+        return f"~{minutes * 60:.0f}s"
+
+    def _task_run(self, key: str) -> TaskRun:
+        state = self.states.get(key, "pending")
+        measured = self.seconds.get(key)
+        duration = measured / 60 if measured is not None and state in ("done", "merged") else None
+        if state == "running":
+            return TaskRun(TaskState.RUNNING, 1, started_at=self.started.get(key))
+        if state == "failed":  # the view cannot tell a retry to come: counted as final
+            return TaskRun(TaskState.FAILED, Limits().max_attempts)
+        return TaskRun(TaskState(state), 1, duration=duration)
 
     def render(self) -> Group:
         total = len(self.graph.tasks)
