@@ -198,7 +198,23 @@ def test_all_merged_is_success() -> None:
 
 
 def test_measured_durations_refine_the_ranks() -> None:
-    # Epic "slow" turned out 10x slower than estimated: its remaining task now outranks "fast".
+    # Epic "slow" turned out 10x slower than estimated, "fast" as estimated: slow's remaining
+    # task now outranks fast's.
+    graph = resolve(
+        [
+            GraphTask("s1", "slow", estimate_minutes=1),
+            GraphTask("s2", "slow", estimate_minutes=1),
+            GraphTask("f0", "fast", estimate_minutes=1),
+            GraphTask("f1", "fast", estimate_minutes=5),
+        ]
+    )
+    states = {"s1": TaskRun(S.MERGED, 1, duration=10.0), "f0": TaskRun(S.MERGED, 1, duration=1.0)}
+    assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("s2", 1)]
+    assert decide(graph, {}, Limits(max_concurrency=1))[0] == StartTask("f1", 1)
+
+
+def test_an_unmeasured_epic_goes_at_the_runs_overall_pace() -> None:
+    # Only "slow" is measured (10x): "fast" is assumed 10x off too, so the order stays.
     graph = resolve(
         [
             GraphTask("s1", "slow", estimate_minutes=1),
@@ -207,8 +223,8 @@ def test_measured_durations_refine_the_ranks() -> None:
         ]
     )
     states = {"s1": TaskRun(S.MERGED, 1, duration=10.0)}
-    assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("s2", 1)]
-    assert decide(graph, {}, Limits(max_concurrency=1))[0] == StartTask("f1", 1)
+    assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("f1", 1)]
+    assert forecast(graph, states, Limits(max_concurrency=1)) == 60.0
 
 
 @st.composite

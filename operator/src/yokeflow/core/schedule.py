@@ -334,7 +334,9 @@ def _priority(graph: DependencyGraph, key: str) -> tuple[int, int, str]:
 
 
 def _refined_durations(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> dict[str, float]:
-    """Estimates scaled, per epic, by how measured durations compared with their estimates."""
+    """Estimates scaled, per epic, by how measured durations compared with their estimates; an
+    epic with nothing measured yet goes at the run's overall pace (estimates tend to be off by
+    one common factor — units, optimism — so an unmeasured epic is not taken at face value)."""
     ratios: dict[str, list[float]] = {}
     for key, r in run.items():
         task = graph.tasks[key]
@@ -343,10 +345,10 @@ def _refined_durations(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> di
     if not ratios:
         return {}
     scale = {epic: sum(v) / len(v) for epic, v in ratios.items()}
+    overall = sum(sum(v) for v in ratios.values()) / sum(len(v) for v in ratios.values())
     return {
-        key: task.estimate_minutes * scale[task.epic]
+        key: task.estimate_minutes * scale.get(task.epic, overall)
         for key, task in graph.tasks.items()
-        if task.epic in scale
     }
 
 
