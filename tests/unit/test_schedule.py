@@ -63,6 +63,13 @@ def test_a_finished_task_is_merged_then_unlocks_its_dependents() -> None:
     assert decide(graph, states, Limits(max_concurrency=1)) == [StartTask("b", 1)]
 
 
+def test_no_slot_is_held_when_merges_are_slow() -> None:
+    graph = chain_and_fan()
+    states = {"a": TaskRun(S.MERGING, 1)}
+    limits = Limits(max_concurrency=1, hold_for_merges=False)
+    assert decide(graph, states, limits) == [StartTask("x", 1)]
+
+
 def test_a_conflict_resolution_under_way_holds_no_slot() -> None:
     # An agent resolving a's conflict may take minutes: x takes the slot meanwhile.
     graph = chain_and_fan()

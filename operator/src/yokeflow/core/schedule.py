@@ -105,6 +105,9 @@ class Limits:
     """Retry a failed task on a stronger model."""
     fail_fast: bool = False
     """Stop launching new tasks after a task fails for good."""
+    hold_for_merges: bool = True
+    """Eager: a slot waits for a landing merge its best candidate needs. Right when a merge
+    takes seconds; off when every merge runs a verification command (minutes)."""
     cancelled: bool = False
 
 
@@ -234,8 +237,12 @@ def decide(
         ranks = graph.ranks(durations)
         # Eager: a task whose last dependencies are landing (plain merges, no resolution under
         # way) competes for a slot now and holds it if it wins.
-        landing = _LANDING if limits.schedule == "eager" else frozenset()
-        if any(r.state is TaskState.RESOLVING for r in run.values()):
+        landing = _LANDING
+        if (
+            limits.schedule != "eager"
+            or not limits.hold_for_merges
+            or any(r.state is TaskState.RESOLVING for r in run.values())
+        ):
             landing = frozenset()
         candidates = []
         held: set[str] = set()  # candidates whose dependencies are landing, not yet merged

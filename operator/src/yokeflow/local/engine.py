@@ -187,6 +187,8 @@ class LocalEngine:
             max_attempts=settings.agent.max_attempts,
             retry_backoff=parallel.retry_backoff_seconds,
             fail_fast=parallel.fail_fast,
+            # A verified merge runs the verification command: too long to hold a slot for.
+            hold_for_merges=not settings.agent.verify_command,
         )
         return ParallelExecutor(
             store=self.store,
