@@ -57,3 +57,13 @@ def test_large_plans_are_left_to_the_rank_order() -> None:
     assert not rollout.affordable(n)
     assert rollout.affordable(40)
     assert rollout.choose(big, keys[::-1]) == keys[-1]
+
+
+def test_the_gain_asked_of_a_deviation_grows_with_the_estimates_spread() -> None:
+    assert rollout.required_gain(0.0) == rollout.MIN_GAIN
+    assert rollout.required_gain(None) == rollout.PRIOR_SPREAD / 4
+    assert rollout.required_gain(0.2) == 0.05
+    assert rollout.required_gain(3.0) == rollout.MAX_GAIN
+    m = model()
+    assert rollout.choose(m, ["long", "mid", "head"], min_gain=0.05) == "head"  # saves 9 %
+    assert rollout.choose(m, ["long", "mid", "head"], min_gain=0.1) == "long"

@@ -10,8 +10,10 @@ say — and take the candidate whose simulated run ends first.
 Two guards keep it honest when estimates are wrong (they always are, a little):
 
 * a candidate other than the rank rule's first choice is taken only when its simulated run ends
-  at least :data:`MIN_GAIN` of the remaining horizon sooner — a deviation must pay for the risk
-  that the estimates behind it are off;
+  sooner by a margin that grows with how far off the estimates have turned out
+  (:func:`required_gain`: 1 % of the remaining horizon for estimates that hold, up to 10 % for
+  wild ones — with noisy estimates the rank rule alone does as well, and a deviation must pay
+  for the risk that the estimates behind it are wrong);
 * the work is bounded (:data:`WORK_BUDGET` candidate-simulations × tasks per choice); on plans
   too large for that the base rule decides alone.
 
@@ -24,7 +26,17 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["MAX_CANDIDATES", "MIN_GAIN", "WORK_BUDGET", "Model", "affordable", "choose"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_GAIN",
+    "MIN_GAIN",
+    "PRIOR_SPREAD",
+    "WORK_BUDGET",
+    "Model",
+    "affordable",
+    "choose",
+    "required_gain",
+]
 
 MAX_CANDIDATES = 8
 """At most this many candidates (the first in rank order) are simulated per choice."""
@@ -33,7 +45,13 @@ WORK_BUDGET = 2000
 """Candidates × unfinished tasks simulated per choice; beyond it fewer candidates, then none."""
 
 MIN_GAIN = 0.01
-"""The share of the remaining horizon a deviation from rank order must save to be taken."""
+"""The least share of the remaining horizon a deviation from rank order must save."""
+
+MAX_GAIN = 0.1
+"""The most it must save, however noisy the estimates."""
+
+PRIOR_SPREAD = 0.1
+"""The spread of log(measured / estimated) assumed until two durations are measured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +118,25 @@ def affordable(unstarted: int) -> bool:
     return _width(unstarted, MAX_CANDIDATES) >= 2
 
 
-def choose(model: Model, candidates: Sequence[str], chosen: Sequence[str] = ()) -> str:
+def required_gain(spread: float | None) -> float:
+    """The share of the remaining horizon a deviation must save, given the spread (standard
+    deviation) of log(measured / estimated duration) seen so far; None: nothing measured."""
+    sigma = PRIOR_SPREAD if spread is None else spread
+    return min(MAX_GAIN, max(MIN_GAIN, sigma / 4))
+
+
+def choose(
+    model: Model,
+    candidates: Sequence[str],
+    chosen: Sequence[str] = (),
+    *,
+    min_gain: float = MIN_GAIN,
+) -> str:
     """The candidate to start next, ``chosen`` being already picked for this round.
 
     ``candidates`` are in the base rule's order and non-empty; the first one is the answer
-    unless a rollout finds one that ends the run at least :data:`MIN_GAIN` sooner.
+    unless a rollout finds one that ends the run at least ``min_gain`` of the remaining
+    horizon sooner.
     """
     first = candidates[0]
     width = _width(len(model.order), len(candidates))
@@ -112,6 +144,6 @@ def choose(model: Model, candidates: Sequence[str], chosen: Sequence[str] = ()) 
         return first
     spans = [model.makespan([*chosen, key]) for key in candidates[:width]]
     best = min(range(width), key=lambda i: (spans[i], i))
-    if spans[best] < spans[0] * (1 - MIN_GAIN):
+    if spans[best] < spans[0] * (1 - min_gain):
         return candidates[best]
     return first

@@ -23,6 +23,8 @@ stronger model), ``fail_fast``, cancellation and the run's budget.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -274,9 +276,14 @@ def decide(
             and rollout.affordable(len(_unstarted(run, limits)))
             else None
         )
+        gain = rollout.required_gain(_estimate_spread(graph, run)) if model else 0.0
         chosen: list[str] = []
         while candidates and slots > 0:
-            key = candidates[0] if model is None else rollout.choose(model, candidates, chosen)
+            key = (
+                candidates[0]
+                if model is None
+                else rollout.choose(model, candidates, chosen, min_gain=gain)
+            )
             candidates.remove(key)
             cost = budget.estimate(key)
             if remaining is not None and cost > remaining:
@@ -357,6 +364,16 @@ def _refined_durations(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> di
         key: task.estimate_minutes * scale.get(task.epic, overall)
         for key, task in graph.tasks.items()
     }
+
+
+def _estimate_spread(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> float | None:
+    """The standard deviation of log(measured / estimated) over measured tasks (None: < 2)."""
+    logs = [
+        math.log(r.duration / graph.tasks[k].estimate_minutes)
+        for k, r in run.items()
+        if r.duration is not None and r.duration > 0 and graph.tasks[k].estimate_minutes > 0
+    ]
+    return statistics.stdev(logs) if len(logs) >= 2 else None
 
 
 def _rollout_model(
