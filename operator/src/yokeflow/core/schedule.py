@@ -260,13 +260,13 @@ def decide(
             ]
             if any(state not in landing for state in unmerged):
                 continue
-            if unmerged:
-                held.add(key)
             if retry and r.failed_at is not None:
                 ready_at = r.failed_at + limits.retry_backoff * 2 ** max(r.attempts - 1, 0)
                 if ready_at > now:
                     next_retry = ready_at if next_retry is None else min(next_retry, ready_at)
                     continue
+            if unmerged:
+                held.add(key)
             candidates.append(key)
         candidates.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
         model = (
@@ -276,7 +276,7 @@ def decide(
             and rollout.affordable(len(_unstarted(run, limits)))
             else None
         )
-        gain = rollout.required_gain(_estimate_spread(graph, run)) if model else 0.0
+        gain = rollout.required_gain(_estimate_spread(graph, run)) if model is not None else 0.0
         chosen: list[str] = []
         while candidates and slots > 0:
             key = (
