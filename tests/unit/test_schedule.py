@@ -132,11 +132,6 @@ def test_the_rollout_asks_more_of_a_deviation_when_estimates_have_been_off() -> 
     }
 
 
-def test_the_rollout_keeps_rank_order_when_nothing_is_gained() -> None:
-    graph = chain_and_fan()  # a -> b -> c dominates whatever x and y do
-    assert decide(graph, {}, Limits(max_concurrency=2)) == [StartTask("a", 1), StartTask("x", 1)]
-
-
 def test_running_tasks_count_with_their_remaining_time() -> None:
     # Two agents; "build" (10 min, then "check") runs. Just started, it bounds the run at 15
     # whatever else happens, and the rank order ("setup" first) is kept. With half a minute
