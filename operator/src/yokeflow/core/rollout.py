@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -54,7 +55,7 @@ PRIOR_SPREAD = 0.1
 """The spread of log(measured / estimated) assumed until two durations are measured."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Model:
     """The unfinished part of a run, in minutes from now.
 
@@ -70,8 +71,10 @@ class Model:
     running: Mapping[str, float]
     concurrency: int
 
-    def makespan(self, start_now: Sequence[str]) -> float:
-        """When the run would end with ``start_now`` started at once, the rest by rank order."""
+    @cached_property
+    def _structure(self) -> tuple[dict[str, int], dict[str, list[str]], dict[str, int]]:
+        """Each unstarted task's place in the order, the tasks waiting for each task, and how
+        many unfinished dependencies each has — the same for every simulation of this model."""
         position = {key: i for i, key in enumerate(self.order)}
         dependents: dict[str, list[str]] = {}
         missing: dict[str, int] = {}
@@ -80,6 +83,12 @@ class Model:
             missing[key] = len(deps)
             for dep in deps:
                 dependents.setdefault(dep, []).append(key)
+        return position, dependents, missing
+
+    def makespan(self, start_now: Sequence[str]) -> float:
+        """When the run would end with ``start_now`` started at once, the rest by rank order."""
+        position, dependents, initial = self._structure
+        missing = dict(initial)
         ends: list[tuple[float, int, str]] = []
         seq = 0
         for key, left in self.running.items():

@@ -269,13 +269,11 @@ def decide(
                 held.add(key)
             candidates.append(key)
         candidates.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
-        model = (
-            _rollout_model(graph, run, limits, durations, ranks, now)
-            if limits.schedule == "eager"
-            and len(candidates) > slots
-            and rollout.affordable(len(_unstarted(run, limits)))
-            else None
-        )
+        model = None
+        if limits.schedule == "eager" and len(candidates) > slots:
+            unstarted = _unstarted(run, limits)
+            if rollout.affordable(len(unstarted)):
+                model = _rollout_model(graph, run, unstarted, limits, durations, ranks, now)
         gain = rollout.required_gain(_estimate_spread(graph, run)) if model is not None else 0.0
         chosen: list[str] = []
         while candidates and slots > 0:
@@ -325,7 +323,8 @@ def forecast(
     run = {k: states.get(k, TaskRun()) for k in graph.tasks}
     durations = _refined_durations(graph, run)
     ranks = graph.ranks(durations)
-    return _rollout_model(graph, run, limits, durations, ranks, now).makespan(())
+    unstarted = _unstarted(run, limits)
+    return _rollout_model(graph, run, unstarted, limits, durations, ranks, now).makespan(())
 
 
 def _current_batch(
@@ -379,18 +378,19 @@ def _estimate_spread(graph: DependencyGraph, run: Mapping[str, TaskRun]) -> floa
 def _rollout_model(
     graph: DependencyGraph,
     run: Mapping[str, TaskRun],
+    unstarted: list[str],
     limits: Limits,
     durations: Mapping[str, float],
     ranks: Mapping[str, float],
     now: float,
 ) -> rollout.Model:
-    """The unfinished part of the run as the rollout simulates it (minutes from now)."""
+    """The unfinished part of the run as the rollout simulates it (minutes from now);
+    ``unstarted`` is :func:`_unstarted`'s list (sorted here, in place)."""
 
     def minutes(key: str) -> float:
         return durations.get(key, graph.tasks[key].estimate_minutes)
 
     settled = {TaskState.MERGED, *_LANDING}
-    unstarted = _unstarted(run, limits)
     unstarted.sort(key=lambda k: (-ranks.get(k, 0.0), _priority(graph, k)))
     running = {
         k: max(0.0, minutes(k) - _elapsed_minutes(r, now))
