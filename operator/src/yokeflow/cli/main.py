@@ -17,6 +17,7 @@ from yokeflow.cli import (
     generate_cmd,
     graph_cmd,
     mcp_cmd,
+    retry_cmd,
     run_cmd,
     runner_cmd,
     scripted_model_cmd,
@@ -66,6 +67,7 @@ app.command("run")(run_cmd.run)
 app.command("plan")(run_cmd.plan)
 app.command("status")(run_cmd.status)
 app.command("cancel")(run_cmd.cancel)
+app.command("retry")(retry_cmd.retry)
 app.command("demo")(demo_cmd.demo)
 
 

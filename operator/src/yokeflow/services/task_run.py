@@ -75,6 +75,8 @@ class TaskRunConfig:
     domain: str = "general"
     max_retries: int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    marker: str | None = None
+    """Names the session's processes (the lease's handle)."""
 
 
 class SessionLedger(Protocol):
@@ -206,6 +208,7 @@ async def run_task(
         transcript_path=config.transcript_path,
         max_retries=config.max_retries,
         env=config.env,
+        marker=config.marker,
     )
     result = await agent.run(request, cancel=cancel)
     report.session = _session_summary(result)

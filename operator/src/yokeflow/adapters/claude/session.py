@@ -136,7 +136,7 @@ class ClaudeAgentRunner:
     ) -> AgentResult:
         """Run one session; see :meth:`yokeflow.ports.agent.AgentRunner.run`."""
         environ = os.environ if self._environ is None else self._environ
-        marker = uuid.uuid4().hex
+        marker = request.marker or uuid.uuid4().hex
         env = session_environment(
             environ,
             endpoint=self._endpoint,

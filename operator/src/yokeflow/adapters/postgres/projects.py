@@ -65,6 +65,11 @@ class ProjectQueries:
             raise NotFoundError(f"project {project_id} does not exist")
         return rows.project(row)
 
+    async def clear_plan(self, project_id: int) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM tasks WHERE project_id = $1", project_id)
+            await conn.execute("DELETE FROM epics WHERE project_id = $1", project_id)
+
     async def create_plan(
         self,
         plan: Plan,

@@ -1,0 +1,48 @@
+"""A leash for the agent CLI: its own process group, and death with the run that started it.
+
+The SDK starts the CLI as a plain child process. Started through the script written here, the
+CLI instead leads a new session and process group (``setsid``) — so all of a session's processes
+can be ended together — and the kernel kills it the moment its parent, the ``yokeflow`` process,
+dies (``setpriv --pdeathsig KILL``), SIGKILL included. Both tools are util-linux, present on every
+Linux this runs on; where one is missing the CLI starts as before, and a killed run's sessions
+are still found by their marker and ended by the next run (``processes.reap``).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from pathlib import Path
+
+import claude_agent_sdk
+
+__all__ = ["bundled_cli", "leashed_cli"]
+
+
+def bundled_cli() -> Path | None:
+    """The Claude Code CLI inside the SDK's wheel (None when the wheel has none)."""
+    path = Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
+    return path if path.is_file() else None
+
+
+def leashed_cli(folder: Path, cli: Path | None = None) -> Path | None:
+    """Write (once) the leashed launcher of ``cli`` (default: the bundled CLI) into ``folder``
+    and return its path; None when ``setsid`` / ``setpriv`` or the CLI cannot be found."""
+    cli = cli or bundled_cli()
+    setsid, setpriv = shutil.which("setsid"), shutil.which("setpriv")
+    if cli is None or setsid is None or setpriv is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    script = folder / "claude-leashed"
+    text = (
+        "#!/bin/sh\n"
+        "# Written by YokeFlow: the agent CLI in its own process group, killed with its parent.\n"
+        f"exec {shlex.quote(setsid)} {shlex.quote(setpriv)} --pdeathsig KILL -- "
+        f'{shlex.quote(str(cli))} "$@"\n'
+    )
+    if not script.is_file() or script.read_text(encoding="utf-8") != text:
+        partial = script.with_suffix(".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.chmod(0o700)
+        partial.replace(script)
+    return script
