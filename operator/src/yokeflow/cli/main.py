@@ -9,6 +9,7 @@ import typer
 
 from yokeflow import __version__
 from yokeflow.cli import (
+    api_cmd,
     config_cmd,
     costs_cmd,
     db_cmd,
@@ -67,6 +68,7 @@ app.command("plan")(run_cmd.plan)
 app.command("status")(run_cmd.status)
 app.command("cancel")(run_cmd.cancel)
 app.command("demo")(demo_cmd.demo)
+app.command("api")(api_cmd.api)
 
 
 def main() -> None:

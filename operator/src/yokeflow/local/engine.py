@@ -34,12 +34,10 @@ from yokeflow.services.costs import CostEstimator, ModelSelector, RunBudget
 from yokeflow.services.executor import ParallelExecutor
 from yokeflow.services.learning import ExpertiseService
 from yokeflow.services.planning import PlanningResult, plan_project
+from yokeflow.services.runs import CANCEL_FLAG, create_from_plan
 from yokeflow.settings import Settings
 
 __all__ = ["LocalEngine", "open_engine"]
-
-CANCEL_FLAG = "cancel_requested"
-"""Project metadata key that ``yokeflow cancel`` sets; a running ``yokeflow run`` polls it."""
 
 
 @dataclass
@@ -59,16 +57,9 @@ class LocalEngine:
 
     async def create_from_plan(self, plan: Plan, name: str | None = None) -> Project:
         """Store ``plan`` as a new project (named ``name``, default the plan's)."""
-        if name is not None:
-            plan = plan.model_copy(update={"name": name})
-        if await self.store.get_project_by_name(plan.name) is not None:
-            raise ConfigError(
-                f"a project named {plan.name!r} already exists in this database: "
-                "continue it with `yokeflow run --resume`, or give the plan another name"
-            )
-        stored = await self.store.create_plan(plan, metadata={"repository": str(self.repo)})
-        self.remember(stored.project)
-        return stored.project
+        project = await create_from_plan(self.store, plan, self.repo, name)
+        self.remember(project)
+        return project
 
     async def plan_from_spec(self, name: str, spec: str) -> tuple[Project, PlanningResult]:
         """Create project ``name`` and let a planning agent fill it from ``spec``."""
