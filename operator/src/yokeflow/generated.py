@@ -32,10 +32,18 @@ def _demo_scenario() -> str:
     return demo_scenario_text()
 
 
+def _openapi() -> str:
+    # Imported on use: FastAPI is slow to import and only the API needs it.
+    from yokeflow.web.app import build_app
+
+    return _json(build_app().openapi())
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
     "examples/demo/scenario.yaml": _demo_scenario,
+    "docs/api/openapi.json": _openapi,
 }
 """Repository-relative path → a function returning the file's exact content."""
 
