@@ -16,7 +16,7 @@ from yokeflow.ports.workspace import TaskRef
 from yokeflow.testing.git_repos import commit_file, git
 from yokeflow.web.app import build_app
 
-from .conftest import PLAN, TOKEN, Api, workspace_opener
+from .conftest import PLAN, Api, workspace_opener
 
 pytestmark = pytest.mark.postgres
 
@@ -28,7 +28,8 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.headers["content-type"].startswith(PROBLEM)
     body: dict[str, Any] = response.json()
     assert body["status"] == status
-    assert body["detail"] and "Traceback" not in body["detail"]
+    assert body["detail"]
+    assert "Traceback" not in body["detail"]
     return body
 
 
@@ -62,7 +63,8 @@ async def test_health_and_metrics(api: Api) -> None:
     ) as anonymous:
         assert (await anonymous.get("/healthz")).json() == {"status": "ok"}
         ready = (await anonymous.get("/readyz")).json()
-        assert ready["status"] == "ready" and ready["projects"] == 1
+        assert ready["status"] == "ready"
+        assert ready["projects"] == 1
     metrics = await api.client.get("/metrics")
     assert metrics.status_code == 200
     assert 'yokeflow_tasks{status="pending"} 3.0' in metrics.text
@@ -76,14 +78,17 @@ async def test_projects(api: Api, tmp_path: Path) -> None:
     assert listed[0]["status"]["tasks"]["pending"] == 3
     one = (await api.client.get(f"/api/projects/{api.project.id}")).json()
     assert one["metadata"]["repository"] == str(api.repo)
-    assert one["status"]["active"] is False and one["status"]["cost_usd"] == "0"
+    assert one["status"]["active"] is False
+    assert one["status"]["cost_usd"] == "0"
     _problem(await api.client.get("/api/projects/999999"), 404)
     _problem(await api.client.get("/api/projects/abc"), 422)
     _problem(await api.client.get("/api/projects/0"), 422)
     _problem(await api.client.get("/api/projects/99999999999"), 422)
 
     plan = {**PLAN, "name": "shop-2"}
-    created = await api.client.post("/api/projects", json={"plan": plan, "repository": str(api.repo)})
+    created = await api.client.post(
+        "/api/projects", json={"plan": plan, "repository": str(api.repo)}
+    )
     assert created.status_code == 201, created.text
     new_id = created.json()["id"]
     again = await api.client.post("/api/projects", json={"plan": plan, "repository": str(api.repo)})
@@ -99,10 +104,13 @@ async def test_projects(api: Api, tmp_path: Path) -> None:
             {"key": "b", "title": "B", "depends_on": ["a"]},
         ]}],
     }  # fmt: skip
-    bad_plan = await api.client.post("/api/projects", json={"plan": cyclic, "repository": str(api.repo)})
+    bad_plan = await api.client.post(
+        "/api/projects", json={"plan": cyclic, "repository": str(api.repo)}
+    )
     assert "cycle" in _problem(bad_plan, 422)["detail"]
     invalid = _problem(await api.client.post("/api/projects", json={"plan": {}}), 422)
-    assert invalid["errors"] and invalid["detail"].endswith(".")
+    assert invalid["errors"]
+    assert invalid["detail"].endswith(".")
 
     assert (await api.client.delete(f"/api/projects/{new_id}")).status_code == 204
     _problem(await api.client.get(f"/api/projects/{new_id}"), 404)
@@ -123,11 +131,13 @@ async def test_tasks_retry_and_cancel(api: Api) -> None:
     failed = (await api.client.get(f"/api/projects/{pid}/tasks?status=failed")).json()
     assert [(t["key"], t["last_error"]) for t in failed] == [("db-schema", "tests failed")]
     one = (await api.client.get(f"/api/projects/{pid}/tasks/{schema['id']}")).json()
-    assert one["state"] == "failed" and one["sessions"] == []
+    assert one["state"] == "failed"
+    assert one["sessions"] == []
 
     retried = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/retry")
     assert retried.status_code == 200, retried.text
-    assert retried.json()["status"] == "pending" and retried.json()["run_started"] is False
+    assert retried.json()["status"] == "pending"
+    assert retried.json()["run_started"] is False
     again = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/retry")
     assert "only a failed" in _problem(again, 409)["detail"]
     cancelled = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/cancel")
@@ -136,7 +146,7 @@ async def test_tasks_retry_and_cancel(api: Api) -> None:
     _problem(await api.client.get(f"/api/projects/{pid}/tasks?status=bogus"), 422)
     _problem(await api.client.get(f"/api/projects/{pid}/tasks/999999"), 404)
     _problem(await api.client.post(f"/api/projects/{pid}/tasks/999999/retry"), 404)
-    _problem(await api.client.get(f"/api/projects/999999/tasks"), 404)
+    _problem(await api.client.get("/api/projects/999999/tasks"), 404)
 
 
 async def test_dependencies(api: Api) -> None:
@@ -147,7 +157,8 @@ async def test_dependencies(api: Api) -> None:
     batches = (await api.client.get(f"/api/projects/{pid}/dependencies/batches")).json()
     assert batches["batches"][0] == ["db-schema"]
     path = (await api.client.get(f"/api/projects/{pid}/dependencies/critical-path")).json()
-    assert path["critical_path"][0] == "db-schema" and path["length_minutes"] == 4.0
+    assert path["critical_path"][0] == "db-schema"
+    assert path["length_minutes"] == 4.0
     valid = (await api.client.get(f"/api/projects/{pid}/dependencies/validate")).json()
     assert valid == {"valid": True, "problems": [], "cycles": [], "missing": [], "blocked": []}
 
@@ -158,13 +169,16 @@ async def test_dependencies(api: Api) -> None:
         json={"depends_on": ["db-schema", "api-list"]},
     )
     assert changed.status_code == 200, changed.text
-    assert sorted(changed.json()["depends_on"]) == sorted([schema["id"], (await _task(api, "api-list"))["id"]])
+    assert sorted(changed.json()["depends_on"]) == sorted(
+        [schema["id"], (await _task(api, "api-list"))["id"]]
+    )
     graph = (await api.client.get(f"/api/projects/{pid}/dependencies")).json()
     assert graph["batches"] == [["db-schema"], ["api-list"], ["db-seed"]]
     cycle = await api.client.post(
         f"/api/projects/{pid}/tasks/{schema['id']}/dependencies", json={"depends_on": [seed["id"]]}
     )
-    assert "cycle" in cycle.json()["detail"] and cycle.status_code in (409, 422)
+    assert "cycle" in cycle.json()["detail"]
+    assert cycle.status_code in (409, 422)
     unknown = await api.client.post(
         f"/api/projects/{pid}/tasks/{seed['id']}/dependencies", json={"depends_on": ["nope"]}
     )
@@ -197,7 +211,8 @@ async def test_worktrees_diff_merge_conflict_resolve(api: Api) -> None:
     trees = (await api.client.get(f"/api/projects/{pid}/worktrees")).json()
     assert [(t["task_id"], t["status"]) for t in trees] == [(schema["id"], "active")]
     diff = (await api.client.get(f"/api/projects/{pid}/tasks/{schema['id']}/diff")).json()
-    assert "+CREATE TABLE item;" in diff["diff"] and diff["status"] == "active"
+    assert "+CREATE TABLE item;" in diff["diff"]
+    assert diff["status"] == "active"
     epic = schema["epic_id"]
     by_epic = (await api.client.get(f"/api/projects/{pid}/worktrees/{epic}")).json()
     assert [t["branch"] for t in by_epic] == [trees[0]["branch"]]
@@ -207,20 +222,28 @@ async def test_worktrees_diff_merge_conflict_resolve(api: Api) -> None:
     assert (await _task(api, "db-schema"))["state"] == "merged"
     assert "schema.sql" in git(api.repo, "ls-tree", "--name-only", "yokeflow/integration")
     landed = (await api.client.get(f"/api/projects/{pid}/tasks/{schema['id']}/diff")).json()
-    assert "+CREATE TABLE item;" in landed["diff"] and landed["status"] == "merged"
+    assert "+CREATE TABLE item;" in landed["diff"]
+    assert landed["status"] == "merged"
     assert "README" not in landed["diff"]
 
     # Two tasks of two epics write one file: the second merge conflicts; theirs resolves it.
     seed = await _finish_with_work(api, "db-seed", {"data.txt": "seed\n"})
     listing = await _finish_with_work(api, "api-list", {"data.txt": "list\n"})
-    assert [m["status"] for m in (await api.client.post(f"/api/projects/{pid}/worktrees/{seed['epic_id']}/merge")).json()] == ["merged"]
+    assert [
+        m["status"]
+        for m in (
+            await api.client.post(f"/api/projects/{pid}/worktrees/{seed['epic_id']}/merge")
+        ).json()
+    ] == ["merged"]
     api_epic = listing["epic_id"]
     result = (await api.client.post(f"/api/projects/{pid}/worktrees/{api_epic}/merge")).json()
     assert [m["status"] for m in result] == ["conflict"]
     assert (await _task(api, "api-list"))["state"] == "conflict"
     conflicts = (await api.client.get(f"/api/projects/{pid}/worktrees/{api_epic}/conflicts")).json()
     assert [[f["path"] for f in c["files"]] for c in conflicts] == [["data.txt"]]
-    bad = await api.client.post(f"/api/projects/{pid}/worktrees/{api_epic}/resolve", json={"strategy": "both"})
+    bad = await api.client.post(
+        f"/api/projects/{pid}/worktrees/{api_epic}/resolve", json={"strategy": "both"}
+    )
     _problem(bad, 422)
     resolved = await api.client.post(
         f"/api/projects/{pid}/worktrees/{api_epic}/resolve", json={"strategy": "theirs"}
@@ -245,16 +268,30 @@ async def test_sessions_and_transcripts(api: Api, tmp_path: Path) -> None:
         + '{"type": "half-writ',
         encoding="utf-8",
     )
-    session = await api.store.start_session(pid, task_id=task["id"], model="claude-haiku-4-5", log_path=str(log))
+    session = await api.store.start_session(
+        pid, task_id=task["id"], model="claude-haiku-4-5", log_path=str(log)
+    )
     listed = (await api.client.get(f"/api/projects/{pid}/sessions?task_id={task['id']}")).json()
     assert [s["id"] for s in listed] == [session.id]
-    page = (await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?offset=1&limit=3")).json()
-    assert [m["n"] for m in page["messages"]] == [1, 2, 3] and page["total"] == 5
-    tail = (await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?offset=4")).json()
+    page = (
+        await api.client.get(
+            f"/api/projects/{pid}/sessions/{session.id}/transcript?offset=1&limit=3"
+        )
+    ).json()
+    assert [m["n"] for m in page["messages"]] == [1, 2, 3]
+    assert page["total"] == 5
+    tail = (
+        await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?offset=4")
+    ).json()
     assert [m["n"] for m in tail["messages"]] == [4]
-    past = (await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?offset=50")).json()
-    assert past["messages"] == [] and past["total"] == 5
-    _problem(await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?limit=0"), 422)
+    past = (
+        await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?offset=50")
+    ).json()
+    assert past["messages"] == []
+    assert past["total"] == 5
+    _problem(
+        await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript?limit=0"), 422
+    )
     _problem(await api.client.get(f"/api/projects/{pid}/sessions/999999/transcript"), 404)
     log.unlink()
     _problem(await api.client.get(f"/api/projects/{pid}/sessions/{session.id}/transcript"), 404)
@@ -267,44 +304,60 @@ async def test_parallel_routes(api: Api) -> None:
     schema = await _task(api, "db-schema")
     await api.store.create_parallel_batch(pid, 1, [schema["id"]])
     status = (await api.client.get(f"/api/projects/{pid}/parallel/status")).json()
-    assert status["batches"] == 1 and status["progress"][0]["total"] == 1
+    assert status["batches"] == 1
+    assert status["progress"][0]["total"] == 1
     batches = (await api.client.get(f"/api/projects/{pid}/parallel/batches")).json()
     assert [b["batch_number"] for b in batches] == [1]
     one = (await api.client.get(f"/api/projects/{pid}/parallel/batches/1")).json()
     assert [t["key"] for t in one["tasks"]] == ["db-schema"]
     _problem(await api.client.get(f"/api/projects/{pid}/parallel/batches/2"), 404)
     # This API was built without run control: starting is refused with a sentence.
-    assert "does not start runs" in _problem(await api.client.post(f"/api/projects/{pid}/parallel/start"), 400)["detail"]
+    assert (
+        "does not start runs"
+        in _problem(await api.client.post(f"/api/projects/{pid}/parallel/start"), 400)["detail"]
+    )
     cancel = (await api.client.post(f"/api/projects/{pid}/parallel/cancel")).json()
     assert cancel == {"project_id": pid, "cancel_requested": True, "active_here": False}
-    assert (await api.client.get(f"/api/projects/{pid}")).json()["status"]["cancel_requested"] is True
+    assert (await api.client.get(f"/api/projects/{pid}")).json()["status"][
+        "cancel_requested"
+    ] is True
     _problem(await api.client.post("/api/projects/999999/parallel/cancel"), 404)
 
 
 async def test_expertise(api: Api) -> None:
     pid = api.project.id
     empty = (await api.client.get(f"/api/projects/{pid}/expertise")).json()
-    assert empty["domains"] == [] and "database" in empty["known_domains"]
+    assert empty["domains"] == []
+    assert "database" in empty["known_domains"]
     markdown = (
         "# Database expertise\n\n## Techniques\n- Use one transaction per claim\n"
         "\n## Core files\n- README.md\n- gone.sql\n"
     )
-    saved = await api.client.put(f"/api/projects/{pid}/expertise/database", json={"markdown": markdown})
+    saved = await api.client.put(
+        f"/api/projects/{pid}/expertise/database", json={"markdown": markdown}
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["version"] == 1
     got = (await api.client.get(f"/api/projects/{pid}/expertise/database")).json()
     assert "Use one transaction per claim" in got["markdown"]
-    assert {lesson["text"] for lesson in got["lessons"]} >= {"Use one transaction per claim", "README.md"}
+    assert {lesson["text"] for lesson in got["lessons"]} >= {
+        "Use one transaction per claim",
+        "README.md",
+    }
     assert (api.repo / ".yokeflow/expertise/database.md").is_file()
     validated = (await api.client.post(f"/api/projects/{pid}/expertise/database/validate")).json()
-    assert "1 missing core files removed" in validated["summary"] and validated["version"] == 2
+    assert "1 missing core files removed" in validated["summary"]
+    assert validated["version"] == 2
     improved = (await api.client.post(f"/api/projects/{pid}/expertise/database/improve")).json()
     assert improved["summary"].startswith("self-improve")
     history = (await api.client.get(f"/api/projects/{pid}/expertise/database/history")).json()
     assert [h["change_type"] for h in history][:2] == ["edit", "validate"]
     listed = (await api.client.get(f"/api/projects/{pid}/expertise")).json()["domains"]
     assert [d["domain"] for d in listed] == ["database"]
-    assert "unknown domain" in _problem(await api.client.get(f"/api/projects/{pid}/expertise/cooking"), 404)["detail"]
+    assert (
+        "unknown domain"
+        in _problem(await api.client.get(f"/api/projects/{pid}/expertise/cooking"), 404)["detail"]
+    )
     _problem(await api.client.put(f"/api/projects/{pid}/expertise/database", json={}), 422)
 
 
@@ -321,7 +374,8 @@ async def test_costs(api: Api) -> None:
         ("claude-haiku-4-5", Decimal("0.0125"))
     ]
     forecast = (await api.client.get(f"/api/projects/{pid}/costs/forecast")).json()
-    assert forecast["remaining_tasks"] == 3 and float(forecast["total_usd"]) > 0
+    assert forecast["remaining_tasks"] == 3
+    assert float(forecast["total_usd"]) > 0
     stats = (await api.client.get(f"/api/projects/{pid}/model-stats")).json()
     assert stats["by_model"][0]["input_tokens"] == 1000
     assert Decimal((await _task(api, "db-schema"))["cost_usd"]) == Decimal("0.0125")

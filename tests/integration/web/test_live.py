@@ -34,25 +34,36 @@ async def test_snapshot_events_and_resume(api: Api) -> None:
     async with _client(api) as client:
         async with aconnect_ws(f"/api/ws/{pid}", client) as ws:
             first: dict[str, Any] = await ws.receive_json()
-            assert first["type"] == "snapshot" and first["seq"] == 1
-            assert [t["key"] for t in first["snapshot"]["tasks"]] == ["db-schema", "db-seed", "api-list"]
+            assert first["type"] == "snapshot"
+            assert first["seq"] == 1
+            assert [t["key"] for t in first["snapshot"]["tasks"]] == [
+                "db-schema",
+                "db-seed",
+                "api-list",
+            ]
             assert first["snapshot"]["status"]["tasks"]["pending"] == 3
             epoch = first["epoch"]
             sink.publish(TaskComplete("db-schema", True, 1, 2.5, 0.01, None, 3.5))
             event = await ws.receive_json()
-            assert event["type"] == "event" and event["seq"] == 2
-            assert event["event"]["kind"] == "task_complete" and event["event"]["task"] == "db-schema"
+            assert event["type"] == "event"
+            assert event["seq"] == 2
+            assert event["event"]["kind"] == "task_complete"
+            assert event["event"]["task"] == "db-schema"
         # Disconnected: two events happen meanwhile; a reconnect gets both, in order.
         sink.publish(_start("db-seed"))
         sink.publish(_start("api-list"))
         async with aconnect_ws(f"/api/ws/{pid}?after=2&epoch={epoch}", client) as ws:
             assert await ws.receive_json() == {"type": "resumed", "epoch": epoch, "seq": 2}
             got = [await ws.receive_json() for _ in range(2)]
-            assert [(e["seq"], e["event"]["task"]) for e in got] == [(3, "db-seed"), (4, "api-list")]
+            assert [(e["seq"], e["event"]["task"]) for e in got] == [
+                (3, "db-seed"),
+                (4, "api-list"),
+            ]
         # Another process's numbering (an unknown epoch): a fresh snapshot instead.
         async with aconnect_ws(f"/api/ws/{pid}?after=2&epoch=other", client) as ws:
             fresh = await ws.receive_json()
-            assert fresh["type"] == "snapshot" and fresh["seq"] == 4
+            assert fresh["type"] == "snapshot"
+            assert fresh["seq"] == 4
 
 
 async def test_events_older_than_the_buffer_give_a_snapshot(api: Api) -> None:
@@ -62,9 +73,13 @@ async def test_events_older_than_the_buffer_give_a_snapshot(api: Api) -> None:
     log._streams.clear()  # the capacity applies to streams made from now on
     for key in ("db-schema", "db-seed", "api-list"):
         log.sink(pid).publish(_start(key))
-    async with _client(api) as client, aconnect_ws(f"/api/ws/{pid}?after=0&epoch={log.epoch}", client) as ws:
+    async with (
+        _client(api) as client,
+        aconnect_ws(f"/api/ws/{pid}?after=0&epoch={log.epoch}", client) as ws,
+    ):
         message = await ws.receive_json()
-        assert message["type"] == "snapshot" and message["seq"] == 3
+        assert message["type"] == "snapshot"
+        assert message["seq"] == 3
 
 
 async def test_refused_without_token_or_project(api: Api) -> None:
@@ -72,9 +87,11 @@ async def test_refused_without_token_or_project(api: Api) -> None:
         with pytest.raises(WebSocketDisconnect) as caught:
             async with aconnect_ws(f"/api/ws/{api.project.id}", client) as ws:
                 await ws.receive_json()
-        assert caught.value.code == 1008 and "token" in (caught.value.reason or "")
+        assert caught.value.code == 1008
+        assert "token" in (caught.value.reason or "")
     async with _client(api) as client:
         with pytest.raises(WebSocketDisconnect) as caught:
             async with aconnect_ws("/api/ws/999999", client) as ws:
                 await ws.receive_json()
-        assert caught.value.code == 1008 and "does not exist" in (caught.value.reason or "")
+        assert caught.value.code == 1008
+        assert "does not exist" in (caught.value.reason or "")

@@ -42,13 +42,17 @@ def served(pg_database_url: str, tmp_path: Path) -> Iterator[str]:
         repo = make_repository(tmp_path / "repo", {"README.md": "x\n"})
         async with await PostgresStore.connect(pg_database_url, min_size=1, max_size=10) as store:
             await create_from_plan(store, Plan.model_validate(PLAN), repo)
-            deps = local_deps(store, Settings(), TOKEN, workspaces=workspace_opener(store), static_dir=None)
+            deps = local_deps(
+                store, Settings(), TOKEN, workspaces=workspace_opener(store), static_dir=None
+            )
             server = uvicorn.Server(
-                uvicorn.Config(create_app(deps), host="127.0.0.1", port=0, log_level="error", lifespan="off")
+                uvicorn.Config(
+                    create_app(deps), host="127.0.0.1", port=0, log_level="error", lifespan="off"
+                )
             )
             state["server"] = server
             task = asyncio.create_task(server.serve())
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 - uvicorn has no started event
                 await asyncio.sleep(0.02)
             state["port"] = server.servers[0].sockets[0].getsockname()[1]
             ready.set()

@@ -14,14 +14,18 @@ from yokeflow.cli import (
     costs_cmd,
     db_cmd,
     demo_cmd,
+    dependencies_cmd,
     expertise_cmd,
     generate_cmd,
     graph_cmd,
     mcp_cmd,
+    projects_cmd,
     run_cmd,
     runner_cmd,
     scripted_model_cmd,
     simulate_cmd,
+    tasks_cmd,
+    worktrees_cmd,
 )
 from yokeflow.errors import PermanentError, YokeflowError
 
@@ -69,6 +73,12 @@ app.command("status")(run_cmd.status)
 app.command("cancel")(run_cmd.cancel)
 app.command("demo")(demo_cmd.demo)
 app.command("api")(api_cmd.api)
+app.command("projects")(projects_cmd.projects)
+app.command("delete")(projects_cmd.delete)
+app.command("batches")(projects_cmd.batches)
+app.add_typer(tasks_cmd.app, name="tasks")
+app.add_typer(dependencies_cmd.app, name="dependencies")
+app.add_typer(worktrees_cmd.app, name="worktrees")
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from yokeflow.ports.workspace import Workspace
 from yokeflow.services.executor import ParallelExecutor, RunSummary
 from yokeflow.settings import Settings, load_settings
 
-__all__ = ["LocalRuns", "repository_of"]
+__all__ = ["LocalRuns", "project_workspace", "repository_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +43,15 @@ def repository_of(project: Project) -> Path:
             + (f" ({repo} is not a git repository)" if repo else "")
         )
     return Path(str(repo))
+
+
+def project_workspace(store: PostgresStore, project: Project, settings: Settings) -> Workspace:
+    """The worktrees and merge queue of ``project``'s repository, as its settings configure them."""
+    parallel = settings.parallel
+    options = WorkspaceOptions(
+        worktree_dir=parallel.worktree_dir, merge_mode=MergeMode(parallel.merge_strategy)
+    )
+    return WorktreeManager(repository_of(project), store, project_id=project.id, options=options)
 
 
 @dataclass
@@ -111,12 +120,7 @@ class LocalRuns:
 
     def workspace_for(self, project: Project) -> Workspace:
         """The workspace of a project's repository, for merges and resolutions by a person."""
-        repo = repository_of(project)
-        parallel = self._settings(repo).parallel
-        options = WorkspaceOptions(
-            worktree_dir=parallel.worktree_dir, merge_mode=MergeMode(parallel.merge_strategy)
-        )
-        return WorktreeManager(repo, self.store, project_id=project.id, options=options)
+        return project_workspace(self.store, project, self._settings(repository_of(project)))
 
     async def _run(self, project: Project, repo: Path, active: _Active) -> RunSummary | None:
         settings = self._settings(repo)
