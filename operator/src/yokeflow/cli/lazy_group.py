@@ -36,6 +36,7 @@ class Entry:
 def load(entry: Entry) -> Any:
     """The click command of ``entry``, its module imported now."""
     target = getattr(importlib.import_module(entry.module), entry.attribute)
+    command: Any
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:

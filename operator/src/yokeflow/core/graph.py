@@ -16,13 +16,14 @@ Nothing here does I/O; pictures live in :mod:`yokeflow.core.pictures`.
 
 from __future__ import annotations
 
-import gc
 import heapq
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from yokeflow.core import gc_pause
 
 if TYPE_CHECKING:
     from yokeflow.core.plan import Plan
@@ -208,6 +209,14 @@ class DependencyGraph:
 
 def graph_from_plan(plan: Plan) -> DependencyGraph:
     """Resolve a parsed plan file."""
+    with gc_pause.paused():
+        return resolve(
+            _graph_tasks(plan),
+            [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics],
+        )
+
+
+def _graph_tasks(plan: Plan) -> list[GraphTask]:
     tasks = []
     for epic in plan.epics:
         for task in epic.tasks:
@@ -233,8 +242,7 @@ def graph_from_plan(plan: Plan) -> DependencyGraph:
                     priority=task.priority,
                 )
             )
-    epics = [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics]
-    return resolve(tasks, epics)
+    return tasks
 
 
 def graph_from_records(tasks: Sequence[Task], epics: Sequence[Epic]) -> DependencyGraph:
@@ -270,15 +278,8 @@ def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> Depe
     Epics named by a task but not given are treated as priority 0 with no dependencies.
     Duplicate task keys are a caller error (:class:`ValueError`).
     """
-    # Resolving allocates a few objects per edge and frees none: the cyclic garbage collector
-    # would rescan them again and again (a third of the time at 100k tasks) to find nothing.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_pause.paused():
         return _resolve(tasks, epics)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> DependencyGraph:
