@@ -42,8 +42,10 @@ def _normal(path: str) -> str:
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     out = {prefix}
-    for name, sub in getattr(group, "commands", {}).items():
-        out |= _commands(sub, (*prefix, name))
+    if hasattr(group, "list_commands"):
+        ctx = typer.Context(group)
+        for name in group.list_commands(ctx):
+            out |= _commands(group.get_command(ctx, name), (*prefix, name))
     return out
 
 
