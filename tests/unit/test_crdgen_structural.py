@@ -8,6 +8,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from yokeflow.api.v1alpha1.base import Usd
 from yokeflow.crdgen import crd_manifests, structural_problems, structural_schema
 from yokeflow.errors import CrdGenerationError
 
@@ -161,8 +162,8 @@ def _undocumented(node: dict[str, Any], path: str) -> list[str]:
 
 
 class _Money(BaseModel):
-    spent: Decimal = Field(default=Decimal("1.50"), json_schema_extra={"type": "number"})
-    count: Decimal = Field(default=Decimal(0), json_schema_extra={"type": "number"})
+    spent: Usd = Decimal("1.50")
+    count: Usd = Decimal(0)
 
 
 def test_a_decimal_default_becomes_a_json_number() -> None:

@@ -17,6 +17,7 @@ from yokeflow.adapters.claude import ClaudeAgentRunner
 from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager
 from yokeflow.adapters.postgres import PostgresStore, database_url, migrate
 from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
+from yokeflow.adapters.private_files import private_folder
 from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.task_checkout import GitTaskCheckout
 from yokeflow.core.merging import MergeMode, Resolution
@@ -72,7 +73,11 @@ class LocalEngine:
         result = await plan_project(
             store=self.store,
             # The planner works in the user's checkout: it must not "fix" its .gitignore.
-            agent=ClaudeAgentRunner(endpoint=self.endpoint, check_hygiene=False),
+            agent=ClaudeAgentRunner(
+                endpoint=self.endpoint,
+                check_hygiene=False,
+                pass_environment=self.settings.agent.pass_environment,
+            ),
             prompts=load_prompts(),
             project=project,
             spec=spec,
@@ -135,7 +140,7 @@ class LocalEngine:
         prompts = load_prompts()
         epics = {e.id: e for e in await self.store.list_epics(project.id)}
         tasks = await self.store.list_tasks(project.id)
-        self.transcripts.mkdir(parents=True, exist_ok=True)
+        private_folder(self.transcripts)
         verify = (settings.agent.verify_command,) if settings.agent.verify_command else ()
         policy = settings.parallel.conflict_resolution
         resolver = AgentConflictResolver(
@@ -218,12 +223,14 @@ async def open_engine(
     store = await PostgresStore.connect(
         url, min_size=settings.database.pool_min_size, max_size=settings.database.pool_max_size
     )
-    tasks = LocalTaskManager(url)
+    # A token outlives its session by a minute at most (sessions are stopped at their timeout).
+    tasks = LocalTaskManager(url, token_ttl_seconds=settings.agent.timeout_seconds + 60)
     try:
         await asyncio.to_thread(tasks.start)
-        yield LocalEngine(
-            settings, repo, store, url, ClaudeAgentRunner(endpoint=endpoint), tasks, endpoint
+        agent = ClaudeAgentRunner(
+            endpoint=endpoint, pass_environment=settings.agent.pass_environment
         )
+        yield LocalEngine(settings, repo, store, url, agent, tasks, endpoint)
     finally:
         await asyncio.to_thread(tasks.stop)
         await store.close()
