@@ -7,6 +7,7 @@ import pytest
 from yokeflow.core.records import TaskStatus
 from yokeflow.core.run_state import (
     NO_CHANGES,
+    RUN_CANCELLED,
     TRANSITIONS,
     SessionSight,
     TaskRecord,
@@ -35,7 +36,7 @@ OBSERVED = [
     (T.FAILED, 1, W.ACTIVE, LIVE, False, S.RUNNING, 1),
     (T.PENDING, 1, W.ACTIVE, LIVE, False, S.RUNNING, 1),
     (T.RUNNING, 1, W.ACTIVE, GONE, False, S.PENDING, 1),
-    (T.CANCELLED, 1, W.ACTIVE, GONE, False, S.PENDING, 1),
+    (T.CANCELLED, 1, W.ACTIVE, GONE, False, S.PENDING, 1),  # stopped by a cancelled run
     # Done by its agent, not merged yet (or its merge was interrupted): merged (again).
     (T.DONE, 1, W.ACTIVE, GONE, False, S.DONE, 1),
     (T.DONE, 1, W.REMOVED, GONE, False, S.DONE, 1),
@@ -71,8 +72,14 @@ def test_observation_of_the_store(
         resolution_interrupted=interrupted,
         max_attempts=2,
         failed_at=5.0,
+        reason=RUN_CANCELLED if status is T.CANCELLED else None,
     )
     assert (run.state, run.attempts) == (state, counted)
+
+
+def test_a_task_cancelled_by_a_person_stays_out_of_the_run() -> None:
+    run = observe(T.CANCELLED, 0, worktree=None, session=GONE, max_attempts=2, reason=None)
+    assert run.state is S.CANCELLED
 
 
 def test_every_state_has_its_moves_and_merged_is_final() -> None:

@@ -34,6 +34,7 @@ from yokeflow.errors import InvalidTransitionError
 __all__ = [
     "NO_CHANGES",
     "OWN_PATHS",
+    "RUN_CANCELLED",
     "TRANSITIONS",
     "SessionSight",
     "TaskRecord",
@@ -139,11 +140,13 @@ def observe(
     failed_at: float | None = None,
     duration: float | None = None,
     started_at: float | None = None,
+    reason: str | None = None,
 ) -> TaskRun:
     """The scheduler's view of one task from what the store, workspace and launcher say.
 
     ``attempts`` counts attempts since the task was last given new ones (``yokeflow retry``);
-    ``failed_at`` / ``started_at`` are wall-clock seconds.
+    ``failed_at`` / ``started_at`` are wall-clock seconds; ``reason`` is the task's last error
+    (:data:`RUN_CANCELLED` marks a task stopped by a cancelled run: it runs again on resume).
     """
     if session is SessionSight.LIVE and status in _SESSION_HELD:
         # Its session is not over, whatever its agent reported so far (an agent marks its task
@@ -162,12 +165,19 @@ def observe(
         return TaskRun(TaskState.FAILED, attempts, failed_at=failed_at)
     if status is TaskStatus.BLOCKED:
         return TaskRun(TaskState.BLOCKED, attempts)
-    # Running without a live session (lost with a killed run), cancelled, or pending.
+    if status is TaskStatus.CANCELLED and reason != RUN_CANCELLED:
+        # Taken out of the run by a person (``tasks cancel``): it stays out until retried.
+        return TaskRun(TaskState.CANCELLED, attempts)
+    # Running without a live session (lost with a killed run), stopped by a cancelled run, or
+    # pending.
     return TaskRun(TaskState.PENDING, attempts)
 
 
 OWN_PATHS = (".yokeflow/", ".claude/")
 """Folders YokeFlow (and the agent runtime) write in a worktree; never the task's work."""
+
+RUN_CANCELLED = "run cancelled"
+"""The reason of a task stopped because its run was cancelled (not by a person)."""
 
 NO_CHANGES = "no changes: the session changed nothing outside YokeFlow's own files"
 
@@ -218,7 +228,7 @@ def session_verdict(
     if reported is TaskStatus.PENDING:
         return Verdict(VerdictKind.PARKED)
     if cancelled and not succeeded:
-        return Verdict(VerdictKind.CANCELLED, "run cancelled")
+        return Verdict(VerdictKind.CANCELLED, RUN_CANCELLED)
     if reported is TaskStatus.FAILED:
         return Verdict(
             VerdictKind.FAILED, reported_error or error or "its agent reported the task failed"

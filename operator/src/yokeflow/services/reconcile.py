@@ -216,6 +216,7 @@ async def observe(run: RunContext) -> Seen:
             max_attempts=run.limits.max_attempts,
             failed_at=_wall(task.updated_at),
             started_at=_wall(task.started_at),
+            reason=task.last_error,
         )
         if key in in_flight and state.state in (TaskState.DONE, TaskState.CONFLICT):
             state = replace(state, state=in_flight[key])

@@ -14,23 +14,24 @@ import shlex
 import shutil
 from pathlib import Path
 
-import claude_agent_sdk
+from yokeflow.adapters.claude.session_files import bundled_cli
+from yokeflow.errors import AgentError
 
-__all__ = ["bundled_cli", "leashed_cli"]
-
-
-def bundled_cli() -> Path | None:
-    """The Claude Code CLI inside the SDK's wheel (None when the wheel has none)."""
-    path = Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
-    return path if path.is_file() else None
+__all__ = ["leashed_cli"]
 
 
 def leashed_cli(folder: Path, cli: Path | None = None) -> Path | None:
-    """Write (once) the leashed launcher of ``cli`` (default: the bundled CLI) into ``folder``
-    and return its path; None when ``setsid`` / ``setpriv`` or the CLI cannot be found."""
-    cli = cli or bundled_cli()
+    """Write (once) the leashed launcher of ``cli`` (default: the CLI the SDK would start) into
+    ``folder`` and return its path; None when ``setsid`` / ``setpriv`` or the CLI are missing.
+
+    The session's own launcher (``session_files``: the allow-listed environment) starts this
+    script, which starts the CLI: every step ``exec``-s, so the CLI keeps the pid the SDK knows."""
+    try:
+        cli = cli or bundled_cli()
+    except AgentError:
+        return None
     setsid, setpriv = shutil.which("setsid"), shutil.which("setpriv")
-    if cli is None or setsid is None or setpriv is None:
+    if setsid is None or setpriv is None:
         return None
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     script = folder / "claude-leashed"
