@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from yokeflow.adapters.claude.session_files import bundled_cli
+from yokeflow.adapters.private_files import write_private
 from yokeflow.errors import AgentError
 
 __all__ = ["leashed_cli"]
@@ -33,7 +34,6 @@ def leashed_cli(folder: Path, cli: Path | None = None) -> Path | None:
     setsid, setpriv = shutil.which("setsid"), shutil.which("setpriv")
     if setsid is None or setpriv is None:
         return None
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     script = folder / "claude-leashed"
     text = (
         "#!/bin/sh\n"
@@ -42,8 +42,5 @@ def leashed_cli(folder: Path, cli: Path | None = None) -> Path | None:
         f'{shlex.quote(str(cli))} "$@"\n'
     )
     if not script.is_file() or script.read_text(encoding="utf-8") != text:
-        partial = script.with_suffix(".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.chmod(0o700)
-        partial.replace(script)
+        write_private(script, text, mode=0o700)  # in 0700 folders, replaced atomically
     return script
