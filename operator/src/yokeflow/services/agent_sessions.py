@@ -125,6 +125,7 @@ class AgentTaskSessions:
             dependencies=dependencies,
             project_id=self.project.id,
             task_id=task.id,
+            expects_changes=task.expects_changes,
         )
         config = TaskRunConfig(
             worktree=Path(worktree.path),

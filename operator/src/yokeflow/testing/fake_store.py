@@ -132,6 +132,7 @@ class FakeStore(FakeActivity):
                     self._next("tasks"), project.id, epic_ids[e.key], t.key, t.title,
                     t.description, priority=t.priority, position=position,
                     estimate_minutes=t.estimate_minutes, task_type=t.type, created_at=timestamp(),
+                    expects_changes=t.expects_changes,
                 )  # fmt: skip
                 self.tasks[task.id] = task
                 task_ids[t.key] = task.id
