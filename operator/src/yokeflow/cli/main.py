@@ -22,6 +22,7 @@ from yokeflow.cli import (
     scripted_model_cmd,
     simulate_cmd,
 )
+from yokeflow.cli.usage import usage_problem
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["app", "main"]
@@ -85,10 +86,6 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
+    except typer.TyperException as exc:  # a bad option or value, a missing argument: one line
+        typer.echo(f"error: {usage_problem(exc)}", err=True)
         sys.exit(int(getattr(exc, "exit_code", 2)))
