@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from yokeflow.core import yaml_reader
+from yokeflow import strict_yaml
 from yokeflow.errors import ConfigError
 
 __all__ = [
@@ -239,7 +239,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     if b"\0" in raw:
         raise ConfigError(f"{path}: a binary file, expected YAML settings")
     try:
-        data = yaml_reader.load(raw.decode("utf-8"), max_depth=8)
+        data = strict_yaml.load(raw.decode("utf-8"), max_depth=8)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from None
     except yaml.YAMLError as exc:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from yokeflow.core import yaml_reader
+from yokeflow import strict_yaml
 from yokeflow.errors import PlanError
 
 __all__ = [
@@ -228,7 +228,7 @@ def _load(text: str, source: str) -> Any:
         except RecursionError:
             raise PlanError(source, "", "invalid JSON: nested too deeply") from None
     try:
-        return yaml_reader.load(text)
+        return strict_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -1,4 +1,4 @@
-"""The strict YAML reader: the same values as ``yaml.safe_load``, but duplicates and depth refused."""
+"""The strict YAML reader (yokeflow.strict_yaml): the same values as ``yaml.safe_load``, but duplicates and depth refused."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yokeflow.core import yaml_reader
+from yokeflow import strict_yaml
 
 scalars = (
     st.none()
@@ -33,7 +33,7 @@ documents = st.recursive(
 @given(documents, st.booleans())
 def test_same_values_as_safe_load(value: object, flow: bool) -> None:
     text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
-    assert yaml_reader.load(text) == yaml.safe_load(text)
+    assert strict_yaml.load(text) == yaml.safe_load(text)
 
 
 @pytest.mark.parametrize(
@@ -49,11 +49,11 @@ def test_same_values_as_safe_load(value: object, flow: bool) -> None:
     ],
 )
 def test_yaml_features_a_plan_may_use(text: str) -> None:
-    assert yaml_reader.load(text) == yaml.safe_load(text)
+    assert strict_yaml.load(text) == yaml.safe_load(text)
 
 
 def test_dates_stay_dates() -> None:
-    assert yaml_reader.load("d: 2026-12-03") == {"d": datetime.date(2026, 12, 3)}
+    assert strict_yaml.load("d: 2026-12-03") == {"d": datetime.date(2026, 12, 3)}
 
 
 @pytest.mark.parametrize(
@@ -73,21 +73,21 @@ def test_dates_stay_dates() -> None:
 )
 def test_refusals_carry_the_line(text: str, problem: str, line: int) -> None:
     with pytest.raises(yaml.MarkedYAMLError) as info:
-        yaml_reader.load(text)
+        strict_yaml.load(text)
     assert problem in str(info.value)
     assert info.value.problem_mark is not None
     assert info.value.problem_mark.line + 1 == line
 
 
 def test_depth_limit_is_exact_and_adjustable() -> None:
-    assert yaml_reader.load("[" * 100 + "]" * 100) is not None
+    assert strict_yaml.load("[" * 100 + "]" * 100) is not None
     with pytest.raises(yaml.MarkedYAMLError):
-        yaml_reader.load("[" * 5 + "]" * 5, max_depth=4)
+        strict_yaml.load("[" * 5 + "]" * 5, max_depth=4)
 
 
 def test_nesting_far_beyond_any_stack_is_refused_without_crashing() -> None:
     # libyaml's own composer recurses in C and kills the process at this depth
     with pytest.raises(yaml.MarkedYAMLError, match="nested more than"):
-        yaml_reader.load("a: " + "[" * 1_000_000 + "]" * 1_000_000)
+        strict_yaml.load("a: " + "[" * 1_000_000 + "]" * 1_000_000)
     with pytest.raises(yaml.MarkedYAMLError, match="nested more than"):
-        yaml_reader.load("- " * 5000 + "x\n")
+        strict_yaml.load("- " * 5000 + "x\n")
