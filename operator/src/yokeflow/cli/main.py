@@ -104,6 +104,48 @@ COMMANDS: tuple[Entry, ...] = (
         "app",
         "Lessons the agents learned, per domain (database, api, frontend, …).",
     ),
+    Entry(
+        "api",
+        _CLI + "api_cmd",
+        "api",
+        "Serve the REST + WebSocket API and the dashboard until Ctrl-C.",
+    ),
+    Entry(
+        "projects",
+        _CLI + "projects_cmd",
+        "projects",
+        "Every project in the database with its tasks by status and its cost.",
+    ),
+    Entry(
+        "delete",
+        _CLI + "projects_cmd",
+        "delete",
+        "Delete the project's records from the database (its repository and branches stay).",
+    ),
+    Entry(
+        "batches",
+        _CLI + "projects_cmd",
+        "batches",
+        "The run's batches (tasks launched together) with their tasks counted by status (JSON).",
+    ),
+    Entry(
+        "tasks",
+        _CLI + "tasks_cmd",
+        "app",
+        "A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+    ),
+    Entry(
+        "dependencies",
+        _CLI + "dependencies_cmd",
+        "app",
+        "A project's stored dependency graph: batches, critical path, edits.",
+    ),
+    Entry(
+        "worktrees",
+        _CLI + "worktrees_cmd",
+        "app",
+        "Task worktrees, per epic: merge, conflicts, resolution, removal.",
+    ),
 )
 """Every sub-command in listing order, with the first paragraph of its help."""
 

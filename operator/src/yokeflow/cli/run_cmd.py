@@ -11,15 +11,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from yokeflow.cli.api_cmd import HostOption, PortOption, TokenFileOption, read_token
 from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
+from yokeflow.cli.served_run import served_run
 from yokeflow.core.graph import graph_from_records
 from yokeflow.core.pictures import to_ascii
 from yokeflow.errors import ConfigError
-from yokeflow.local.engine import CANCEL_FLAG, open_engine
+from yokeflow.local.engine import open_engine
 from yokeflow.local.report import build_report
 from yokeflow.local.run import RunRequest, prepare_project, run_local
+from yokeflow.services.runs import CANCEL_FLAG
 from yokeflow.settings import load_settings
 
 __all__ = ["cancel", "plan", "run", "status"]
@@ -116,6 +119,17 @@ def run(
         ),
     ] = None,
     output: FormatOption = Format.text,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Serve the API and the dashboard beside the run (its URL is printed); it"
+            " stays up after the run until Ctrl-C.",
+        ),
+    ] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8787,
+    token_file: TokenFileOption = None,
 ) -> None:
     """Plan (or load a plan), then run every task as its own agent in its own worktree.
 
@@ -135,6 +149,17 @@ def run(
         overrides["database"] = {"url": database_url}
     settings = load_settings(request.repo, overrides=overrides)
     console = Console(stderr=output is Format.json)
+    if serve:
+        served = asyncio.run(
+            served_run(
+                settings, request, console, host=host, port=port, token=read_token(token_file)
+            )
+        )
+        if served is None:
+            raise typer.Exit(1)
+        if output is Format.json:
+            echo_json(served.to_dict())
+        raise typer.Exit({"succeeded": 0, "budget_exhausted": 3}.get(served.outcome, 1))
     outcome = asyncio.run(run_local(settings, request, console))
     concurrency = settings.parallel.agents
     report = build_report(
