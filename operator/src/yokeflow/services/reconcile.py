@@ -238,6 +238,7 @@ async def reconcile(run: RunContext) -> Step:
     wake_at: float | None = None
     for action in actions:
         if isinstance(action, Finish):
+            seen = await observe(run)  # with this pass's writes (tasks just marked blocked)
             await batches.settle(run, seen, final=True)
             return Step(finish=action, seen=seen)
         if isinstance(action, StartTask):
