@@ -35,6 +35,8 @@ class RunReport:
     cost_by_model: tuple[tuple[str, int, Decimal], ...]
     """(model, sessions, dollars) from the recorded ``agent_costs``."""
     result: str
+    reasons: tuple[tuple[str, str], ...] = ()
+    """(task, why) of every failed, blocked or conflicted task."""
 
     @property
     def speedup(self) -> float:
@@ -51,6 +53,8 @@ class RunReport:
             f"{self.lower_bound_seconds:.1f}s ({self.makespan_seconds / max(self.lower_bound_seconds, 1e-9):.2f}x of it)",
             f"Cost: ${self.cost_usd:.4f}",
         ]
+        # Why each task that did not land did not, right under the task counts.
+        out[2:2] = [f"  {task}: {why or 'no reason recorded'}" for task, why in self.reasons]
         out.extend(
             f"  {model:<22} {calls:>3} sessions  ${cost:.4f}"
             for model, calls, cost in self.cost_by_model
@@ -69,6 +73,7 @@ class RunReport:
             "tasks": self.tasks,
             "merged": self.merged,
             "failed": list(self.failed),
+            "reasons": dict(self.reasons),
             "blocked": list(self.blocked),
             "conflicts": list(self.conflicts),
             "resolved": list(self.resolved),
@@ -120,4 +125,5 @@ def build_report(
         cost_usd=sum((c.cost_usd for c in costs), Decimal(0)),
         cost_by_model=by_model,
         result=result,
+        reasons=tuple(sorted(summary.reasons.items())),
     )
