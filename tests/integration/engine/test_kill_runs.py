@@ -182,6 +182,17 @@ def _processes_in(root: Path) -> set[int]:
     return found
 
 
+def _replies(folder: Path, pattern: str, at_least: int = 1) -> int:
+    """How many transcripts matching ``pattern`` hold ``at_least`` model replies."""
+    count = 0
+    for path in folder.glob(pattern):
+        try:
+            count += path.read_text().count('"type": "AssistantMessage"') >= at_least
+        except OSError:
+            continue
+    return count
+
+
 @dataclass
 class Case:
     name: str
@@ -193,6 +204,8 @@ class Case:
     env: tuple[tuple[str, str], ...] = ()
     lost_spend: bool = True
     """A session was killed part-way: the resumed run must have recorded what it spent."""
+    ready: Callable[[Path], bool] = lambda _: True
+    """After ``kill_when``: what the transcripts (in the given folder) must show first."""
 
 
 CASES = [
@@ -202,7 +215,7 @@ CASES = [
         SCENARIO,
         TASKS,
         lambda line: " start " in line and " c (" in line,
-        wait_after=4.0,
+        ready=lambda t: _replies(t, "*-attempt1.jsonl") >= 3,
     ),
     Case(
         "just after a session ended",
@@ -229,7 +242,7 @@ CASES = [
         CONFLICT_SCENARIO,
         CONFLICTING,
         lambda line: ": conflict" in line,
-        wait_after=3.0,
+        ready=lambda t: _replies(t, "*-resolve.jsonl") >= 1,
     ),
     Case(
         "during planning",
@@ -237,7 +250,8 @@ CASES = [
         PLANNING_SCENARIO,
         TASKS,
         lambda line: "Planning" in line,
-        wait_after=0.0,
+        # Killed with a partial plan: the epic and a task created, more to come.
+        ready=lambda t: _replies(t, "planning-1.jsonl", at_least=3) >= 1,
     ),
 ]
 
@@ -253,17 +267,12 @@ async def _spend_facts(url: str) -> tuple[list[tuple[int, str]], dict[int, int],
         for cost in costs:
             if cost.session_id is not None:
                 paid[cost.session_id] = paid.get(cost.session_id, 0) + 1
-        lost = [(s.id, s.error or "") for s in sessions if (s.error or "").startswith("lost")]
+        lost = [
+            (s.id, f"{s.kind} {s.error} {s.log_path}")
+            for s in sessions
+            if (s.error or "").startswith("lost")
+        ]
         return lost, paid, sum(1 for c in costs if c.operation == "merge")
-
-
-def _planning_started(repo: Path) -> bool:
-    """The planning session has created two tasks (its transcript shows the calls)."""
-    transcript = repo / ".yokeflow" / "transcripts" / "planning-1.jsonl"
-    try:
-        return transcript.read_text().count(f"{MCP}create_task") >= 2
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -282,11 +291,11 @@ def test_a_run_killed_resumes_merging_everything_once(
             (tmp_path / "spec.md").write_text("# A small app\n\nFour tasks.\n")
             first = Run(["--spec", str(tmp_path / "spec.md"), *common], env)
         first.wait_for(case.kill_when)
-        if case.plan is None:
-            deadline = time.monotonic() + 120
-            while not _planning_started(repo) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert _planning_started(repo), "the planning session never got going"
+        transcripts = repo / ".yokeflow" / "transcripts"
+        deadline = time.monotonic() + 120
+        while not case.ready(transcripts) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert case.ready(transcripts), "the sessions to kill never got going"
         time.sleep(case.wait_after)
         tips = git(repo, "for-each-ref", "--format=%(objectname)", "refs/heads/yokeflow/").split()
         agents = _processes_in(repo)

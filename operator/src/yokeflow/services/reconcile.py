@@ -453,8 +453,10 @@ async def _release(run: RunContext, seen: Seen, lease: Lease) -> None:
         for s in await run.store.list_sessions(run.project_id, task_id=lease.task_id)
         if s.status is SessionStatus.RUNNING
     ]
-    if open_rows:
-        await _record_lost_spend(run, lease, open_rows[-1].id, "task")
+    paid = {c.session_id for c in await run.store.list_agent_costs(run.project_id)}
+    unpaid = [row for row in open_rows if row.id not in paid]
+    if unpaid:  # (killed between recording its cost and closing its row: paid already)
+        await _record_lost_spend(run, lease, unpaid[-1].id, "task")
     for row in open_rows:
         with contextlib.suppress(InvalidTransitionError):
             await run.store.end_session(
