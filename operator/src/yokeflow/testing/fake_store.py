@@ -377,7 +377,11 @@ class FakeStore(FakeActivity):
             updated = replace(
                 task,
                 status=new,
-                last_error=error if new == TaskStatus.FAILED else task.last_error,
+                last_error=error
+                if new in (TaskStatus.FAILED, TaskStatus.BLOCKED, TaskStatus.CANCELLED)
+                else None
+                if new in (TaskStatus.RUNNING, TaskStatus.DONE)
+                else task.last_error,
                 attempts=task.attempts + (1 if new == TaskStatus.RUNNING else 0),
                 started_at=now if new == TaskStatus.RUNNING else task.started_at,
                 completed_at=now if new == TaskStatus.DONE else task.completed_at,

@@ -261,7 +261,10 @@ class TaskQueries:
                 """
                 UPDATE tasks
                 SET status = $2::text,
-                    last_error = CASE WHEN $2::text = 'failed' THEN $3 ELSE last_error END,
+                    last_error = CASE
+                        WHEN $2::text IN ('failed', 'blocked', 'cancelled') THEN $3
+                        WHEN $2::text IN ('running', 'done') THEN NULL
+                        ELSE last_error END,
                     attempts = attempts + CASE WHEN $2::text = 'running' THEN 1 ELSE 0 END,
                     started_at = CASE WHEN $2::text = 'running' THEN clock_timestamp() ELSE started_at END,
                     completed_at = CASE WHEN $2::text = 'done' THEN clock_timestamp() ELSE completed_at END,
