@@ -124,7 +124,8 @@ def test_status_logs_and_the_live_view_agree_with_the_report(
             "3",
             "--model-endpoint",
             server.url,
-            "--json",
+            "--format",
+            "json",
             cwd=tmp_path,
             env=env,
         )

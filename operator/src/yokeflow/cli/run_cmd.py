@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,14 +10,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from yokeflow.cli.api_cmd import HostOption, PortOption, TokenFileOption, read_token
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
+from yokeflow.cli.served_run import served_run
 from yokeflow.core.graph import graph_from_records
 from yokeflow.core.pictures import to_ascii
 from yokeflow.errors import ConfigError
-from yokeflow.local.engine import CANCEL_FLAG, open_engine
+from yokeflow.local.engine import open_engine
 from yokeflow.local.report import build_report
 from yokeflow.local.run import RunRequest, prepare_project, run_local
+from yokeflow.services.runs import CANCEL_FLAG
 from yokeflow.settings import load_settings
 
 __all__ = ["cancel", "plan", "run"]
@@ -43,6 +46,18 @@ NameOption = Annotated[
 ]
 
 
+MAX_NAME_LENGTH = 200
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise ConfigError("--name: a project name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ConfigError(f"--name: at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if any(not ch.isprintable() for ch in name):
+        raise ConfigError(f"--name {name!r}: control characters are not allowed")
+
+
 def _request(
     repo: Path,
     spec: Path | None,
@@ -50,9 +65,14 @@ def _request(
     name: str | None,
     resume: bool,
     endpoint: str | None,
+    retry_failed: bool = False,
 ) -> RunRequest:
     if sum(x is not None for x in (spec, plan_file)) + resume != 1:
         raise ConfigError("give exactly one of --spec FILE, --plan FILE or --resume")
+    if retry_failed and not resume:
+        raise ConfigError("--retry-failed continues a run: give it with --resume")
+    if name is not None:
+        _check_name(name)
     text = None
     if spec is not None:
         try:
@@ -66,6 +86,7 @@ def _request(
         name=name,
         resume=resume,
         model_endpoint=endpoint,
+        retry_failed=retry_failed,
     )
 
 
@@ -75,6 +96,12 @@ def run(
     plan_file: PlanOption = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue this repository's last run.")
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="With --resume: give the failed tasks new attempts first."
+        ),
     ] = False,
     name: NameOption = None,
     parallel: Annotated[
@@ -100,9 +127,18 @@ def run(
             help="An Anthropic Messages API base URL (e.g. the scripted model server).",
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the final report as JSON.")
+    output: FormatOption = Format.text,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Serve the API and the dashboard beside the run (its URL is printed); it"
+            " stays up after the run until Ctrl-C.",
+        ),
     ] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8787,
+    token_file: TokenFileOption = None,
 ) -> None:
     """Plan (or load a plan), then run every task as its own agent in its own worktree.
 
@@ -110,7 +146,7 @@ def run(
     switched. Ctrl-C (or `yokeflow cancel`) stops the agents and keeps their work; continue with
     --resume. Exits 0 when every task merged, 1 otherwise, 3 when the budget ran out.
     """
-    request = _request(repo, spec, plan_file, name, resume, model_endpoint)
+    request = _request(repo, spec, plan_file, name, resume, model_endpoint, retry_failed)
     overrides: dict[str, dict[str, Any]] = {"parallel": {"enabled": parallel}}
     if max_concurrency is not None:
         overrides["parallel"]["max_concurrency"] = max_concurrency
@@ -121,7 +157,18 @@ def run(
     if database_url is not None:
         overrides["database"] = {"url": database_url}
     settings = load_settings(request.repo, overrides=overrides)
-    console = Console(stderr=as_json)
+    console = Console(stderr=output is Format.json)
+    if serve:
+        served = asyncio.run(
+            served_run(
+                settings, request, console, host=host, port=port, token=read_token(token_file)
+            )
+        )
+        if served is None:
+            raise typer.Exit(1)
+        if output is Format.json:
+            echo_json(served.to_dict())
+        raise typer.Exit({"succeeded": 0, "budget_exhausted": 3}.get(served.outcome, 1))
     outcome = asyncio.run(run_local(settings, request, console))
     concurrency = settings.parallel.agents
     report = build_report(
@@ -132,8 +179,8 @@ def run(
         f"{request.repo}, branch yokeflow/integration",
         outcome.progress.tasks,
     )
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+    if output is Format.json:
+        echo_json(report.to_dict())
     else:
         for line in report.lines():
             console.print(line, highlight=False)

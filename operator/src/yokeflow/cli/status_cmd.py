@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target, open_target
 from yokeflow.core.records import Session, SessionStatus
 from yokeflow.core.run_view import count_states
@@ -22,11 +22,6 @@ from yokeflow.errors import ConfigError, NotFoundError
 from yokeflow.services.progress import read_progress
 
 __all__ = ["logs", "status"]
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 _STATE_STYLE = {
@@ -92,10 +87,10 @@ def _print_status(data: dict[str, Any], console: Console) -> None:
 def status(
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
-    output: Annotated[
-        Format, typer.Option("--format", help="text (a table) or json.")
-    ] = Format.text,
-    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    output: FormatOption = Format.text,
+    as_json: Annotated[
+        bool, typer.Option("--json", hidden=True, help="The same as --format json.")
+    ] = False,
 ) -> None:
     """Where the project of this repository (or --project) stands: each task, counts, cost.
 
@@ -114,7 +109,7 @@ def status(
 
     data = asyncio.run(go())
     if as_json or output is Format.json:
-        typer.echo(json.dumps(data, indent=2))
+        echo_json(data)
         return
     console = Console(highlight=False)
     if not console.is_terminal:  # a pipe or a file: keep whole lines rather than 80 columns
@@ -170,7 +165,7 @@ def logs(
     ] = None,
     follow: Annotated[
         bool,
-        typer.Option("--follow", "-f", help="Keep printing as the session goes on, until it ends."),
+        typer.Option("--follow", help="Keep printing as the session goes on, until it ends."),
     ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print the JSON lines as they are.")] = False,
 ) -> None:

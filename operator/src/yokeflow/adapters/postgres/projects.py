@@ -52,6 +52,14 @@ class ProjectQueries:
             rows.project(r) for r in await self._pool.fetch("SELECT * FROM projects ORDER BY id")
         ]
 
+    async def delete_project(self, project_id: int) -> None:
+        # Every table that names a project deletes its rows with it (ON DELETE CASCADE).
+        deleted = await self._pool.fetchval(
+            "DELETE FROM projects WHERE id = $1 RETURNING id", project_id
+        )
+        if deleted is None:
+            raise NotFoundError(f"project {project_id} does not exist")
+
     async def update_project_metadata(
         self, project_id: int, metadata: Mapping[str, Any]
     ) -> Project:
@@ -64,6 +72,11 @@ class ProjectQueries:
         if row is None:
             raise NotFoundError(f"project {project_id} does not exist")
         return rows.project(row)
+
+    async def clear_plan(self, project_id: int) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM tasks WHERE project_id = $1", project_id)
+            await conn.execute("DELETE FROM epics WHERE project_id = $1", project_id)
 
     async def create_plan(
         self,
@@ -115,13 +128,13 @@ class ProjectQueries:
             task_rows = await conn.fetch(
                 """
                 INSERT INTO tasks (project_id, epic_id, key, title, description, priority,
-                                   position, estimate_minutes, task_type)
+                                   position, estimate_minutes, task_type, expects_changes)
                 SELECT $1, u.epic_id, u.key, u.title, u.description, u.priority, u.position,
-                       u.estimate, u.task_type
+                       u.estimate, u.task_type, u.expects_changes
                 FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[],
-                            $8::float8[], $9::text[])
+                            $8::float8[], $9::text[], $10::bool[])
                      WITH ORDINALITY AS u(epic_id, key, title, description, priority, position,
-                                          estimate, task_type, ord)
+                                          estimate, task_type, expects_changes, ord)
                 ORDER BY u.ord
                 RETURNING id, key
                 """,
@@ -134,6 +147,7 @@ class ProjectQueries:
                 list(range(len(pairs))),
                 [t.estimate_minutes for _, t in pairs],
                 [t.type for _, t in pairs],
+                [t.expects_changes for _, t in pairs],
             )
             task_ids = {r["key"]: r["id"] for r in task_rows}
             updates = []
