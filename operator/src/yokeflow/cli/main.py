@@ -13,6 +13,7 @@ import typer
 
 from yokeflow import __version__
 from yokeflow.cli.lazy_group import Entry, LazyGroup
+from yokeflow.cli.usage import usage_problem
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -103,6 +104,48 @@ COMMANDS: tuple[Entry, ...] = (
         "app",
         "Lessons the agents learned, per domain (database, api, frontend, …).",
     ),
+    Entry(
+        "api",
+        _CLI + "api_cmd",
+        "api",
+        "Serve the REST + WebSocket API and the dashboard until Ctrl-C.",
+    ),
+    Entry(
+        "projects",
+        _CLI + "projects_cmd",
+        "projects",
+        "Every project in the database with its tasks by status and its cost.",
+    ),
+    Entry(
+        "delete",
+        _CLI + "projects_cmd",
+        "delete",
+        "Delete the project's records from the database (its repository and branches stay).",
+    ),
+    Entry(
+        "batches",
+        _CLI + "projects_cmd",
+        "batches",
+        "The run's batches (tasks launched together) with their tasks counted by status (JSON).",
+    ),
+    Entry(
+        "tasks",
+        _CLI + "tasks_cmd",
+        "app",
+        "A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+    ),
+    Entry(
+        "dependencies",
+        _CLI + "dependencies_cmd",
+        "app",
+        "A project's stored dependency graph: batches, critical path, edits.",
+    ),
+    Entry(
+        "worktrees",
+        _CLI + "worktrees_cmd",
+        "app",
+        "Task worktrees, per epic: merge, conflicts, resolution, removal.",
+    ),
 )
 """Every sub-command in listing order, with the first paragraph of its help."""
 
@@ -153,10 +196,6 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
+    except typer.TyperException as exc:  # a bad option or value, a missing argument: one line
+        typer.echo(f"error: {usage_problem(exc)}", err=True)
         sys.exit(int(getattr(exc, "exit_code", 2)))
