@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
+from yokeflow.crdgen import crd_files, reference_file
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
 
@@ -32,10 +33,16 @@ def _demo_scenario() -> str:
     return demo_scenario_text()
 
 
+def _crd_file(path: str) -> Callable[[], str]:
+    return lambda: crd_files()[path]
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
     "examples/demo/scenario.yaml": _demo_scenario,
+    **{path: _crd_file(path) for path in crd_files()},
+    "docs/crds.md": reference_file,
 }
 """Repository-relative path → a function returning the file's exact content."""
 
