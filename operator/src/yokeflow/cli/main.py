@@ -17,6 +17,7 @@ from yokeflow.cli import (
     generate_cmd,
     graph_cmd,
     mcp_cmd,
+    operator_cmd,
     run_cmd,
     runner_cmd,
     scripted_model_cmd,
@@ -67,6 +68,7 @@ app.command("plan")(run_cmd.plan)
 app.command("status")(run_cmd.status)
 app.command("cancel")(run_cmd.cancel)
 app.command("demo")(demo_cmd.demo)
+app.command("operator")(operator_cmd.operator)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ service account inside a cluster) comes from ``kubernetes_asyncio``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from kubernetes_asyncio import config as k8s_config
 
 from yokeflow.errors import KubeRejectedError, KubeUnavailableError
 
-__all__ = ["JsonObject", "KubeApi", "WatchEvent", "retry_after_seconds"]
+__all__ = ["Connection", "JsonObject", "KubeApi", "WatchEvent", "retry_after_seconds"]
 
 JsonObject = dict[str, Any]
 """A raw Kubernetes payload, as the API sends it."""
@@ -45,6 +46,19 @@ class WatchEvent:
 
     type: str
     object: JsonObject
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How this client reaches the API server, for others that need the same identity (kopf)."""
+
+    server: str
+    ca_path: str | None
+    insecure: bool
+    scheme: str | None
+    token: str | None
+    certificate_path: str | None
+    private_key_path: str | None
 
 
 def retry_after_seconds(header: str | None) -> float | None:
@@ -75,6 +89,26 @@ class KubeApi:
                 config_file=str(kubeconfig), client_configuration=configuration
             )
         return cls(k8s_client.ApiClient(configuration), request_timeout)
+
+    async def connection(self) -> Connection:
+        """The server, CA and credentials this client uses (a bearer token is read afresh)."""
+        configuration = self._api.configuration
+        header = configuration.get_api_key_with_prefix("BearerToken")
+        if inspect.isawaitable(header):
+            header = await header
+        parts = str(header).split(" ", 1) if header else []
+        scheme, token = (
+            (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0] if parts else None)
+        )
+        return Connection(
+            server=str(configuration.host),
+            ca_path=configuration.ssl_ca_cert,
+            insecure=not configuration.verify_ssl,
+            scheme=scheme,
+            token=token,
+            certificate_path=configuration.cert_file,
+            private_key_path=configuration.key_file,
+        )
 
     async def __aenter__(self) -> KubeApi:
         return self
