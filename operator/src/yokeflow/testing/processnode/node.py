@@ -161,7 +161,8 @@ class ProcessNode:
 
     async def _report_ready(self) -> None:
         now = _now()
-        capacity = {"cpu": str(os.cpu_count() or 1), "memory": "64Gi", "pods": "110"}
+        # Generous, like kwok's nodes: requests are bookkeeping here; the machine is shared.
+        capacity = {"cpu": "32", "memory": "256Gi", "pods": "110"}
         status = {
             "capacity": capacity,
             "allocatable": capacity,
