@@ -12,6 +12,7 @@ from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
+from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
 
@@ -43,6 +44,8 @@ GENERATED: dict[str, Callable[[], str]] = {
     "examples/demo/scenario.yaml": _demo_scenario,
     **{path: _crd_file(path) for path in crd_files()},
     "docs/crds.md": reference_file,
+    "deploy/rbac/operator.yaml": rbac_yaml,
+    "docs/rbac.md": rbac_markdown,
 }
 """Repository-relative path → a function returning the file's exact content."""
 

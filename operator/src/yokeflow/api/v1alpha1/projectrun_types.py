@@ -51,8 +51,11 @@ __all__ = [
 MAX_SPEC_TEXT = 262144
 """Characters of an inline spec text; a longer one belongs in a ConfigMap."""
 
-# https://, ssh://, git://, http:// (an in-cluster git server), or scp-like user@host:path.
-REPOSITORY_URL_PATTERN = r"^((https?|ssh|git)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$"
+# https://, ssh://, git://, http:// (an in-cluster git server), file:// (a path on a volume every
+# pod of the run mounts), or scp-like user@host:path.
+REPOSITORY_URL_PATTERN = (
+    r"^((https?|ssh|git)://[^\s]+|file:///[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$"
+)
 # A conservative subset of what `git check-ref-format --branch` accepts (RE2: no look-arounds).
 BRANCH_PATTERN = r"^[A-Za-z0-9_]([A-Za-z0-9._/-]*[A-Za-z0-9_-])?$"
 MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"
@@ -85,7 +88,8 @@ class RepositorySpec(ApiModel):
     )
 
     url: str = Field(min_length=1, max_length=2048, pattern=REPOSITORY_URL_PATTERN)
-    """Where to clone from and push to: ``https://``, ``http://``, ``ssh://``, ``git://`` or ``user@host:path``."""
+    """Where to clone from and push to: ``https://``, ``http://``, ``ssh://``, ``git://``,
+    ``user@host:path``, or ``file:///path`` for a repository on a volume the run's pods mount."""
     base_branch: str = Field(default="main", min_length=1, max_length=200, pattern=BRANCH_PATTERN)
     """The branch the run starts from; the integration branch is created from its head."""
     credentials_secret: SecretRef | None = None
