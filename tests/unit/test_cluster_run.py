@@ -107,8 +107,8 @@ CASES = {
     ),
     "duplicate task key": (
         lambda p: p["epics"][1]["tasks"].append({"key": "a", "title": "again"}),
-        "DuplicateTaskKey",
-        "Task 'a' appears in epics 'core' and 'ui'; task keys must be unique across the plan.",
+        "DuplicateKey",
+        "The plan is invalid: task key 'a' is used twice (epics[0].tasks[0] and epics[1].tasks[1]).",
     ),
 }
 

@@ -119,8 +119,8 @@ SURFACED_AS_A_CONDITION = {
     ),
     "duplicate-key": (
         duplicate_key,
-        "DuplicateTaskKey",
-        "Task 'a' appears in epics 'core' and 'ui'; task keys must be unique across the plan.",
+        "DuplicateKey",
+        "The plan is invalid: task key 'a' is used twice (epics[0].tasks[0] and epics[1].tasks[1]).",
     ),
     "missing-secret": (
         missing_secret,

@@ -2,7 +2,7 @@
 
 The schema already refuses missing fields, wrong types, bad enums, out-of-range numbers and
 oversized text at ``kubectl apply``. What only the operator can see — a cycle in the inline plan,
-a dependency on a key that is not in it, the same task key in two epics, a Secret that does not
+a dependency on a key that is not in it, a key used twice, a Secret that does not
 exist — comes back from here as :class:`RunProblem`\\ s: a CamelCase reason for programs and one
 sentence for people, which the operator puts in the run's ``Planned``/``Ready`` conditions.
 Nothing here raises for bad input: a broken manifest is an answer, never a crash.
@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from yokeflow.api.v1alpha1 import InlinePlan, ProjectRunSpec
-from yokeflow.core.graph import DependencyGraph, GraphEpic, GraphTask, resolve
+from yokeflow.core.graph import DependencyGraph, graph_from_plan
+from yokeflow.errors import PlanError
+from yokeflow.specs.inline_plan import to_plan
 
 __all__ = ["RunProblem", "inline_graph", "plan_problems", "secret_problems"]
 
@@ -32,45 +34,18 @@ class RunProblem:
 
 
 def inline_graph(plan: InlinePlan) -> DependencyGraph:
-    """The resolved dependency graph of an inline plan whose task keys are unique."""
-    tasks = [
-        GraphTask(
-            key=task.key,
-            epic=epic.key,
-            title=task.title,
-            description=task.description,
-            depends_on=tuple(task.depends_on) if task.dependency_type == "hard" else (),
-            soft_depends_on=tuple(task.depends_on) if task.dependency_type == "soft" else (),
-            estimate_minutes=task.estimate_minutes,
-            priority=task.priority,
-        )
-        for epic in plan.epics
-        for task in epic.tasks
-    ]
-    epics = [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics]
-    return resolve(tasks, epics)
+    """The resolved dependency graph of an inline plan (raises ``PlanError`` for a key used
+    twice; :func:`plan_problems` says so instead)."""
+    return graph_from_plan(to_plan(plan))
 
 
 def plan_problems(plan: InlinePlan) -> list[RunProblem]:
-    """Duplicate task keys, unknown dependencies, unknown epic dependencies and cycles."""
-    seen: dict[str, str] = {}
-    duplicates: list[RunProblem] = []
-    for epic in plan.epics:
-        for task in epic.tasks:
-            if task.key in seen and not any(
-                p.message.startswith(f"Task {task.key!r}") for p in duplicates
-            ):
-                duplicates.append(
-                    RunProblem(
-                        "DuplicateTaskKey",
-                        f"Task {task.key!r} appears in epics {seen[task.key]!r} and {epic.key!r}; "
-                        "task keys must be unique across the plan.",
-                    )
-                )
-            seen.setdefault(task.key, epic.key)
-    if duplicates:
-        return duplicates
-    graph = inline_graph(plan)
+    """Keys used twice, unknown dependencies, unknown epic dependencies and cycles."""
+    try:
+        graph = inline_graph(plan)
+    except PlanError as exc:
+        reason = "DuplicateKey" if "used twice" in exc.problem else "InvalidPlan"
+        return [RunProblem(reason, f"The plan is invalid: {exc.problem}.")]
     problems: list[RunProblem] = []
     for missing in graph.missing_deps:
         if missing.epic:
