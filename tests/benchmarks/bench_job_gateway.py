@@ -6,7 +6,7 @@ Jobs (default 1,000) two ways and prints, for each: Jobs created per second, and
 until the Job controller and kwok had completed them all.
 
 - baseline: one ``POST`` after another, no pacing (what a naive loop does);
-- gateway: ``JobGateway.create`` from ``--concurrency`` tasks at once, paced by its token bucket
+- gateway: ``KubeJobGateway.create`` from ``--concurrency`` tasks at once, paced by its token bucket
   (``--rate``, ``--burst``).
 
 The ratio gateway/baseline of creations per second is printed last. The delay from a Job's
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from yokeflow.adapters.kube.client import KubeApi
-from yokeflow.adapters.kube.jobs import CreationLimit, JobGateway
+from yokeflow.adapters.kube.jobs import CreationLimit, KubeJobGateway
 from yokeflow.testing.controlplane import ControlPlaneConfig, resolve_bin_dir, running_control_plane
 
 
@@ -80,7 +80,7 @@ async def bench(kubeconfig: Path, jobs: int, concurrency: int, rate: float, burs
         base_create = time.monotonic() - started
         base_done = await completed(api, namespace, "base", jobs, 600)
 
-        gateway = JobGateway(api, namespace, CreationLimit(per_second=rate, burst=burst))
+        gateway = KubeJobGateway(api, namespace, CreationLimit(per_second=rate, burst=burst))
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(jobs):
             queue.put_nowait(i)

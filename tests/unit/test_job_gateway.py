@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 
 from yokeflow.adapters.kube.client import JsonObject, KubeApi
-from yokeflow.adapters.kube.jobs import CreationLimit, JobGateway
+from yokeflow.adapters.kube.jobs import CreationLimit, KubeJobGateway
 from yokeflow.errors import KubeRejectedError, KubeUnavailableError
 
 
@@ -41,8 +41,8 @@ class FakeApi:
         return body
 
 
-def gateway(clock: FakeClock, api: FakeApi, limit: CreationLimit) -> JobGateway:
-    return JobGateway(cast(KubeApi, api), "ns", limit, clock=clock, sleep=clock.sleep)
+def gateway(clock: FakeClock, api: FakeApi, limit: CreationLimit) -> KubeJobGateway:
+    return KubeJobGateway(cast(KubeApi, api), "ns", limit, clock=clock, sleep=clock.sleep)
 
 
 def throttled(retry_after: float | None) -> KubeUnavailableError:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from yokeflow.adapters.kube.client import KubeApi
-from yokeflow.adapters.kube.job_status import JobSight
-from yokeflow.adapters.kube.jobs import JobGateway
+from yokeflow.adapters.kube.jobs import KubeJobGateway
+from yokeflow.ports.jobs import JobSight
 from yokeflow.testing.controlplane import FAIL_LABEL, RunningControlPlane
 
 pytestmark = pytest.mark.controlplane
@@ -50,7 +50,7 @@ async def api(control_plane: RunningControlPlane) -> AsyncIterator[KubeApi]:
         yield connected
 
 
-async def settled(jobs: JobGateway, selector: str, count: int) -> dict[str, JobSight]:
+async def settled(jobs: KubeJobGateway, selector: str, count: int) -> dict[str, JobSight]:
     deadline = time.monotonic() + 90
     while True:
         seen = {s.name: s for s in await jobs.observe(selector)}
@@ -64,7 +64,7 @@ async def settled(jobs: JobGateway, selector: str, count: int) -> dict[str, JobS
 async def test_jobs_are_created_once_and_observed_to_their_end(
     api: KubeApi, namespace: str
 ) -> None:
-    jobs = JobGateway(api, namespace)
+    jobs = KubeJobGateway(api, namespace)
     manifests = [job(f"task-{i}", "r1") for i in range(5)]
     manifests += [job("task-fails", "r1", fail=True), job("task-queued", "r1", suspend=True)]
 
@@ -83,7 +83,7 @@ async def test_jobs_are_created_once_and_observed_to_their_end(
 
 
 async def test_deleting_a_job_is_idempotent(api: KubeApi, namespace: str) -> None:
-    jobs = JobGateway(api, namespace)
+    jobs = KubeJobGateway(api, namespace)
     await jobs.create(job("doomed", "r2", suspend=True))
     assert (await jobs.get("doomed")) is not None
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 import kopf
 
 from yokeflow.adapters.kube.client import KubeApi
-from yokeflow.adapters.kube.jobs import CreationLimit, JobGateway
+from yokeflow.adapters.kube.jobs import CreationLimit, KubeJobGateway
 from yokeflow.errors import KubeRejectedError
 from yokeflow.settings import OperatorSettings
 
@@ -28,16 +28,16 @@ class OperatorDependencies:
     api: KubeApi
     settings: OperatorSettings
     clock: Callable[[], datetime.datetime] = utc_now
-    _gateways: dict[str, JobGateway] = field(default_factory=dict)
+    _gateways: dict[str, KubeJobGateway] = field(default_factory=dict)
 
-    def jobs(self, namespace: str) -> JobGateway:
+    def jobs(self, namespace: str) -> KubeJobGateway:
         """The namespace's Job gateway (one per namespace, so its rate limit is shared)."""
         if namespace not in self._gateways:
             limit = CreationLimit(
                 per_second=self.settings.job_creations_per_second,
                 burst=self.settings.job_creation_burst,
             )
-            self._gateways[namespace] = JobGateway(self.api, namespace, limit)
+            self._gateways[namespace] = KubeJobGateway(self.api, namespace, limit)
         return self._gateways[namespace]
 
     async def secret_keys(self, namespace: str, name: str) -> set[str] | None:

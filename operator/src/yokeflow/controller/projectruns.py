@@ -9,9 +9,9 @@ import kopf
 
 from yokeflow.controller.dependencies import dependencies_of
 from yokeflow.controller.errors import kopf_errors
-from yokeflow.services import cluster_run
+from yokeflow.services import cluster_run, run_stop
 
-__all__ = ["reconcile"]
+__all__ = ["deleted", "reconcile"]
 
 
 async def reconcile(
@@ -28,3 +28,16 @@ async def reconcile(
     patch.status.update(report.status.model_dump(mode="json", exclude_none=True))
     for event in report.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+async def deleted(
+    *, body: kopf.Body, memo: Any, name: str, namespace: str | None, **_: Any
+) -> None:
+    """A deleted run: stop its unfinished Jobs (branches stay on the remote); then kopf removes
+    the finalizer and the run goes."""
+    dependencies = dependencies_of(memo)
+    with kopf_errors():
+        stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace or "default"), name)
+    if stopped:
+        message = f"Stopped {len(stopped)} running Jobs; every task branch stays on the remote."
+        kopf.event(body, type="Normal", reason="Cancelled", message=message)

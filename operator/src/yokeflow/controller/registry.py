@@ -33,6 +33,7 @@ def build_registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
     kopf.on.create(*runs, registry=registry)(projectruns.reconcile)
     kopf.on.resume(*runs, registry=registry)(projectruns.reconcile)
     kopf.on.update(*runs, registry=registry, field="spec")(projectruns.reconcile)
+    kopf.on.delete(*runs, registry=registry)(projectruns.deleted)
     kopf.timer(
         *runs,
         registry=registry,

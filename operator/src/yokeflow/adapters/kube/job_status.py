@@ -9,35 +9,14 @@ code and termination message, so a session whose own report was lost is still un
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-__all__ = ["JobSight", "JobState", "job_name_of_pod", "sight"]
+from yokeflow.ports.jobs import JobSight, JobState
 
-JobState = Literal["queued", "pending", "running", "succeeded", "failed"]
+__all__ = ["job_name_of_pod", "sight"]
 
 _SUCCESS = ("Complete", "SuccessCriteriaMet")
 _FAILURE = ("Failed", "FailureTarget")
-
-
-@dataclass(frozen=True, slots=True)
-class JobSight:
-    """One Job as the operator sees it."""
-
-    name: str
-    labels: Mapping[str, str]
-    annotations: Mapping[str, str]
-    state: JobState
-    reason: str | None
-    """Why it failed (``BackoffLimitExceeded``, ``DeadlineExceeded``, a pod's reason), if it did."""
-    message: str | None
-    """The Job controller's message for a failure."""
-    exit_code: int | None
-    """The exit code of the pod's main container, once it ended."""
-    termination_message: str | None
-    """What the main container wrote to its termination-message file."""
-    created_at: str | None
-    finished_at: str | None
 
 
 def job_name_of_pod(pod: Mapping[str, Any]) -> str | None:

@@ -1,4 +1,4 @@
-"""The Job gateway: creating, observing and deleting the Jobs of one namespace.
+"""The Job gateway over the Kubernetes API: creating, observing and deleting the Jobs of one namespace.
 
 - Creation is idempotent: names are deterministic (the caller derives them from the run, task
   and attempt), and ``AlreadyExists`` is the success it means — a restarted operator never makes
@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from yokeflow.adapters.kube.client import JsonObject, KubeApi
-from yokeflow.adapters.kube.job_status import JobSight, job_name_of_pod, sight
+from yokeflow.adapters.kube.job_status import job_name_of_pod, sight
 from yokeflow.core.rate_limit import TokenBucket, pause, reserve
 from yokeflow.errors import KubeRejectedError, KubeUnavailableError
+from yokeflow.ports.jobs import JobSight
 
-__all__ = ["CreationLimit", "JobGateway"]
+__all__ = ["CreationLimit", "KubeJobGateway"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class CreationLimit:
     """The pause after a 429 that named no Retry-After (doubled for each further try)."""
 
 
-class JobGateway:
-    """The Jobs of ``namespace`` (see the module docstring)."""
+class KubeJobGateway:
+    """The Jobs of ``namespace`` over the API (implements ``ports.jobs.JobGateway``; see the
+    module docstring)."""
 
     def __init__(
         self,
