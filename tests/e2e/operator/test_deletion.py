@@ -59,4 +59,4 @@ def test_deleting_a_run_stops_its_jobs_and_the_finalizer_lets_go(
         assert time.monotonic() < deadline, f"jobs left: {names}"
         time.sleep(0.3)
     events = kubectl.get("events", "-n", namespace, "--field-selector", "reason=Cancelled")
-    assert any("Stopped 2 running Jobs" in e["message"] for e in events["items"])
+    assert any("Stopped 2 unfinished Jobs" in e["message"] for e in events["items"])

@@ -39,5 +39,5 @@ async def deleted(
     with kopf_errors():
         stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace or "default"), name)
     if stopped:
-        message = f"Stopped {len(stopped)} running Jobs; every task branch stays on the remote."
+        message = f"Stopped {len(stopped)} unfinished Jobs; every task branch stays on the remote."
         kopf.event(body, type="Normal", reason="Cancelled", message=message)
