@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from yokeflow.api.v1alpha1.base import Usd
 from yokeflow.crdgen import crd_manifests, structural_problems, structural_schema
 from yokeflow.errors import CrdGenerationError
 
@@ -157,3 +159,39 @@ def _undocumented(node: dict[str, Any], path: str) -> list[str]:
         for name, sub in node["items"]["properties"].items():
             missing += _undocumented(sub, f"{path}[].{name}")
     return missing
+
+
+class _Money(BaseModel):
+    spent: Usd = Decimal("1.50")
+    count: Usd = Decimal(0)
+
+
+def test_a_decimal_default_becomes_a_json_number() -> None:
+    # pydantic writes Decimal defaults as strings; the API server refuses them for a number.
+    props = structural_schema(_Money.model_json_schema())["properties"]
+
+    assert props["spent"]["default"] == 1.5
+    assert props["count"]["default"] == 0
+    assert isinstance(props["count"]["default"], int)
+
+
+def test_every_money_default_in_the_crds_is_a_number() -> None:
+    defaults = [
+        (path, node["default"])
+        for crd in crd_manifests()
+        for path, node in _walk(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"], "")
+        if node.get("type") in ("number", "integer") and "default" in node
+    ]
+    assert defaults
+    assert all(isinstance(value, int | float) for _, value in defaults), defaults
+
+
+def _walk(node: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
+    found = [(path, node)]
+    for name, sub in node.get("properties", {}).items():
+        found += _walk(sub, f"{path}.{name}")
+    if isinstance(node.get("items"), dict):
+        found += _walk(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        found += _walk(node["additionalProperties"], f"{path}.*")
+    return found

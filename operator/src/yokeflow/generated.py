@@ -34,6 +34,13 @@ def _demo_scenario() -> str:
     return demo_scenario_text()
 
 
+def _openapi() -> str:
+    # Imported on use: FastAPI is slow to import and only the API needs it.
+    from yokeflow.web.app import build_app
+
+    return _json(build_app().openapi())
+
+
 def _crd_file(path: str) -> Callable[[], str]:
     return lambda: crd_files()[path]
 
@@ -42,6 +49,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
     "examples/demo/scenario.yaml": _demo_scenario,
+    "docs/api/openapi.json": _openapi,
     **{path: _crd_file(path) for path in crd_files()},
     "docs/crds.md": reference_file,
     "deploy/rbac/operator.yaml": rbac_yaml,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yokeflow.errors import CrdGenerationError
@@ -141,7 +142,19 @@ def _convert(node: Mapping[str, Any], defs: Mapping[str, Any], path: str) -> Sch
             out[key] = value
     if "properties" in out:
         out.setdefault("type", "object")
+    if out.get("type") in ("number", "integer") and isinstance(out.get("default"), str):
+        out["default"] = _number(out["default"], path)
     return _ordered(out)
+
+
+def _number(text: str, path: str) -> int | float:
+    """A number written as text: pydantic writes a ``Decimal`` default as a string, which the API
+    server refuses as the default of a ``number``."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CrdGenerationError(f"{path or '<root>'}: default {text!r} is not a number") from None
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 _FIRST = ("description", "type", "format", "default", "enum")
