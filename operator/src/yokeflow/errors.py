@@ -13,14 +13,10 @@
     │   ├── AlreadyExistsError    a record with that key (epic, task, batch number…) exists already
     │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
-<<<<<<< HEAD
+    │   ├── CrdGenerationError    a custom-resource model has no structural-schema form
     │   ├── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     │   └── KubeRejectedError     the Kubernetes API refused a request for good (invalid, forbidden,
     │                             not found, already exists); ``reason`` says which
-=======
-    │   ├── CrdGenerationError    a custom-resource model has no structural-schema form
-    │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
->>>>>>> main
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
         ├── AgentError            an agent session could not be started or run to a result
         ├── GitCommandError       a git command failed or timed out (command, exit code, stderr)

@@ -12,25 +12,7 @@ from typing import Annotated
 import typer
 
 from yokeflow import __version__
-<<<<<<< HEAD
-from yokeflow.cli import (
-    config_cmd,
-    costs_cmd,
-    db_cmd,
-    demo_cmd,
-    expertise_cmd,
-    generate_cmd,
-    graph_cmd,
-    mcp_cmd,
-    operator_cmd,
-    run_cmd,
-    runner_cmd,
-    scripted_model_cmd,
-    simulate_cmd,
-)
-=======
 from yokeflow.cli.lazy_group import Entry, LazyGroup
->>>>>>> main
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -112,6 +94,12 @@ COMMANDS: tuple[Entry, ...] = (
         "Answer the Claude Code CLI from a scenario file (no key, no network).",
     ),
     Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
+    Entry(
+        "operator",
+        _CLI + "operator_cmd",
+        "operator",
+        "Run the Kubernetes operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C).",
+    ),
     Entry(
         "mcp", _CLI + "mcp_cmd", "app", "The MCP task manager: the agents' interface to the plan."
     ),
@@ -197,28 +185,6 @@ def _root(
     """Run many autonomous coding agents in parallel on one git repository."""
 
 
-<<<<<<< HEAD
-app.command("graph")(graph_cmd.graph)
-app.add_typer(config_cmd.app, name="config")
-app.command("migrate")(db_cmd.migrate_command)
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(scripted_model_cmd.app, name="scripted-model")
-app.add_typer(runner_cmd.app, name="runner")
-app.add_typer(mcp_cmd.app, name="mcp")
-app.command("generate")(generate_cmd.generate)
-app.command("simulate")(simulate_cmd.simulate)
-app.command("costs")(costs_cmd.costs)
-app.add_typer(expertise_cmd.app, name="expertise")
-app.command("run")(run_cmd.run)
-app.command("plan")(run_cmd.plan)
-app.command("status")(run_cmd.status)
-app.command("cancel")(run_cmd.cancel)
-app.command("demo")(demo_cmd.demo)
-app.command("operator")(operator_cmd.operator)
-
-
-=======
->>>>>>> main
 def main() -> None:
     """Console entry point: a :class:`YokeflowError` becomes one line on stderr, never a traceback."""
     try:
