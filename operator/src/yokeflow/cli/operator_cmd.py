@@ -33,7 +33,7 @@ def operator(
         bool, typer.Option("--verbose", "-v", help="Log every handler call.")
     ] = False,
 ) -> None:
-    """Run the operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C)."""
+    """Run the Kubernetes operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C)."""
     overrides: dict[str, Any] = {}
     if kubeconfig is not None:
         overrides["kubeconfig"] = kubeconfig
