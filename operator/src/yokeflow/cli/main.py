@@ -13,6 +13,7 @@ import typer
 
 from yokeflow import __version__
 from yokeflow.cli.lazy_group import Entry, LazyGroup
+from yokeflow.cli.usage import usage_problem
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -73,6 +74,12 @@ COMMANDS: tuple[Entry, ...] = (
         _CLI + "run_cmd",
         "cancel",
         "Ask the running `yokeflow run` of this project to stop (agents stop, work is kept).",
+    ),
+    Entry(
+        "retry",
+        _CLI + "retry_cmd",
+        "retry",
+        "Give failed, blocked or cancelled tasks a fresh set of attempts.",
     ),
     Entry(
         "demo",
@@ -201,10 +208,6 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
+    except typer.TyperException as exc:  # a bad option or value, a missing argument: one line
+        typer.echo(f"error: {usage_problem(exc)}", err=True)
         sys.exit(int(getattr(exc, "exit_code", 2)))

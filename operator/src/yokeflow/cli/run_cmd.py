@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from yokeflow.cli.api_cmd import HostOption, PortOption, TokenFileOption, read_token
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
 from yokeflow.cli.served_run import served_run
@@ -46,6 +47,18 @@ NameOption = Annotated[
 ]
 
 
+MAX_NAME_LENGTH = 200
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise ConfigError("--name: a project name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ConfigError(f"--name: at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if any(not ch.isprintable() for ch in name):
+        raise ConfigError(f"--name {name!r}: control characters are not allowed")
+
+
 def _request(
     repo: Path,
     spec: Path | None,
@@ -53,9 +66,14 @@ def _request(
     name: str | None,
     resume: bool,
     endpoint: str | None,
+    retry_failed: bool = False,
 ) -> RunRequest:
     if sum(x is not None for x in (spec, plan_file)) + resume != 1:
         raise ConfigError("give exactly one of --spec FILE, --plan FILE or --resume")
+    if retry_failed and not resume:
+        raise ConfigError("--retry-failed continues a run: give it with --resume")
+    if name is not None:
+        _check_name(name)
     text = None
     if spec is not None:
         try:
@@ -69,6 +87,7 @@ def _request(
         name=name,
         resume=resume,
         model_endpoint=endpoint,
+        retry_failed=retry_failed,
     )
 
 
@@ -78,6 +97,12 @@ def run(
     plan_file: PlanOption = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue this repository's last run.")
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="With --resume: give the failed tasks new attempts first."
+        ),
     ] = False,
     name: NameOption = None,
     parallel: Annotated[
@@ -103,9 +128,7 @@ def run(
             help="An Anthropic Messages API base URL (e.g. the scripted model server).",
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the final report as JSON.")
-    ] = False,
+    output: FormatOption = Format.text,
     serve: Annotated[
         bool,
         typer.Option(
@@ -124,7 +147,7 @@ def run(
     switched. Ctrl-C (or `yokeflow cancel`) stops the agents and keeps their work; continue with
     --resume. Exits 0 when every task merged, 1 otherwise, 3 when the budget ran out.
     """
-    request = _request(repo, spec, plan_file, name, resume, model_endpoint)
+    request = _request(repo, spec, plan_file, name, resume, model_endpoint, retry_failed)
     overrides: dict[str, dict[str, Any]] = {"parallel": {"enabled": parallel}}
     if max_concurrency is not None:
         overrides["parallel"]["max_concurrency"] = max_concurrency
@@ -135,7 +158,7 @@ def run(
     if database_url is not None:
         overrides["database"] = {"url": database_url}
     settings = load_settings(request.repo, overrides=overrides)
-    console = Console(stderr=as_json)
+    console = Console(stderr=output is Format.json)
     if serve:
         served = asyncio.run(
             served_run(
@@ -144,8 +167,8 @@ def run(
         )
         if served is None:
             raise typer.Exit(1)
-        if as_json:
-            typer.echo(json.dumps(served.to_dict(), indent=2))
+        if output is Format.json:
+            echo_json(served.to_dict())
         raise typer.Exit({"succeeded": 0, "budget_exhausted": 3}.get(served.outcome, 1))
     outcome = asyncio.run(run_local(settings, request, console))
     concurrency = settings.parallel.agents
@@ -156,8 +179,8 @@ def run(
         concurrency,
         f"{request.repo}, branch yokeflow/integration",
     )
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+    if output is Format.json:
+        echo_json(report.to_dict())
     else:
         for line in report.lines():
             console.print(line, highlight=False)
