@@ -108,6 +108,12 @@ COMMANDS: tuple[Entry, ...] = (
     ),
     Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
     Entry(
+        "operator",
+        _CLI + "operator_cmd",
+        "operator",
+        "Run the Kubernetes operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C).",
+    ),
+    Entry(
         "mcp", _CLI + "mcp_cmd", "app", "The MCP task manager: the agents' interface to the plan."
     ),
     Entry(
