@@ -76,6 +76,12 @@ COMMANDS: tuple[Entry, ...] = (
         "Ask the running `yokeflow run` of this project to stop (agents stop, work is kept).",
     ),
     Entry(
+        "retry",
+        _CLI + "retry_cmd",
+        "retry",
+        "Give failed, blocked or cancelled tasks a fresh set of attempts.",
+    ),
+    Entry(
         "demo",
         _CLI + "demo_cmd",
         "demo",
@@ -95,6 +101,12 @@ COMMANDS: tuple[Entry, ...] = (
         "Answer the Claude Code CLI from a scenario file (no key, no network).",
     ),
     Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
+    Entry(
+        "operator",
+        _CLI + "operator_cmd",
+        "operator",
+        "Run the Kubernetes operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C).",
+    ),
     Entry(
         "mcp", _CLI + "mcp_cmd", "app", "The MCP task manager: the agents' interface to the plan."
     ),
