@@ -65,9 +65,15 @@ COMMANDS: tuple[Entry, ...] = (
     ),
     Entry(
         "status",
-        _CLI + "run_cmd",
+        _CLI + "status_cmd",
         "status",
-        "Where the project of this repository (or --project) stands: tasks, batches, cost.",
+        "Where the project of this repository (or --project) stands: each task, counts, cost.",
+    ),
+    Entry(
+        "logs",
+        _CLI + "status_cmd",
+        "logs",
+        "Show what a task's agent session did: its transcript, readably.",
     ),
     Entry(
         "cancel",
