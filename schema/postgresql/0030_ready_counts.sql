@@ -94,7 +94,8 @@ CREATE OR REPLACE TRIGGER tasks_dependencies_waiting_for
 -- without making every completion of an epic wait for the one before it to commit:
 -- * another running or failed task of the epic, locked FOR SHARE, is a witness that the epic is
 --   not finished; that task cannot become done before this transaction commits, and its own
---   completion will then see this one done. SKIP LOCKED: a task being changed is no witness.
+--   completion will then see this one done. SKIP LOCKED: a task being changed is no witness;
+--   waiting_for = 0: no completion needs to change its count, so none waits for this lock.
 -- * without a witness, the epic row is locked and its tasks counted in a new statement (a new
 --   snapshot, after the lock): of two last completions, the second sees the first done.
 CREATE OR REPLACE FUNCTION yokeflow_task_done_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -105,7 +106,8 @@ DECLARE
 BEGIN
     IF became_done THEN
         PERFORM 1 FROM tasks
-        WHERE epic_id = NEW.epic_id AND status IN ('running', 'failed') AND id <> NEW.id
+        WHERE epic_id = NEW.epic_id AND status IN ('running', 'failed') AND waiting_for = 0
+          AND id <> NEW.id
         LIMIT 1 FOR SHARE SKIP LOCKED;
         IF NOT FOUND THEN
             PERFORM 1 FROM epics WHERE id = NEW.epic_id FOR UPDATE;

@@ -31,7 +31,7 @@ __all__ = ["TaskQueries"]
 
 # The first ready task in claim order (priority, then plan order), straight off tasks_ready_idx;
 # the scan stops at the first one no other claimer has locked.
-_CLAIM = """
+CLAIM = """
 WITH next AS (
     SELECT id FROM tasks
     WHERE project_id = $1 AND status = 'pending' AND waiting_for = 0
@@ -240,7 +240,7 @@ class TaskQueries:
     ) -> list[Task]:
         if count < 1:
             return []
-        found = await self._pool.fetch(_CLAIM, project_id, worker, count)
+        found = await self._pool.fetch(CLAIM, project_id, worker, count)
         return [rows.task(r) for r in found]
 
     async def update_task_status(
