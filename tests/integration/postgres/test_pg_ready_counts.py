@@ -308,3 +308,26 @@ async def test_epic_dependencies_that_close_a_cycle_through_tasks_are_refused(
     with pytest.raises(PlanError, match="would form a cycle"):
         await store.set_epic_dependencies(b, [a])
     assert (await store.set_epic_dependencies(a, [b])).depends_on == (b,)
+
+
+async def test_claim_tasks_hands_out_several_in_claim_order_each_once(
+    store: PostgresStore,
+) -> None:
+    stored = await store.create_plan(random_plan(epics=4, tasks_per_epic=30, seed=3))
+    pid = stored.project.id
+    assert await store.claim_tasks(pid, 0) == []
+    batches = await asyncio.gather(*(store.claim_tasks(pid, 4, worker=f"w{n}") for n in range(8)))
+    taken = [t.id for batch in batches for t in batch]
+    assert taken
+    assert len(taken) == len(set(taken))
+    for batch in batches:
+        order = [(t.priority, t.position, t.id) for t in batch]
+        assert order == sorted(order)
+        assert all(t.status == TaskStatus.RUNNING for t in batch)
+    ready = {
+        r["id"]
+        for r in await store.pool.fetch(
+            "SELECT id FROM tasks WHERE project_id = $1 AND waiting_for = 0", pid
+        )
+    }
+    assert set(taken) <= ready

@@ -64,18 +64,19 @@ def _wrap(
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     @functools.wraps(method)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, DEADLOCK_ATTEMPTS):
+        attempt = 1
+        while True:
             try:
                 return await method(*args, **kwargs)
-            except asyncpg.DeadlockDetectedError:
-                await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
-        try:
-            return await method(*args, **kwargs)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            ours = _translated(name, exc)
-            if ours is None:
-                raise
-            raise ours from exc
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                if isinstance(exc, asyncpg.DeadlockDetectedError) and attempt < DEADLOCK_ATTEMPTS:
+                    await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+                    attempt += 1
+                    continue
+                ours = _translated(name, exc)
+                if ours is None:
+                    raise
+                raise ours from exc
 
     return wrapper
 
