@@ -1,8 +1,16 @@
 """Resolution time of the dependency graph for 1k, 10k and 100k tasks (about 5 edges per task).
 
-Prints, per size: the best of three times to resolve (batches, order, cycles) plus the critical
-path, the time per task, and the growth relative to the smallest size — linear growth keeps the
-per-task time flat. Exits 1 when 10k tasks take a second or more.
+Prints, per size: the best time to resolve (batches, order, cycles, missing keys) next to a
+plain Kahn resolver measured in the same run — dictionaries keyed by task, one level at a time,
+each batch sorted by priority, epic dependencies ignored: the way the peer fork's resolver works
+(its own figures: 1.2 / 16 / 260 ms) — the ratio of the two, the critical path's time, the time
+per task, and the growth relative to the smallest size (linear growth keeps the per-task time
+flat; both resolvers slow down per task from 1k to 10k as the graph outgrows the CPU's caches,
+as the baseline's growth, in brackets, shows). Ours also honours epic dependencies and soft
+ordering, which the baseline skips.
+
+Exits 1 when resolving is slower than the baseline at 10k or 100k tasks, or 10k tasks take a
+second or more.
 
 Run: .venv/bin/python tests/benchmarks/bench_graph.py
 """
@@ -12,6 +20,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable, Sequence
 
 from yokeflow.core.graph import GraphEpic, GraphTask, resolve
 
@@ -38,33 +47,87 @@ def make_plan(n: int, seed: int = 7) -> tuple[list[GraphTask], list[GraphEpic]]:
     return tasks, epics
 
 
-def measure(n: int) -> float:
+def kahn_baseline(tasks: Sequence[GraphTask]) -> tuple[list[list[str]], list[str], list[str]]:
+    """A plain Kahn resolver: batches, flat order, and the tasks left over (cycles/missing)."""
+    known = {t.key for t in tasks}
+    priority = {t.key: t.priority for t in tasks}
+    dependents: dict[str, list[str]] = {t.key: [] for t in tasks}
+    indegree: dict[str, int] = {}
+    for t in tasks:
+        deps = [d for d in t.depends_on if d in known]
+        indegree[t.key] = len(deps)
+        for d in deps:
+            dependents[d].append(t.key)
+    batches: list[list[str]] = []
+    ready = [k for k, count in indegree.items() if count == 0]
+    while ready:
+        ready.sort(key=lambda k: (priority[k], k))
+        batches.append(ready)
+        following: list[str] = []
+        for k in ready:
+            for s in dependents[k]:
+                indegree[s] -= 1
+                if indegree[s] == 0:
+                    following.append(s)
+        ready = following
+    order = [k for batch in batches for k in batch]
+    placed = set(order)
+    return batches, order, [k for k in indegree if k not in placed]
+
+
+def best_pair(
+    runs: int, ours: Callable[[], object], baseline: Callable[[], object]
+) -> tuple[float, float]:
+    """The best time of each, their runs interleaved so that load on the machine hits both."""
+    best = [float("inf"), float("inf")]
+    for _ in range(runs):
+        for i, work in enumerate((ours, baseline)):
+            start = time.perf_counter()
+            work()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
+
+
+def measure(n: int) -> tuple[float, float, float]:
+    """Seconds: our resolve, the baseline, and the critical path of the resolved graph."""
     tasks, epics = make_plan(n)
-    best = float("inf")
-    for _ in range(3 if n <= 10_000 else 1):
-        start = time.perf_counter()
-        graph = resolve(tasks, epics)
-        graph.critical_path()
-        best = min(best, time.perf_counter() - start)
+    runs = 5 if n <= 10_000 else 3
+    graph = resolve(tasks, epics)
     assert graph.is_valid
     assert sum(len(b) for b in graph.batches) == n
-    return best
+    ours, baseline = best_pair(runs, lambda: resolve(tasks, epics), lambda: kahn_baseline(tasks))
+    critical = float("inf")
+    for _ in range(runs):
+        fresh = resolve(tasks, epics)  # the path is cached per graph
+        start = time.perf_counter()
+        fresh.critical_path()
+        critical = min(critical, time.perf_counter() - start)
+    return ours, baseline, critical
 
 
 def main() -> int:
     sizes = (1_000, 10_000, 100_000)
     times = {n: measure(n) for n in sizes}
-    base = times[sizes[0]] / sizes[0]
+    base = times[sizes[0]][0] / sizes[0]
+    kahn_base = times[sizes[0]][1] / sizes[0]
     print(
-        f"{'tasks':>8} {'edges':>8} {'seconds':>9} {'us/task':>8} {'growth vs 1k (per task)':>24}"
+        f"{'tasks':>8} {'edges':>8} {'resolve s':>10} {'Kahn s':>8} {'ratio':>6} "
+        f"{'crit. path s':>12} {'us/task':>8} {'growth vs 1k (Kahn)':>20}"
     )
     for n in sizes:
-        per = times[n] / n
+        ours, baseline, critical = times[n]
+        per = ours / n
         print(
-            f"{n:>8} {n * EDGES_PER_TASK:>8} {times[n]:>9.3f} {per * 1e6:>8.2f} {per / base:>23.2f}x"
+            f"{n:>8} {n * EDGES_PER_TASK:>8} {ours:>10.4f} {baseline:>8.4f} "
+            f"{ours / baseline:>5.2f}x {critical:>12.4f} {per * 1e6:>8.2f} "
+            f"{per / base:>11.2f}x ({baseline / n / kahn_base:.2f}x)"
         )
-    ok = times[10_000] < 1.0
-    print(f"10k tasks resolve in {times[10_000]:.3f} s: {'OK' if ok else 'TOO SLOW'} (limit 1 s)")
+    ratios = {n: times[n][0] / times[n][1] for n in (10_000, 100_000)}
+    ok = all(r <= 1.0 for r in ratios.values()) and times[10_000][0] < 1.0
+    print(
+        f"resolve / plain Kahn: {ratios[10_000]:.2f}x at 10k, {ratios[100_000]:.2f}x at 100k "
+        f"(target <= 1.00x): {'OK' if ok else 'TOO SLOW'}"
+    )
     return 0 if ok else 1
 
 

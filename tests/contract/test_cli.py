@@ -1,20 +1,26 @@
-"""Every command answers --help with a description; the command set is pinned."""
+"""Every command answers --help with a description; the command set and its listing are pinned."""
 
 from __future__ import annotations
 
+import inspect
+import subprocess
+import sys
 from typing import Any
 
 import typer.main
 from typer.testing import CliRunner
 
-from yokeflow.cli.main import app
+from yokeflow.cli.lazy_group import LazyGroup
+from yokeflow.cli.main import COMMANDS, app
 
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, each sub-command loaded as running it would load it."""
     out = [prefix]
-    if hasattr(group, "commands"):
-        for name, sub in group.commands.items():
-            out.extend(_commands(sub, (*prefix, name)))
+    if hasattr(group, "list_commands"):
+        ctx = typer.Context(group)
+        for name in group.list_commands(ctx):
+            out.extend(_commands(group.get_command(ctx, name), (*prefix, name)))
     return out
 
 
@@ -30,5 +36,60 @@ def test_every_command_has_help() -> None:
         assert "Usage:" in result.output
         command = root
         for name in path:
-            command = command.commands[name]
+            command = command.get_command(typer.Context(command), name)
         assert (command.help or "").strip(), f"`yokeflow {' '.join(path)}` has no help text"
+
+
+def test_the_listing_shows_each_command_with_its_own_help() -> None:
+    """The root --help is drawn from the table; each line must be the command's own help."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, LazyGroup)
+    ctx = typer.Context(root)
+    for entry in COMMANDS:
+        command = root.get_command(ctx, entry.name)
+        assert command is not None, entry.name
+        first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        assert entry.help == first, f"COMMANDS says {entry.help!r}, `{entry.name}` says {first!r}"
+    assert root.list_commands(ctx) == [e.name for e in COMMANDS]
+    assert len({e.name for e in COMMANDS}) == len(COMMANDS)
+
+
+def test_root_help_lists_every_command_without_importing_them() -> None:
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from yokeflow.cli.main import app\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(result.output)\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.endswith('_cmd')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    listing, loaded = done.stdout.rsplit("LOADED", 1)
+    assert loaded.strip() == "[]", f"--help imported command modules: {loaded.strip()}"
+    for entry in COMMANDS:
+        assert f" {entry.name} " in listing, entry.name
+        assert entry.help.split()[0] in listing
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from yokeflow.cli.main import app\n"
+        "result = CliRunner().invoke(app, ['graph', '--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.endswith('_cmd')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "['yokeflow.cli.graph_cmd']"
+
+
+def test_unknown_command_is_refused() -> None:
+    result = CliRunner().invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from yokeflow.adapters.claude.environment import session_environment
+from yokeflow.adapters.claude.environment import agent_environment, is_allowed, session_environment
 from yokeflow.adapters.claude.processes import MARKER_VARIABLE
 from yokeflow.errors import ConfigError
 
@@ -76,3 +76,45 @@ def test_the_marker_and_retries_are_set() -> None:
     assert env[MARKER_VARIABLE] == "m1"
     assert env["CLAUDE_CODE_MAX_RETRIES"] == "0"
     assert "CLAUDE_CODE_MAX_RETRIES" not in _env({"ANTHROPIC_API_KEY": "k"})
+
+
+def test_agents_inherit_only_the_allow_list_and_the_names_passed() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/u",
+        "LC_ALL": "C.UTF-8",
+        "ANTHROPIC_API_KEY": "key",
+        "CLAUDE_CODE_MAX_OUTPUT_TOKENS": "1000",
+        "HTTPS_PROXY": "http://proxy:3128",
+        "YOKEFLOW_DATABASE_URL": "postgresql://u:secret@db/x",
+        "YOKEFLOW_MCP_TOKEN_SECRET": "signing",
+        "AWS_SECRET_ACCESS_KEY": "aws",
+        "GOPATH": "/go",
+        "CLAUDECODE": "1",
+    }
+    env = agent_environment(environ, {MARKER_VARIABLE: "m1", "ANTHROPIC_BASE_URL": "http://x"})
+    assert env == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/u",
+        "LC_ALL": "C.UTF-8",
+        "ANTHROPIC_API_KEY": "key",
+        "CLAUDE_CODE_MAX_OUTPUT_TOKENS": "1000",
+        "HTTPS_PROXY": "http://proxy:3128",
+        MARKER_VARIABLE: "m1",
+        "ANTHROPIC_BASE_URL": "http://x",
+    }
+    passed = agent_environment(environ, {}, pass_through=("GOPATH",))
+    assert passed["GOPATH"] == "/go"
+    assert "AWS_SECRET_ACCESS_KEY" not in passed
+
+
+def test_the_sessions_own_variables_win_over_inherited_ones() -> None:
+    env = agent_environment({"ANTHROPIC_BASE_URL": "http://old", "PATH": "/a"}, {"PATH": "/b"})
+    assert env == {"ANTHROPIC_BASE_URL": "http://old", "PATH": "/b"}
+
+
+@pytest.mark.parametrize(
+    "name", ["YOKEFLOW_DATABASE_URL", "YOKEFLOW_MCP_TOKEN_SECRET", "PGPASSWORD", "DATABASE_URL"]
+)
+def test_yokeflow_and_database_variables_are_never_allowed(name: str) -> None:
+    assert not is_allowed(name)

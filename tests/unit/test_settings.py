@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from yokeflow.errors import ConfigError
-from yokeflow.settings import effective_values, load_settings, setting_sources
+from yokeflow.settings import effective_values, load_settings, masked_url, setting_sources
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -93,3 +93,38 @@ def test_unrelated_environment_is_ignored(tmp_path: Path) -> None:
     assert load_settings(
         tmp_path, environ={"YOKEFLOW_TEST_PG15_URL": "x", "PATH": "/bin"}
     ).parallel.enabled
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:pa:ss@gw.example/v1", "https://user:********@gw.example/v1"),
+        ("https://gw/v1?api_key=abc&region=eu", "https://gw/v1?api_key=********&region=eu"),
+        ("https://gw/v1?Token=abc", "https://gw/v1?Token=********"),
+        ("postgresql://u:pw@[::1]:5432/db", "postgresql://u:********@[::1]:5432/db"),
+        ("http://127.0.0.1:9999", "http://127.0.0.1:9999"),
+        ("https://user@host/", "https://user@host/"),
+        ("claude-sonnet-4-5", "claude-sonnet-4-5"),
+        ("uv run pytest -q", "uv run pytest -q"),
+    ],
+)
+def test_credentials_in_urls_are_masked(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+def test_config_show_masks_a_model_endpoints_credentials(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from yokeflow.cli.main import app
+
+    environ = {"YOKEFLOW_AGENT_MODEL_ENDPOINT": "https://bob:hunter2@gateway.example/v1"}
+    settings = load_settings(tmp_path, environ=environ)
+    assert settings.agent.model_endpoint == environ["YOKEFLOW_AGENT_MODEL_ENDPOINT"]
+    assert effective_values(settings)["agent.model_endpoint"] == (
+        "https://bob:********@gateway.example/v1"
+    )
+    for args in (["config", "show", "-p", str(tmp_path)], ["config", "show", "--json"]):
+        shown = CliRunner().invoke(app, args, env=environ)
+        assert shown.exit_code == 0, shown.output
+        assert "gateway.example" in shown.output
+        assert "hunter2" not in shown.output

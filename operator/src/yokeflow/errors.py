@@ -13,6 +13,7 @@
     │   ├── AlreadyExistsError    a record with that key (epic, task, batch number…) exists already
     │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
+    │   ├── CrdGenerationError    a custom-resource model has no structural-schema form
     │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
         ├── AgentError            an agent session could not be started or run to a result
@@ -32,6 +33,7 @@ __all__ = [
     "AlreadyExistsError",
     "BudgetExhaustedError",
     "ConfigError",
+    "CrdGenerationError",
     "DatabaseUnavailableError",
     "GitCommandError",
     "InvalidTransitionError",
@@ -129,6 +131,10 @@ class AlreadyExistsError(PermanentError):
 
 class MigrationError(PermanentError):
     """The database schema cannot be brought up to date (a failed or edited migration)."""
+
+
+class CrdGenerationError(PermanentError):
+    """A custom-resource model has no Kubernetes structural-schema form; the message names the field."""
 
 
 class DatabaseUnavailableError(TemporaryError):

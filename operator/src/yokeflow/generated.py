@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
+from yokeflow.crdgen import crd_files, reference_file
+from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
 
@@ -32,10 +34,26 @@ def _demo_scenario() -> str:
     return demo_scenario_text()
 
 
+def _openapi() -> str:
+    # Imported on use: FastAPI is slow to import and only the API needs it.
+    from yokeflow.web.app import build_app
+
+    return _json(build_app().openapi())
+
+
+def _crd_file(path: str) -> Callable[[], str]:
+    return lambda: crd_files()[path]
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
     "examples/demo/scenario.yaml": _demo_scenario,
+    "docs/api/openapi.json": _openapi,
+    **{path: _crd_file(path) for path in crd_files()},
+    "docs/crds.md": reference_file,
+    "deploy/rbac/operator.yaml": rbac_yaml,
+    "docs/rbac.md": rbac_markdown,
 }
 """Repository-relative path → a function returning the file's exact content."""
 

@@ -14,9 +14,10 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from yokeflow.errors import ConfigError
@@ -32,6 +33,7 @@ __all__ = [
     "effective_values",
     "env_name",
     "load_settings",
+    "masked_url",
     "setting_sources",
 ]
 
@@ -154,6 +156,18 @@ class AgentSettings(_Section):
     """A failed task is retried until it has run this many times."""
     verify_command: str | None = None
     """A shell command run in the worktree after a session to verify it (e.g. the tests)."""
+    pass_environment: list[str] = Field(default_factory=list)
+    """Names of further environment variables agents inherit (e.g. ``["GOPATH"]``). Agents
+    otherwise see only an allow-list: the system's basics, the model's credentials and the CLI's
+    settings; YokeFlow's own variables (the database URL, the token secret) are never passed."""
+
+    @field_validator("pass_environment")
+    @classmethod
+    def _no_yokeflow_secrets(cls, names: list[str]) -> list[str]:
+        refused = [n for n in names if n.upper().startswith(ENV_PREFIX)]
+        if refused:
+            raise ValueError(f"YokeFlow's own variables are never passed to agents: {refused}")
+        return names
 
 
 class Settings(BaseSettings):
@@ -308,14 +322,52 @@ def _parse_env(var: str, raw: str, section: str, name: str) -> Any:
         ) from None
 
 
+_MASK = "********"
+_SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "key", "signature", "sig")
+
+
+def masked_url(text: str) -> str:
+    """``text`` with the credentials a URL may embed masked: the password of its user part
+    (``https://user:********@host``) and query values named like secrets (``?api_key=********``).
+    Text that is not such a URL comes back unchanged."""
+    try:
+        parts = urlsplit(text)
+        password = parts.password
+    except ValueError:
+        return text
+    if not parts.scheme or not parts.netloc:
+        return text
+    netloc = parts.netloc
+    if password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:{_MASK}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(any(s in k.lower() for s in _SECRET_QUERY_KEYS) for k, _ in pairs):
+            query = urlencode(
+                [
+                    (k, _MASK if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v)
+                    for k, v in pairs
+                ],
+                safe="*",
+            )
+    if netloc == parts.netloc and query == parts.query:
+        return text
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def effective_values(settings: Settings) -> dict[str, Any]:
-    """Every setting as ``section.field -> value``, secrets masked."""
+    """Every setting as ``section.field -> value``, secrets masked: secret fields whole, and the
+    credentials embedded in a URL (a model endpoint ``https://user:pass@gateway``)."""
     out: dict[str, Any] = {}
     for section, name in _fields():
         value = getattr(getattr(settings, section), name)
         if isinstance(value, SecretStr):
-            value = "********"
+            value = _MASK
         elif isinstance(value, Path):
             value = str(value)
+        elif isinstance(value, str):
+            value = masked_url(value)
         out[f"{section}.{name}"] = value
     return out

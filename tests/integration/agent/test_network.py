@@ -12,7 +12,7 @@ import pytest
 
 from yokeflow.adapters.claude import ClaudeAgentRunner
 from yokeflow.ports.agent import AgentRequest, McpServer
-from yokeflow.testing.agents import scripted_model
+from yokeflow.testing.agents import TEST_RUN_VARIABLE, scripted_model
 
 pytestmark = [pytest.mark.agent, pytest.mark.usefixtures("test_marker"), pytest.mark.timeout(180)]
 
@@ -51,7 +51,9 @@ async def test_only_the_endpoint_is_contacted(
     )
     wrapper.chmod(0o755)
     with scripted_model(SCENARIO) as server:
-        runner = ClaudeAgentRunner(endpoint=server.url, cli_path=wrapper)
+        runner = ClaudeAgentRunner(
+            endpoint=server.url, cli_path=wrapper, pass_environment=(TEST_RUN_VARIABLE,)
+        )
         result = await runner.run(
             AgentRequest(
                 prompt="net",

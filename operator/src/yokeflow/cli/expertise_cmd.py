@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import typer
@@ -166,3 +167,49 @@ def improve_command(
         lambda s, pid, d: s.self_improve(pid, d),
         need_repo=True,
     )
+
+
+@app.command("edit")
+def edit_command(
+    domain: Annotated[str, typer.Argument(help="The domain, e.g. database.")],
+    file: Annotated[
+        Path, typer.Option("--file", help="The edited markdown (as `show` prints it).")
+    ],
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Replace a domain's lessons with an edited markdown file (a new version, kept in history)."""
+    try:
+        markdown = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read it: {exc.strerror}") from None
+
+    async def action(target: Target, service: ExpertiseService) -> str:
+        if domain not in target.settings.learning.domains:
+            raise ConfigError(f"unknown domain {domain!r}")
+        saved = await service.edit(target.project.id, domain, markdown)
+        return f"{domain}: {saved.summary} (version {saved.version})"
+
+    typer.echo(_with_service(project, database_url, action))
+
+
+@app.command("history")
+def history_command(
+    domain: Annotated[str, typer.Argument(help="The domain, e.g. database.")],
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Every saved change of a domain: version, kind, summary, time."""
+
+    async def action(target: Target, service: ExpertiseService) -> list[str]:
+        updates = await service.history(target.project.id, domain)
+        return [
+            f"v{u.version or '?':<4} {u.change_type:<9} {u.summary}"
+            f"  ({u.created_at:%Y-%m-%d %H:%M})"
+            if u.created_at
+            else f"v{u.version} {u.summary}"
+            for u in updates
+        ] or [f"{domain}: no history"]
+
+    for line in _with_service(project, database_url, action):
+        typer.echo(line)

@@ -1,4 +1,8 @@
-"""The ``yokeflow`` command: one typer app; each command group lives in its own module."""
+"""The ``yokeflow`` command: one typer app; each command (group) lives in its own module.
+
+The modules are imported only when their command runs (:mod:`yokeflow.cli.lazy_group`): add a
+command by adding an :class:`Entry` to :data:`COMMANDS`.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,150 @@ from typing import Annotated
 import typer
 
 from yokeflow import __version__
-from yokeflow.cli import (
-    config_cmd,
-    costs_cmd,
-    db_cmd,
-    demo_cmd,
-    expertise_cmd,
-    generate_cmd,
-    graph_cmd,
-    mcp_cmd,
-    run_cmd,
-    runner_cmd,
-    scripted_model_cmd,
-    simulate_cmd,
-)
+from yokeflow.cli.lazy_group import Entry, LazyGroup
 from yokeflow.errors import PermanentError, YokeflowError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+_CLI = "yokeflow.cli."
+COMMANDS: tuple[Entry, ...] = (
+    Entry(
+        "graph",
+        _CLI + "graph_cmd",
+        "graph",
+        "Resolve PLAN into parallel batches, task order and critical path.",
+    ),
+    Entry(
+        "migrate",
+        _CLI + "db_cmd",
+        "migrate_command",
+        "Bring the database schema up to date (safe to run twice, or from two processes at once).",
+    ),
+    Entry(
+        "generate",
+        _CLI + "generate_cmd",
+        "generate",
+        "Regenerate the files that are produced from code (JSON schemas, snapshots, CRDs).",
+    ),
+    Entry(
+        "simulate",
+        _CLI + "simulate_cmd",
+        "simulate",
+        "Simulate running PLAN with its estimates: makespan, lower bound, sequential time, "
+        "schedule.",
+    ),
+    Entry(
+        "costs",
+        _CLI + "costs_cmd",
+        "costs",
+        "Spend by model and by task type, success rates, and the forecast of the remaining tasks.",
+    ),
+    Entry(
+        "run",
+        _CLI + "run_cmd",
+        "run",
+        "Plan (or load a plan), then run every task as its own agent in its own worktree.",
+    ),
+    Entry(
+        "plan",
+        _CLI + "run_cmd",
+        "plan",
+        "Create the project from a spec (planning session) or a plan file, and show its graph.",
+    ),
+    Entry(
+        "status",
+        _CLI + "run_cmd",
+        "status",
+        "Where the project of this repository (or --project) stands: tasks, batches, cost.",
+    ),
+    Entry(
+        "cancel",
+        _CLI + "run_cmd",
+        "cancel",
+        "Ask the running `yokeflow run` of this project to stop (agents stop, work is kept).",
+    ),
+    Entry(
+        "demo",
+        _CLI + "demo_cmd",
+        "demo",
+        "Plan a small app from its spec and build it with parallel agents — no key, no network.",
+    ),
+    Entry("config", _CLI + "config_cmd", "app", "Inspect YokeFlow's settings."),
+    Entry(
+        "db",
+        _CLI + "db_cmd",
+        "app",
+        "The embedded PostgreSQL server used when no database URL is set.",
+    ),
+    Entry(
+        "scripted-model",
+        _CLI + "scripted_model_cmd",
+        "app",
+        "Answer the Claude Code CLI from a scenario file (no key, no network).",
+    ),
+    Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
+    Entry(
+        "mcp", _CLI + "mcp_cmd", "app", "The MCP task manager: the agents' interface to the plan."
+    ),
+    Entry(
+        "expertise",
+        _CLI + "expertise_cmd",
+        "app",
+        "Lessons the agents learned, per domain (database, api, frontend, …).",
+    ),
+    Entry(
+        "api",
+        _CLI + "api_cmd",
+        "api",
+        "Serve the REST + WebSocket API and the dashboard until Ctrl-C.",
+    ),
+    Entry(
+        "projects",
+        _CLI + "projects_cmd",
+        "projects",
+        "Every project in the database with its tasks by status and its cost.",
+    ),
+    Entry(
+        "delete",
+        _CLI + "projects_cmd",
+        "delete",
+        "Delete the project's records from the database (its repository and branches stay).",
+    ),
+    Entry(
+        "batches",
+        _CLI + "projects_cmd",
+        "batches",
+        "The run's batches (tasks launched together) with their tasks counted by status (JSON).",
+    ),
+    Entry(
+        "tasks",
+        _CLI + "tasks_cmd",
+        "app",
+        "A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+    ),
+    Entry(
+        "dependencies",
+        _CLI + "dependencies_cmd",
+        "app",
+        "A project's stored dependency graph: batches, critical path, edits.",
+    ),
+    Entry(
+        "worktrees",
+        _CLI + "worktrees_cmd",
+        "app",
+        "Task worktrees, per epic: merge, conflicts, resolution, removal.",
+    ),
+)
+"""Every sub-command in listing order, with the first paragraph of its help."""
+
+
+class _Commands(LazyGroup):
+    entries = COMMANDS
+
 
 app = typer.Typer(
     name="yokeflow",
+    cls=_Commands,
     help="Run many autonomous coding agents in parallel on one git repository.",
     no_args_is_help=True,
     add_completion=False,
@@ -49,24 +177,6 @@ def _root(
     ] = False,
 ) -> None:
     """Run many autonomous coding agents in parallel on one git repository."""
-
-
-app.command("graph")(graph_cmd.graph)
-app.add_typer(config_cmd.app, name="config")
-app.command("migrate")(db_cmd.migrate_command)
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(scripted_model_cmd.app, name="scripted-model")
-app.add_typer(runner_cmd.app, name="runner")
-app.add_typer(mcp_cmd.app, name="mcp")
-app.command("generate")(generate_cmd.generate)
-app.command("simulate")(simulate_cmd.simulate)
-app.command("costs")(costs_cmd.costs)
-app.add_typer(expertise_cmd.app, name="expertise")
-app.command("run")(run_cmd.run)
-app.command("plan")(run_cmd.plan)
-app.command("status")(run_cmd.status)
-app.command("cancel")(run_cmd.cancel)
-app.command("demo")(demo_cmd.demo)
 
 
 def main() -> None:

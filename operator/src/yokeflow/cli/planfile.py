@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from yokeflow.core import gc_pause
 from yokeflow.core.plan import Plan, parse_plan
 from yokeflow.errors import PlanError
 
@@ -22,4 +23,5 @@ def read_plan(path: Path) -> Plan:
         raise PlanError(str(path), "", "not UTF-8 text") from None
     except OSError as exc:
         raise PlanError(str(path), "", f"cannot read: {exc.strerror}") from None
-    return parse_plan(text, str(path))
+    with gc_pause.paused():
+        return parse_plan(text, str(path))

@@ -11,14 +11,17 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from yokeflow.cli.api_cmd import HostOption, PortOption, TokenFileOption, read_token
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
+from yokeflow.cli.served_run import served_run
 from yokeflow.core.graph import graph_from_records
 from yokeflow.core.pictures import to_ascii
 from yokeflow.errors import ConfigError
-from yokeflow.local.engine import CANCEL_FLAG, open_engine
+from yokeflow.local.engine import open_engine
 from yokeflow.local.report import build_report
 from yokeflow.local.run import RunRequest, prepare_project, run_local
+from yokeflow.services.runs import CANCEL_FLAG
 from yokeflow.settings import load_settings
 
 __all__ = ["cancel", "plan", "run", "status"]
@@ -103,6 +106,17 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the final report as JSON.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Serve the API and the dashboard beside the run (its URL is printed); it"
+            " stays up after the run until Ctrl-C.",
+        ),
+    ] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8787,
+    token_file: TokenFileOption = None,
 ) -> None:
     """Plan (or load a plan), then run every task as its own agent in its own worktree.
 
@@ -122,6 +136,17 @@ def run(
         overrides["database"] = {"url": database_url}
     settings = load_settings(request.repo, overrides=overrides)
     console = Console(stderr=as_json)
+    if serve:
+        served = asyncio.run(
+            served_run(
+                settings, request, console, host=host, port=port, token=read_token(token_file)
+            )
+        )
+        if served is None:
+            raise typer.Exit(1)
+        if as_json:
+            typer.echo(json.dumps(served.to_dict(), indent=2))
+        raise typer.Exit({"succeeded": 0, "budget_exhausted": 3}.get(served.outcome, 1))
     outcome = asyncio.run(run_local(settings, request, console))
     concurrency = settings.parallel.agents
     report = build_report(

@@ -21,10 +21,13 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from yokeflow.core.plan import Plan
-from yokeflow.core.records import Epic, Task
+from yokeflow.core import gc_pause
+
+if TYPE_CHECKING:
+    from yokeflow.core.plan import Plan
+    from yokeflow.core.records import Epic, Task
 
 __all__ = [
     "DependencyGraph",
@@ -86,7 +89,8 @@ class _Indexed:
     n: int
     succ: list[list[int]]
     pred: list[list[int]]
-    soft_succ: list[list[int]]
+    soft_succ: list[list[int]] | None
+    """None when the plan has no soft edge."""
     weight: list[float]
 
 
@@ -120,28 +124,29 @@ class DependencyGraph:
     @cached_property
     def _longest(self) -> tuple[list[float], list[int]]:
         idx = self._index
+        pred, weight = idx.pred, idx.weight
         dist = [0.0] * len(idx.succ)
         via = [-1] * len(idx.succ)
+        at = dist.__getitem__
         for v in self._topo:
-            best, arg = 0.0, -1
-            for p in idx.pred[v]:
-                if arg < 0 or dist[p] > best:
-                    best, arg = dist[p], p
-            dist[v] = best + idx.weight[v]
-            via[v] = arg
+            before = pred[v]
+            if before:
+                arg = max(before, key=at)  # the first of the longest, as a fixed tie-break
+                dist[v] = dist[arg] + weight[v]
+                via[v] = arg
+            else:
+                dist[v] = weight[v]
         return dist, via
 
     def critical_path(self) -> tuple[str, ...]:
         """The longest chain of hard dependencies, weighted by estimates (first task first)."""
         dist, via = self._longest
-        keys = self._keys
-        end, best = -1, -1.0
-        for v in self._topo:
-            if v < self._index.n and dist[v] > best:
-                end, best = v, dist[v]
+        keys, n = self._keys, self._index.n
+        real = [v for v in self._topo if v < n]
+        end = max(real, key=dist.__getitem__) if real else -1
         path: list[str] = []
         while end >= 0:
-            if end < self._index.n:
+            if end < n:
                 path.append(keys[end])
             end = via[end]
         return tuple(reversed(path))
@@ -204,23 +209,40 @@ class DependencyGraph:
 
 def graph_from_plan(plan: Plan) -> DependencyGraph:
     """Resolve a parsed plan file."""
-    tasks = []
-    for epic, task in plan.tasks():
-        deps = task.dependencies()
-        tasks.append(
-            GraphTask(
-                key=task.key,
-                epic=epic.key,
-                title=task.title,
-                description=task.description,
-                depends_on=tuple(d.key for d in deps if d.type == "hard"),
-                soft_depends_on=tuple(d.key for d in deps if d.type == "soft"),
-                estimate_minutes=task.estimate_minutes,
-                priority=task.priority,
-            )
+    with gc_pause.paused():
+        return resolve(
+            _graph_tasks(plan),
+            [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics],
         )
-    epics = [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics]
-    return resolve(tasks, epics)
+
+
+def _graph_tasks(plan: Plan) -> list[GraphTask]:
+    tasks = []
+    for epic in plan.epics:
+        for task in epic.tasks:
+            # The entries as written: a plain key takes the task's dependency_type (no
+            # Dependency object per edge — a 10k-task plan has 50k of them).
+            plain = task.dependency_type
+            hard: list[str] = []
+            soft: list[str] = []
+            for d in task.depends_on:
+                if isinstance(d, str):
+                    (hard if plain == "hard" else soft).append(d)
+                else:
+                    (hard if d.type == "hard" else soft).append(d.key)
+            tasks.append(
+                GraphTask(
+                    key=task.key,
+                    epic=epic.key,
+                    title=task.title,
+                    description=task.description,
+                    depends_on=tuple(hard),
+                    soft_depends_on=tuple(soft),
+                    estimate_minutes=task.estimate_minutes,
+                    priority=task.priority,
+                )
+            )
+    return tasks
 
 
 def graph_from_records(tasks: Sequence[Task], epics: Sequence[Epic]) -> DependencyGraph:
@@ -256,20 +278,29 @@ def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> Depe
     Epics named by a task but not given are treated as priority 0 with no dependencies.
     Duplicate task keys are a caller error (:class:`ValueError`).
     """
-    by_key: dict[str, GraphTask] = {}
-    for t in tasks:
-        if t.key in by_key:
-            raise ValueError(f"duplicate task key {t.key!r}")
-        by_key[t.key] = t
-    epic_map: dict[str, GraphEpic] = {e.key: e for e in epics}
-    for t in tasks:
-        epic_map.setdefault(t.epic, GraphEpic(t.epic))
+    with gc_pause.paused():
+        return _resolve(tasks, epics)
 
-    index, missing = _index(tasks, by_key, epic_map)
+
+def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> DependencyGraph:
+    by_key: dict[str, GraphTask] = {t.key: t for t in tasks}
+    if len(by_key) != len(tasks):
+        seen: set[str] = set()
+        for t in tasks:
+            if t.key in seen:
+                raise ValueError(f"duplicate task key {t.key!r}")
+            seen.add(t.key)
+    epic_map: dict[str, GraphEpic] = {e.key: e for e in epics}
+    for name in dict.fromkeys([t.epic for t in tasks]):
+        if name not in epic_map:
+            epic_map[name] = GraphEpic(name)
+
+    index, missing = _index(tasks, epic_map)
     topo, level = _kahn(index)
     n = index.n
     keys = list(by_key)
-    sort_key = [(epic_map[t.epic].priority, t.priority, t.key) for t in tasks]
+    epic_priority = {k: e.priority for k, e in epic_map.items()}
+    sort_key = [(epic_priority[t.epic], t.priority, t.key) for t in tasks]
 
     placed = [v for v in topo if v < n]
     depth = max((level[v] for v in placed), default=-1) + 1
@@ -278,16 +309,22 @@ def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> Depe
         grouped[level[v]].append(v)
     batches: list[tuple[str, ...]] = []
     order: list[str] = []
+    soft_succ = index.soft_succ
     for members in grouped:
         members.sort(key=sort_key.__getitem__)
-        batches.append(tuple(keys[v] for v in members))
-        order.extend(keys[v] for v in _soft_order(members, index.soft_succ, sort_key))
+        batch = tuple([keys[v] for v in members])
+        batches.append(batch)
+        if soft_succ is None:  # no soft edges at all: the priority order stands
+            order.extend(batch)
+        else:
+            order.extend([keys[v] for v in _soft_order(members, soft_succ, sort_key)])
 
-    scheduled = set(placed)
-    blocked = tuple(keys[v] for v in range(n) if v not in scheduled)
-    cycles = (
-        _cycles(index, {v for v in range(len(index.succ)) if level[v] < 0}, keys) if blocked else []
-    )
+    blocked: tuple[str, ...] = ()
+    cycles: list[tuple[str, ...]] = []
+    if len(placed) < n:
+        scheduled = set(placed)
+        blocked = tuple(keys[v] for v in range(n) if v not in scheduled)
+        cycles = _cycles(index, {v for v in range(len(index.succ)) if level[v] < 0}, keys)
     return DependencyGraph(
         tasks=by_key,
         epics=epic_map,
@@ -302,13 +339,10 @@ def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> Depe
 
 
 def _index(
-    tasks: Sequence[GraphTask], by_key: Mapping[str, GraphTask], epic_map: Mapping[str, GraphEpic]
+    tasks: Sequence[GraphTask], epic_map: Mapping[str, GraphEpic]
 ) -> tuple[_Indexed, list[MissingDependency]]:
     n = len(tasks)
     pos = {t.key: i for i, t in enumerate(tasks)}
-    members: dict[str, list[int]] = {}
-    for i, t in enumerate(tasks):
-        members.setdefault(t.epic, []).append(i)
     virtual: dict[str, int] = {}
     missing: list[MissingDependency] = []
     for e in epic_map.values():
@@ -318,34 +352,48 @@ def _index(
             elif d not in virtual:
                 virtual[d] = n + len(virtual)
     size = n + len(virtual)
-    succ: list[list[int]] = [[] for _ in range(size)]
-    pred: list[list[int]] = [[] for _ in range(size)]
-    soft: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = []
+    add_pred = pred.append
+    position = pos.__getitem__
+    soft: list[list[int]] | None = None
     for i, t in enumerate(tasks):
-        for d in t.depends_on:
-            j = pos.get(d)
-            if j is None:
-                missing.append(MissingDependency(t.key, d))
-            else:
-                succ[j].append(i)
-                pred[i].append(j)
-        for d in t.soft_depends_on:
-            j = pos.get(d)
-            if j is None:
-                missing.append(MissingDependency(t.key, d))
-            elif j != i:
-                soft[j].append(i)
-    for d, v in virtual.items():
-        for j in members.get(d, ()):
-            succ[j].append(v)
-            pred[v].append(j)
-    for e in epic_map.values():
-        for d in e.depends_on:
-            if d in virtual:
-                for i in members.get(e.key, ()):
-                    succ[virtual[d]].append(i)
-                    pred[i].append(virtual[d])
-    weight = [t.estimate_minutes for t in tasks] + [0.0] * len(virtual)
+        try:
+            add_pred(list(map(position, t.depends_on)))
+        except KeyError:  # a key not in the plan: keep the known ones, report the rest
+            known = [d for d in t.depends_on if d in pos]
+            pred.append([pos[d] for d in known])
+            missing.extend(MissingDependency(t.key, d) for d in t.depends_on if d not in pos)
+        if t.soft_depends_on:
+            if soft is None:
+                soft = [[] for _ in range(n)]
+            for d in t.soft_depends_on:
+                j = pos.get(d)
+                if j is None:
+                    missing.append(MissingDependency(t.key, d))
+                elif j != i:
+                    soft[j].append(i)
+    pred.extend([] for _ in virtual)
+    succ: list[list[int]] = [[] for _ in range(size)]
+    add_succ = [s.append for s in succ]
+    for i, deps in enumerate(pred):
+        for j in deps:
+            add_succ[j](i)
+    if virtual:
+        members: dict[str, list[int]] = {}
+        for i, t in enumerate(tasks):
+            members.setdefault(t.epic, []).append(i)
+        for d, v in virtual.items():
+            for j in members.get(d, ()):
+                succ[j].append(v)
+                pred[v].append(j)
+        for e in epic_map.values():
+            for d in e.depends_on:
+                if d in virtual:
+                    for i in members.get(e.key, ()):
+                        succ[virtual[d]].append(i)
+                        pred[i].append(virtual[d])
+    weight = [t.estimate_minutes for t in tasks]
+    weight.extend(0.0 for _ in virtual)
     return _Indexed(n, succ, pred, soft, weight), missing
 
 

@@ -17,6 +17,7 @@ from yokeflow.adapters.claude import ClaudeAgentRunner
 from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager
 from yokeflow.adapters.postgres import PostgresStore, database_url, migrate
 from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
+from yokeflow.adapters.private_files import private_folder
 from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.task_checkout import GitTaskCheckout
 from yokeflow.core.merging import MergeMode, Resolution
@@ -34,12 +35,10 @@ from yokeflow.services.costs import CostEstimator, ModelSelector, RunBudget
 from yokeflow.services.executor import ParallelExecutor
 from yokeflow.services.learning import ExpertiseService
 from yokeflow.services.planning import PlanningResult, plan_project
+from yokeflow.services.runs import CANCEL_FLAG, create_from_plan
 from yokeflow.settings import Settings
 
 __all__ = ["LocalEngine", "open_engine"]
-
-CANCEL_FLAG = "cancel_requested"
-"""Project metadata key that ``yokeflow cancel`` sets; a running ``yokeflow run`` polls it."""
 
 
 @dataclass
@@ -59,16 +58,9 @@ class LocalEngine:
 
     async def create_from_plan(self, plan: Plan, name: str | None = None) -> Project:
         """Store ``plan`` as a new project (named ``name``, default the plan's)."""
-        if name is not None:
-            plan = plan.model_copy(update={"name": name})
-        if await self.store.get_project_by_name(plan.name) is not None:
-            raise ConfigError(
-                f"a project named {plan.name!r} already exists in this database: "
-                "continue it with `yokeflow run --resume`, or give the plan another name"
-            )
-        stored = await self.store.create_plan(plan, metadata={"repository": str(self.repo)})
-        self.remember(stored.project)
-        return stored.project
+        project = await create_from_plan(self.store, plan, self.repo, name)
+        self.remember(project)
+        return project
 
     async def plan_from_spec(self, name: str, spec: str) -> tuple[Project, PlanningResult]:
         """Create project ``name`` and let a planning agent fill it from ``spec``."""
@@ -81,7 +73,11 @@ class LocalEngine:
         result = await plan_project(
             store=self.store,
             # The planner works in the user's checkout: it must not "fix" its .gitignore.
-            agent=ClaudeAgentRunner(endpoint=self.endpoint, check_hygiene=False),
+            agent=ClaudeAgentRunner(
+                endpoint=self.endpoint,
+                check_hygiene=False,
+                pass_environment=self.settings.agent.pass_environment,
+            ),
             prompts=load_prompts(),
             project=project,
             spec=spec,
@@ -144,7 +140,7 @@ class LocalEngine:
         prompts = load_prompts()
         epics = {e.id: e for e in await self.store.list_epics(project.id)}
         tasks = await self.store.list_tasks(project.id)
-        self.transcripts.mkdir(parents=True, exist_ok=True)
+        private_folder(self.transcripts)
         verify = (settings.agent.verify_command,) if settings.agent.verify_command else ()
         policy = settings.parallel.conflict_resolution
         resolver = AgentConflictResolver(
@@ -227,12 +223,14 @@ async def open_engine(
     store = await PostgresStore.connect(
         url, min_size=settings.database.pool_min_size, max_size=settings.database.pool_max_size
     )
-    tasks = LocalTaskManager(url)
+    # A token outlives its session by a minute at most (sessions are stopped at their timeout).
+    tasks = LocalTaskManager(url, token_ttl_seconds=settings.agent.timeout_seconds + 60)
     try:
         await asyncio.to_thread(tasks.start)
-        yield LocalEngine(
-            settings, repo, store, url, ClaudeAgentRunner(endpoint=endpoint), tasks, endpoint
+        agent = ClaudeAgentRunner(
+            endpoint=endpoint, pass_environment=settings.agent.pass_environment
         )
+        yield LocalEngine(settings, repo, store, url, agent, tasks, endpoint)
     finally:
         await asyncio.to_thread(tasks.stop)
         await store.close()

@@ -3,16 +3,17 @@
 ``yokeflow run`` / ``yokeflow demo`` write ``.yokeflow/project.json`` in the repository they
 ran on, so that ``status``, ``cancel``, ``costs``, ``expertise`` and ``run --resume`` run inside
 that repository find the same project without being told. It may hold a database URL with a
-password: it is written readable by its owner only and excluded from git.
+password: it is created readable by its owner only (0600, in a 0700 folder), replaced atomically,
+and excluded from git.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from yokeflow.adapters.private_files import write_private
 from yokeflow.errors import ConfigError
 
 __all__ = ["MARKER", "ProjectMarker", "find_marker", "read_marker", "write_marker"]
@@ -52,10 +53,7 @@ def find_marker(start: Path) -> tuple[Path, ProjectMarker] | None:
 
 
 def write_marker(repo: Path, marker: ProjectMarker) -> Path:
-    path = repo / MARKER
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(marker), indent=2) + "\n", encoding="utf-8")
-    os.chmod(path, 0o600)
+    path = write_private(repo / MARKER, json.dumps(asdict(marker), indent=2) + "\n")
     exclude = repo / ".git" / "info" / "exclude"
     if exclude.parent.is_dir():
         lines = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []

@@ -4,6 +4,10 @@ Starting a stdio server per session costs seconds of Python start-up each time; 
 loopback port, started once per run in its own thread (its own event loop and connection pool,
 like the cluster's shared server), answers every session. Each session gets a token signed for
 its project and task, so an agent can read its project and change only its own task.
+
+Tokens die with the run: the signing secret is made for this server and never leaves the
+process, so a resumed run issues new ones and an old token opens nothing. Each token also
+expires on its own, ``token_ttl_seconds`` after it was issued (the session's timeout and a margin).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -34,9 +39,18 @@ __all__ = ["LocalTaskManager"]
 class LocalTaskManager:
     """``with LocalTaskManager(url) as tm:`` serves the task tools on a free loopback port."""
 
-    def __init__(self, database_url: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        database_url: str,
+        host: str = "127.0.0.1",
+        *,
+        token_ttl_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._url = database_url
         self._host = host
+        self._ttl = token_ttl_seconds
+        self._clock = clock
         self._tokens = SignedTokens(secrets.token_bytes(32))
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -51,7 +65,8 @@ class LocalTaskManager:
 
     def server_for(self, project_id: int, task_id: int | None, worker: str) -> McpServer:
         """The MCP server entry of one session, with a token scoped to its project (and task)."""
-        token = self._tokens.issue(Scope(project_id=project_id, task_id=task_id, worker=worker))
+        scope = Scope(project_id=project_id, task_id=task_id, worker=worker)
+        token = self._tokens.issue(scope, expires_at=self._clock() + self._ttl)
         launch = http_launch(self.base_url, token)
         return McpServer(SERVER_KEY, url=launch.url, headers=launch.headers)
 
@@ -61,12 +76,12 @@ class LocalTaskManager:
             app = build_server(
                 store,
                 PostgresPlanEdits(store.pool),
-                BearerScope(self._tokens),
+                BearerScope(self._tokens, self._clock),
                 host=self._host,
                 port=port,
             )
             config = uvicorn.Config(
-                http_app(app, self._tokens, time.time), log_level="warning", lifespan="on"
+                http_app(app, self._tokens, self._clock), log_level="warning", lifespan="on"
             )
             self._server = uvicorn.Server(config)
             await self._server.serve(sockets=sockets)

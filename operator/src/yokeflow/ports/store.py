@@ -72,6 +72,10 @@ class Store(WorktreeLedger, Protocol):
 
     async def list_projects(self) -> list[Project]: ...
 
+    async def delete_project(self, project_id: int) -> None:
+        """Delete a project and everything recorded about it (a missing one is NotFoundError)."""
+        ...
+
     async def update_project_metadata(
         self, project_id: int, metadata: Mapping[str, Any]
     ) -> Project:

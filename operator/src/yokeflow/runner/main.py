@@ -145,7 +145,11 @@ async def _run(
     task: str,
     environ: Mapping[str, str] | None,
 ) -> TaskReport:
-    agent = ClaudeAgentRunner(endpoint=settings.agent.model_endpoint, environ=environ)
+    agent = ClaudeAgentRunner(
+        endpoint=settings.agent.model_endpoint,
+        environ=environ,
+        pass_environment=settings.agent.pass_environment,
+    )
     checkout = GitTaskCheckout(prepared.config.worktree)
     cancel = anyio.Event()
     report: TaskReport | None = None

@@ -40,6 +40,7 @@ from yokeflow.core.expertise import (
 )
 from yokeflow.core.expertise_markdown import parse, render
 from yokeflow.core.lessons import LearnedSession, learn_from_session
+from yokeflow.core.records import ExpertiseUpdate
 from yokeflow.core.task_brief import TaskBrief
 from yokeflow.errors import TemporaryError
 from yokeflow.ports.learning import LearningStore
@@ -279,6 +280,21 @@ class ExpertiseService:
             return expertise.with_lessons(new), f"self-improve: {len(new)} core files found"
 
         return await self.update(project_id, domain, improve, "improve")
+
+    async def edit(self, project_id: int, domain: str, markdown: str) -> SaveOutcome:
+        """A person's edit: ``markdown`` (the file's form) replaces the domain's lessons."""
+        edited = parse(markdown, domain)
+
+        def replace_all(expertise: Expertise) -> tuple[Expertise, str]:
+            new = replace(edited, domain=domain, validated_at=expertise.validated_at)
+            return new, f"edited by a person: {len(new.lessons)} lessons"
+
+        return await self.update(project_id, domain, replace_all, "edit")
+
+    async def history(self, project_id: int, domain: str) -> list[ExpertiseUpdate]:
+        """Every saved change of a domain, oldest first (empty when it has no expertise yet)."""
+        row = await self._store.get_expertise(project_id, domain)
+        return [] if row is None else await self._store.list_expertise_updates(row.id)
 
     def _scan(self, domain: str) -> list[str]:
         if self._repo is None:

@@ -25,6 +25,7 @@ from yokeflow.adapters.scripted_model import ScriptedModelServer
 from yokeflow.core.scenario import Scenario, parse_scenario
 
 __all__ = [
+    "TEST_RUN_VARIABLE",
     "MemorySampler",
     "agent_repository",
     "git",
@@ -87,8 +88,14 @@ def git_repository(path: Path, files: dict[str, str] | None = None) -> Path:
     return path
 
 
+TEST_RUN_VARIABLE = "YOKEFLOW_TEST_RUN"
+"""The marker the agent tests set to find every process a test left behind; agents inherit it."""
+
+
 def runner_for(server: ScriptedModelServer, **options: object) -> ClaudeAgentRunner:
-    """A Claude adapter whose sessions talk to ``server`` (no credentials needed)."""
+    """A Claude adapter whose sessions talk to ``server`` (no credentials needed); its agents
+    inherit :data:`TEST_RUN_VARIABLE`, so that a test can find what they left behind."""
+    options.setdefault("pass_environment", (TEST_RUN_VARIABLE,))
     return ClaudeAgentRunner(endpoint=server.url, **options)  # type: ignore[arg-type]
 
 

@@ -68,6 +68,20 @@ class FakeStore(FakeActivity):
     async def list_projects(self) -> list[Project]:
         return sorted(self.projects.values(), key=lambda p: p.id)
 
+    async def delete_project(self, project_id: int) -> None:
+        self._project(project_id)
+        del self.projects[project_id]
+        for table in (self.epics, self.tasks, self.sessions, self.batches, self.costs):
+            for key in [k for k, v in table.items() if v.project_id == project_id]:
+                del table[key]
+        gone = {k for k, v in self.expertise.items() if v.project_id == project_id}
+        for key in gone:
+            del self.expertise[key]
+        for key in [k for k, v in self.expertise_updates.items() if v.expertise_id in gone]:
+            del self.expertise_updates[key]
+        for key in [k for k, v in self._records.items() if v.project_id == project_id]:
+            del self._records[key]
+
     async def update_project_metadata(
         self, project_id: int, metadata: Mapping[str, Any]
     ) -> Project:

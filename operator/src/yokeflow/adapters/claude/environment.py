@@ -1,17 +1,53 @@
-"""The environment of a Claude Code CLI process: credentials, endpoint, headers, quiet mode."""
+"""The environment of a Claude Code CLI process: credentials, endpoint, headers, quiet mode.
+
+Agents are untrusted code runners: their CLI, its shells and its MCP servers see an allow-listed
+environment (:func:`agent_environment`) — the system's basics, the model's credentials and the
+CLI's own settings — never YokeFlow's database URL, its token-signing secret or anything else the
+YokeFlow process happens to hold. Further names are passed only when the user lists them
+(``agent.pass_environment``).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from yokeflow.adapters.claude.processes import MARKER_VARIABLE
 from yokeflow.errors import ConfigError
 
-__all__ = ["CREDENTIAL_VARIABLES", "session_environment"]
+__all__ = [
+    "ALLOWED_PREFIXES",
+    "ALLOWED_VARIABLES",
+    "CREDENTIAL_VARIABLES",
+    "agent_environment",
+    "is_allowed",
+    "session_environment",
+]
 
 CREDENTIAL_VARIABLES = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
+
+ALLOWED_VARIABLES = frozenset(
+    {
+        # the system's basics: where programs are, who and where the user is, language, terminal
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "COLORTERM",
+        "TZ", "TMPDIR", "PWD",
+        # the way out: proxies and the certificates of a company's TLS-inspecting gateway
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",
+        # who commits: an agent's commits carry the user's identity
+        "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+        # the CLI's own settings
+        "CLAUDE_CONFIG_DIR", "DISABLE_TELEMETRY", "DISABLE_ERROR_REPORTING", "DISABLE_AUTOUPDATER",
+        "ENABLE_TOOL_SEARCH", "IS_SANDBOX",
+    }
+)  # fmt: skip
+"""Variables an agent's processes inherit from YokeFlow's environment."""
+
+ALLOWED_PREFIXES = ("LC_", "XDG_", "ANTHROPIC_", "CLAUDE_CODE_", "CLAUDE_AGENT_SDK_")
+"""Families of variables inherited as well: locale, user folders, the model API (credentials,
+endpoint, headers), the CLI's and the SDK's own settings."""
 _OFFLINE_KEY = "yokeflow-scripted"
 
 # Keep the CLI from reaching anything but the model endpoint: no telemetry, error reports,
@@ -28,6 +64,21 @@ _QUIET = {
     # model then needs no extra turn to find them.
     "ENABLE_TOOL_SEARCH": "false",
 }
+
+
+def is_allowed(name: str, pass_through: Iterable[str] = ()) -> bool:
+    """Whether an agent inherits the variable ``name`` (``pass_through``: names the user added)."""
+    return name in ALLOWED_VARIABLES or name.startswith(ALLOWED_PREFIXES) or name in pass_through
+
+
+def agent_environment(
+    environ: Mapping[str, str], session: Mapping[str, str], pass_through: Iterable[str] = ()
+) -> dict[str, str]:
+    """The whole environment of an agent's CLI: the allowed part of ``environ``, then ``session``
+    (the variables of :func:`session_environment` and the request's own, which win)."""
+    extra = frozenset(pass_through)
+    inherited = {k: v for k, v in environ.items() if is_allowed(k, extra)}
+    return {**inherited, **session}
 
 
 def session_environment(

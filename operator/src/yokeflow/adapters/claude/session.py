@@ -6,7 +6,7 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import aclosing
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +18,8 @@ from claude_agent_sdk.types import McpServerConfig, SystemPromptPreset
 
 from yokeflow.adapters import git_hygiene
 from yokeflow.adapters.claude import processes
-from yokeflow.adapters.claude.environment import session_environment
+from yokeflow.adapters.claude.environment import agent_environment, session_environment
+from yokeflow.adapters.claude.session_files import SessionFiles, bundled_cli
 from yokeflow.adapters.claude.transcript import SessionLog
 from yokeflow.core.hygiene import Finding
 from yokeflow.errors import AgentError
@@ -92,6 +93,11 @@ class ClaudeAgentRunner:
     one the CLI talks to Anthropic with ``ANTHROPIC_API_KEY`` / ``CLAUDE_CODE_OAUTH_TOKEN`` from
     ``environ`` (default: this process's environment). Sessions run with
     ``bypassPermissions``: the agent edits and runs commands in its worktree without prompts.
+
+    A session's processes see only the allow-listed part of ``environ``
+    (:mod:`~yokeflow.adapters.claude.environment`) plus the names in ``pass_environment``; its MCP
+    configuration, bearer tokens included, is a 0600 file, never a command-line argument
+    (:mod:`~yokeflow.adapters.claude.session_files`).
     """
 
     def __init__(
@@ -102,33 +108,47 @@ class ClaudeAgentRunner:
         cli_path: Path | None = None,
         check_hygiene: bool = True,
         reap_grace_seconds: float = 3.0,
+        pass_environment: Iterable[str] = (),
     ) -> None:
         self._endpoint = endpoint
+        self._pass = tuple(pass_environment)
         self._environ = environ
         self._cli_path = cli_path
         self._check_hygiene = check_hygiene
         self._grace = reap_grace_seconds
 
     def _options(
-        self, request: AgentRequest, env: dict[str, str], log: SessionLog
+        self,
+        request: AgentRequest,
+        environ: Mapping[str, str],
+        session: dict[str, str],
+        log: SessionLog,
+        files: SessionFiles,
     ) -> ClaudeAgentOptions:
         system: SystemPromptPreset | None = None
         if request.system_prompt:
             system = {"type": "preset", "preset": "claude_code", "append": request.system_prompt}
+        env = agent_environment(environ, {**session, **request.env}, self._pass)
+        # The SDK starts the CLI with all of this process's environment plus ``env``: the
+        # launcher removes what ``env`` does not hold.
+        launcher = files.launcher(
+            self._cli_path or bundled_cli(), (name for name in os.environ if name not in env)
+        )
+        servers = {s.name: mcp_config(s) for s in request.mcp_servers}
         return ClaudeAgentOptions(
             cwd=str(request.cwd),
             model=request.model,
             system_prompt=system,
-            mcp_servers={s.name: mcp_config(s) for s in request.mcp_servers},
+            mcp_servers=str(files.mcp_config(servers)) if servers else {},
             strict_mcp_config=True,
             max_turns=request.max_turns,
             permission_mode="bypassPermissions",
             tools=list(request.tools) if request.tools is not None else None,
             # No user/project settings: a worktree's .claude/ must not add hooks to our agents.
             setting_sources=[],
-            env={**env, **request.env},
+            env=env,
             stderr=log.stderr,
-            cli_path=self._cli_path,
+            cli_path=launcher,
         )
 
     async def run(
@@ -137,7 +157,7 @@ class ClaudeAgentRunner:
         """Run one session; see :meth:`yokeflow.ports.agent.AgentRunner.run`."""
         environ = os.environ if self._environ is None else self._environ
         marker = uuid.uuid4().hex
-        env = session_environment(
+        session = session_environment(
             environ,
             endpoint=self._endpoint,
             cwd=request.cwd,
@@ -168,26 +188,16 @@ class ClaudeAgentRunner:
                 "mcp_servers": [s.name for s in request.mcp_servers],
             },
         )
-        options = self._options(request, env, log)
         began = time.monotonic()
         state = _Run()
         try:
-            try:
-                async with anyio.create_task_group() as group:
-                    group.start_soon(self._consume, request, options, log, state)
-                    if cancel is not None:
-                        group.start_soon(_watch, cancel, state)
-                    with anyio.move_on_after(request.timeout_seconds):
-                        await state.stop.wait()
-                    if not state.finished:
-                        state.timed_out = not state.cancelled
-                        # Stop the processes first: the SDK's own close waits 5 s for a CLI
-                        # that is still waiting on the model; with the CLI gone it ends at once.
+            with SessionFiles() as private:
+                options = self._options(request, environ, session, log, private)
+                try:
+                    await self._drive(request, options, log, state, marker, cancel)
+                finally:
+                    with anyio.CancelScope(shield=True):
                         await self._reap(marker, log)
-                    group.cancel_scope.cancel()
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await self._reap(marker, log)
         except BaseException:
             log.close()  # the caller was cancelled, or the SDK failed oddly: keep what we have
             raise
@@ -234,6 +244,29 @@ class ClaudeAgentRunner:
         log.write("result", {"result": _summary(result)})
         log.close()
         return result
+
+    async def _drive(
+        self,
+        request: AgentRequest,
+        options: ClaudeAgentOptions,
+        log: SessionLog,
+        state: _Run,
+        marker: str,
+        cancel: Cancellation | None,
+    ) -> None:
+        """Run the session until it finishes, is cancelled or times out."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._consume, request, options, log, state)
+            if cancel is not None:
+                group.start_soon(_watch, cancel, state)
+            with anyio.move_on_after(request.timeout_seconds):
+                await state.stop.wait()
+            if not state.finished:
+                state.timed_out = not state.cancelled
+                # Stop the processes first: the SDK's own close waits 5 s for a CLI that is
+                # still waiting on the model; with the CLI gone it ends at once.
+                await self._reap(marker, log)
+            group.cancel_scope.cancel()
 
     @staticmethod
     async def _consume(

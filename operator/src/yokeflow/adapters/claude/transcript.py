@@ -22,6 +22,7 @@ from claude_agent_sdk import (
     UserMessage,
 )
 
+from yokeflow.adapters.private_files import append_private
 from yokeflow.ports.agent import TokenUsage, ToolFailure
 
 __all__ = ["SessionLog"]
@@ -62,8 +63,7 @@ class SessionLog:
         self._cwd = cwd
         self._out: IO[str] | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._out = path.open("a", encoding="utf-8")
+            self._out = append_private(path)  # 0600 in 0700 folders: it quotes everything
         self.path = path
         self.result: ResultMessage | None = None
         self.session_id: str | None = None

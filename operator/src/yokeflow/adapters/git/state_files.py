@@ -6,16 +6,18 @@
   removed once the merge is recorded. Found at start, it tells recovery what was under way.
 * ``verify/<id>.log`` — the output of a failed verification.
 
-Each file is written to a temporary name, fsynced and renamed, so a kill never leaves half a file.
+Each file is written to a temporary name, fsynced and renamed, so a kill never leaves half a file;
+files are created 0600 and folders 0700 (a verification log may quote anything).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from yokeflow.adapters.private_files import write_private
 
 __all__ = ["JournalEntry", "StateFiles", "TaskNote"]
 
@@ -46,21 +48,6 @@ class JournalEntry:
     archive_ref: str | None = None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 def _read(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -84,7 +71,7 @@ class StateFiles:
         return self.root / "merge.lock"
 
     def save_note(self, note: TaskNote) -> None:
-        _write_atomically(self.root / "tasks" / f"{note.task_id}.json", json.dumps(asdict(note)))
+        write_private(self.root / "tasks" / f"{note.task_id}.json", json.dumps(asdict(note)))
 
     def note(self, task_id: int) -> TaskNote | None:
         data = _read(self.root / "tasks" / f"{task_id}.json")
@@ -96,9 +83,7 @@ class StateFiles:
         return [TaskNote(**d) for d in found if d]
 
     def write_journal(self, entry: JournalEntry) -> None:
-        _write_atomically(
-            self.root / "journal" / f"{entry.task_id}.json", json.dumps(asdict(entry))
-        )
+        write_private(self.root / "journal" / f"{entry.task_id}.json", json.dumps(asdict(entry)))
 
     def journal(self) -> list[JournalEntry]:
         folder = self.root / "journal"
@@ -110,5 +95,5 @@ class StateFiles:
 
     def save_verify_log(self, task_id: int, output: str) -> Path:
         path = self.root / "verify" / f"{task_id}.log"
-        _write_atomically(path, output)
+        write_private(path, output)
         return path

@@ -52,6 +52,14 @@ class ProjectQueries:
             rows.project(r) for r in await self._pool.fetch("SELECT * FROM projects ORDER BY id")
         ]
 
+    async def delete_project(self, project_id: int) -> None:
+        # Every table that names a project deletes its rows with it (ON DELETE CASCADE).
+        deleted = await self._pool.fetchval(
+            "DELETE FROM projects WHERE id = $1 RETURNING id", project_id
+        )
+        if deleted is None:
+            raise NotFoundError(f"project {project_id} does not exist")
+
     async def update_project_metadata(
         self, project_id: int, metadata: Mapping[str, Any]
     ) -> Project:

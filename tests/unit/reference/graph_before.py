@@ -1,0 +1,476 @@
+"""The dependency resolver as it was before the speed work (commit 140e0eb), unchanged.
+
+Kept only as an oracle: tests/unit/test_graph_unchanged.py proves the faster resolver returns
+exactly what this one did. Never import it from the package.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from yokeflow.core.plan import Plan
+from yokeflow.core.records import Epic, Task
+
+__all__ = [
+    "DependencyGraph",
+    "GraphEpic",
+    "GraphTask",
+    "MissingDependency",
+    "graph_from_plan",
+    "graph_from_records",
+    "resolve",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphTask:
+    """A task as the resolver sees it."""
+
+    key: str
+    epic: str
+    title: str = ""
+    description: str = ""
+    depends_on: tuple[str, ...] = ()
+    """Hard dependencies: task keys that must be done first."""
+    soft_depends_on: tuple[str, ...] = ()
+    """Soft dependencies: ordered first when ready together, never waited for."""
+    estimate_minutes: float = 1.0
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEpic:
+    """An epic as the resolver sees it: its priority and the epics it depends on."""
+
+    key: str
+    name: str = ""
+    priority: int = 0
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MissingDependency:
+    """A dependency on a key that is not in the plan."""
+
+    task: str
+    """The task (or, when ``epic`` is true, the epic) that names the unknown key."""
+    depends_on: str
+    epic: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"task": self.task, "depends_on": self.depends_on}
+        if self.epic:
+            out["epic"] = True
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    """The integer form of the graph: real nodes ``0..n-1``, virtual epic nodes after them."""
+
+    n: int
+    succ: list[list[int]]
+    pred: list[list[int]]
+    soft_succ: list[list[int]]
+    weight: list[float]
+
+
+@dataclass(frozen=True)
+class DependencyGraph:
+    """A resolved plan. Tasks on or behind a cycle are in no batch and listed in ``blocked``."""
+
+    tasks: Mapping[str, GraphTask]
+    epics: Mapping[str, GraphEpic]
+    batches: tuple[tuple[str, ...], ...]
+    task_order: tuple[str, ...]
+    circular_deps: tuple[tuple[str, ...], ...]
+    missing_deps: tuple[MissingDependency, ...]
+    blocked: tuple[str, ...]
+    _index: _Indexed = field(repr=False, compare=False)
+    _topo: tuple[int, ...] = field(repr=False, compare=False)
+
+    @property
+    def is_valid(self) -> bool:
+        """True when there is no cycle and no unknown key."""
+        return not self.circular_deps and not self.missing_deps
+
+    @cached_property
+    def _keys(self) -> list[str]:
+        return list(self.tasks)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {k: i for i, k in enumerate(self.tasks)}
+
+    @cached_property
+    def _longest(self) -> tuple[list[float], list[int]]:
+        idx = self._index
+        dist = [0.0] * len(idx.succ)
+        via = [-1] * len(idx.succ)
+        for v in self._topo:
+            best, arg = 0.0, -1
+            for p in idx.pred[v]:
+                if arg < 0 or dist[p] > best:
+                    best, arg = dist[p], p
+            dist[v] = best + idx.weight[v]
+            via[v] = arg
+        return dist, via
+
+    def critical_path(self) -> tuple[str, ...]:
+        """The longest chain of hard dependencies, weighted by estimates (first task first)."""
+        dist, via = self._longest
+        keys = self._keys
+        end, best = -1, -1.0
+        for v in self._topo:
+            if v < self._index.n and dist[v] > best:
+                end, best = v, dist[v]
+        path: list[str] = []
+        while end >= 0:
+            if end < self._index.n:
+                path.append(keys[end])
+            end = via[end]
+        return tuple(reversed(path))
+
+    def critical_path_length(self) -> float:
+        """The summed estimate (minutes) of :meth:`critical_path`."""
+        return sum(self.tasks[k].estimate_minutes for k in self.critical_path())
+
+    def ranks(self, durations: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Each schedulable task's bottom level: its duration plus the longest chain after it.
+
+        ``durations`` overrides estimates (e.g. with measured times); a scheduler starts the
+        highest rank first, which keeps the critical path moving.
+        """
+        idx, keys = self._index, self._keys
+        weight = list(idx.weight)
+        if durations:
+            for i, key in enumerate(keys):
+                if key in durations:
+                    weight[i] = durations[key]
+        rank = [0.0] * len(idx.succ)
+        for v in reversed(self._topo):
+            rank[v] = weight[v] + max((rank[s] for s in idx.succ[v]), default=0.0)
+        return {keys[v]: rank[v] for v in self._topo if v < idx.n}
+
+    def hard_dependencies(self, key: str) -> frozenset[str]:
+        """The tasks ``key`` waits for directly: its own hard deps plus its epic dependencies' tasks."""
+        idx, keys, i = self._index, self._keys, self._position[key]
+        out: set[str] = set()
+        for p in idx.pred[i]:
+            if p < idx.n:
+                out.add(keys[p])
+            else:
+                out.update(keys[q] for q in idx.pred[p])
+        return frozenset(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form printed by ``yokeflow graph --format json``."""
+        return {
+            "batches": [list(b) for b in self.batches],
+            "task_order": list(self.task_order),
+            "critical_path": list(self.critical_path()),
+            "critical_path_length": self.critical_path_length(),
+            "cycles": [list(c) for c in self.circular_deps],
+            "missing": [m.to_dict() for m in self.missing_deps],
+            "blocked": list(self.blocked),
+            "task_count": len(self.tasks),
+        }
+
+    def problems(self) -> list[str]:
+        """One plain sentence per problem, e.g. ``cycle: api-auth -> api-users -> api-auth``."""
+        out = [f"cycle: {' -> '.join((*c, c[0]))}" for c in self.circular_deps]
+        for m in self.missing_deps:
+            what = "epic" if m.epic else "task"
+            out.append(
+                f"unknown dependency: {what} {m.task!r} depends on {m.depends_on!r}, which is not in the plan"
+            )
+        return out
+
+
+def graph_from_plan(plan: Plan) -> DependencyGraph:
+    """Resolve a parsed plan file."""
+    tasks = []
+    for epic, task in plan.tasks():
+        deps = task.dependencies()
+        tasks.append(
+            GraphTask(
+                key=task.key,
+                epic=epic.key,
+                title=task.title,
+                description=task.description,
+                depends_on=tuple(d.key for d in deps if d.type == "hard"),
+                soft_depends_on=tuple(d.key for d in deps if d.type == "soft"),
+                estimate_minutes=task.estimate_minutes,
+                priority=task.priority,
+            )
+        )
+    epics = [GraphEpic(e.key, e.name, e.priority, tuple(e.depends_on)) for e in plan.epics]
+    return resolve(tasks, epics)
+
+
+def graph_from_records(tasks: Sequence[Task], epics: Sequence[Epic]) -> DependencyGraph:
+    """Resolve stored tasks and epics (ids become keys) the same way a plan file resolves.
+
+    An id that does not resolve stays visible as ``#id``, so the graph reports it as missing.
+    """
+    key_of = {t.id: t.key for t in tasks}
+    epic_key = {e.id: e.key for e in epics}
+    graph_tasks = [
+        GraphTask(
+            key=t.key,
+            epic=epic_key.get(t.epic_id, str(t.epic_id)),
+            title=t.title,
+            description=t.description,
+            depends_on=tuple(key_of.get(d, f"#{d}") for d in t.hard_dependencies),
+            soft_depends_on=tuple(key_of.get(d, f"#{d}") for d in t.soft_dependencies),
+            estimate_minutes=t.estimate_minutes,
+            priority=t.priority,
+        )
+        for t in sorted(tasks, key=lambda t: (t.position, t.id))
+    ]
+    graph_epics = [
+        GraphEpic(e.key, e.name, e.priority, tuple(epic_key.get(d, f"#{d}") for d in e.depends_on))
+        for e in epics
+    ]
+    return resolve(graph_tasks, graph_epics)
+
+
+def resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic] = ()) -> DependencyGraph:
+    """Resolve tasks (and the epics they belong to) into a :class:`DependencyGraph`.
+
+    Epics named by a task but not given are treated as priority 0 with no dependencies.
+    Duplicate task keys are a caller error (:class:`ValueError`).
+    """
+    by_key: dict[str, GraphTask] = {}
+    for t in tasks:
+        if t.key in by_key:
+            raise ValueError(f"duplicate task key {t.key!r}")
+        by_key[t.key] = t
+    epic_map: dict[str, GraphEpic] = {e.key: e for e in epics}
+    for t in tasks:
+        epic_map.setdefault(t.epic, GraphEpic(t.epic))
+
+    index, missing = _index(tasks, by_key, epic_map)
+    topo, level = _kahn(index)
+    n = index.n
+    keys = list(by_key)
+    sort_key = [(epic_map[t.epic].priority, t.priority, t.key) for t in tasks]
+
+    placed = [v for v in topo if v < n]
+    depth = max((level[v] for v in placed), default=-1) + 1
+    grouped: list[list[int]] = [[] for _ in range(depth)]
+    for v in placed:
+        grouped[level[v]].append(v)
+    batches: list[tuple[str, ...]] = []
+    order: list[str] = []
+    for members in grouped:
+        members.sort(key=sort_key.__getitem__)
+        batches.append(tuple(keys[v] for v in members))
+        order.extend(keys[v] for v in _soft_order(members, index.soft_succ, sort_key))
+
+    scheduled = set(placed)
+    blocked = tuple(keys[v] for v in range(n) if v not in scheduled)
+    cycles = (
+        _cycles(index, {v for v in range(len(index.succ)) if level[v] < 0}, keys) if blocked else []
+    )
+    return DependencyGraph(
+        tasks=by_key,
+        epics=epic_map,
+        batches=tuple(batches),
+        task_order=tuple(order),
+        circular_deps=tuple(cycles),
+        missing_deps=tuple(missing),
+        blocked=blocked,
+        _index=index,
+        _topo=tuple(topo),
+    )
+
+
+def _index(
+    tasks: Sequence[GraphTask], by_key: Mapping[str, GraphTask], epic_map: Mapping[str, GraphEpic]
+) -> tuple[_Indexed, list[MissingDependency]]:
+    n = len(tasks)
+    pos = {t.key: i for i, t in enumerate(tasks)}
+    members: dict[str, list[int]] = {}
+    for i, t in enumerate(tasks):
+        members.setdefault(t.epic, []).append(i)
+    virtual: dict[str, int] = {}
+    missing: list[MissingDependency] = []
+    for e in epic_map.values():
+        for d in e.depends_on:
+            if d not in epic_map:
+                missing.append(MissingDependency(e.key, d, epic=True))
+            elif d not in virtual:
+                virtual[d] = n + len(virtual)
+    size = n + len(virtual)
+    succ: list[list[int]] = [[] for _ in range(size)]
+    pred: list[list[int]] = [[] for _ in range(size)]
+    soft: list[list[int]] = [[] for _ in range(n)]
+    for i, t in enumerate(tasks):
+        for d in t.depends_on:
+            j = pos.get(d)
+            if j is None:
+                missing.append(MissingDependency(t.key, d))
+            else:
+                succ[j].append(i)
+                pred[i].append(j)
+        for d in t.soft_depends_on:
+            j = pos.get(d)
+            if j is None:
+                missing.append(MissingDependency(t.key, d))
+            elif j != i:
+                soft[j].append(i)
+    for d, v in virtual.items():
+        for j in members.get(d, ()):
+            succ[j].append(v)
+            pred[v].append(j)
+    for e in epic_map.values():
+        for d in e.depends_on:
+            if d in virtual:
+                for i in members.get(e.key, ()):
+                    succ[virtual[d]].append(i)
+                    pred[i].append(virtual[d])
+    weight = [t.estimate_minutes for t in tasks] + [0.0] * len(virtual)
+    return _Indexed(n, succ, pred, soft, weight), missing
+
+
+def _kahn(index: _Indexed) -> tuple[list[int], list[int]]:
+    """A topological order of what can be ordered, and each node's level (-1 when unordered)."""
+    n, succ = index.n, index.succ
+    indegree = [len(p) for p in index.pred]
+    level = [-1] * len(succ)
+    queue = deque(v for v in range(len(succ)) if indegree[v] == 0)
+    for v in queue:
+        level[v] = 0
+    topo: list[int] = []
+    while queue:
+        v = queue.popleft()
+        topo.append(v)
+        step = level[v] + (1 if v < n else 0)
+        for s in succ[v]:
+            if step > level[s]:
+                level[s] = step
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                queue.append(s)
+    for v in range(len(succ)):
+        if indegree[v] > 0:
+            level[v] = -1
+    return topo, level
+
+
+def _soft_order(
+    members: list[int], soft_succ: list[list[int]], sort_key: list[tuple[int, int, str]]
+) -> list[int]:
+    """Members (already sorted by priority) reordered so soft dependencies come first where possible."""
+    inside = set(members)
+    indegree = dict.fromkeys(members, 0)
+    for v in members:
+        for s in soft_succ[v]:
+            if s in inside:
+                indegree[s] += 1
+    heap = [(sort_key[v], v) for v in members if indegree[v] == 0]
+    heapq.heapify(heap)
+    out: list[int] = []
+    while heap:
+        _, v = heapq.heappop(heap)
+        out.append(v)
+        for s in soft_succ[v]:
+            if s in inside:
+                indegree[s] -= 1
+                if indegree[s] == 0:
+                    heapq.heappush(heap, (sort_key[s], s))
+    if len(out) < len(members):  # a soft cycle: keep the rest in priority order
+        done = set(out)
+        out.extend(v for v in members if v not in done)
+    return out
+
+
+def _cycles(index: _Indexed, stuck: set[int], keys: list[str]) -> list[tuple[str, ...]]:
+    """One true cycle (as task keys, virtual nodes dropped) per cyclic strongly connected component."""
+    cycles: list[tuple[str, ...]] = []
+    for component in _strongly_connected(index.succ, stuck):
+        comp = set(component)
+        start = min(comp)
+        if len(comp) == 1 and start not in index.succ[start]:
+            continue
+        path = _path_back(index.succ, comp, start)
+        real = [keys[v] for v in path if v < index.n]
+        first = real.index(min(real))
+        cycles.append(tuple(real[first:] + real[:first]))
+    cycles.sort()
+    return cycles
+
+
+def _strongly_connected(succ: list[list[int]], nodes: set[int]) -> list[list[int]]:
+    """Tarjan's algorithm, iterative, restricted to ``nodes``."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for root in sorted(nodes):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, i = work[-1]
+            edges = succ[v]
+            while i < len(edges) and edges[i] not in nodes:
+                i += 1
+            if i < len(edges):
+                w = edges[i]
+                work[-1] = (v, i + 1)
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, 0))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+            if low[v] == index[v]:
+                component = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    component.append(w)
+                    if w == v:
+                        break
+                out.append(component)
+    return out
+
+
+def _path_back(succ: list[list[int]], comp: set[int], start: int) -> list[int]:
+    """A shortest cycle through ``start`` inside ``comp`` (breadth-first), starting at ``start``."""
+    parent: dict[int, int] = {}
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        for w in succ[v]:
+            if w not in comp:
+                continue
+            if w == start:
+                path = [v]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return list(reversed(path))
+            if w not in parent:
+                parent[w] = v
+                queue.append(w)
+    return [start]
