@@ -56,7 +56,7 @@ def test_the_demo_plans_builds_merges_and_its_result_passes_its_tests(
 ) -> None:
     env = {**os.environ, "YOKEFLOW_DATABASE_DATA_DIR": str(data_dir)}
     done = subprocess.run(
-        [YOKEFLOW, "demo", "--workdir", str(tmp_path), "--json"],
+        [YOKEFLOW, "demo", "--workdir", str(tmp_path), "--format", "json"],
         capture_output=True,
         text=True,
         env=env,
@@ -185,7 +185,8 @@ def test_run_status_and_costs_commands_on_a_plan_file(tmp_path: Path, data_dir: 
                 "batches",
                 "--model-endpoint",
                 server.url,
-                "--json",
+                "--format",
+                "json",
             ],
             capture_output=True,
             text=True,

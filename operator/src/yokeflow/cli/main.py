@@ -13,6 +13,7 @@ import typer
 
 from yokeflow import __version__
 from yokeflow.cli.lazy_group import Entry, LazyGroup
+from yokeflow.cli.usage import usage_problem
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -195,10 +196,6 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
+    except typer.TyperException as exc:  # a bad option or value, a missing argument: one line
+        typer.echo(f"error: {usage_problem(exc)}", err=True)
         sys.exit(int(getattr(exc, "exit_code", 2)))

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from yokeflow.cli.api_cmd import HostOption, PortOption, TokenFileOption, read_token
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
 from yokeflow.cli.served_run import served_run
@@ -46,6 +47,18 @@ NameOption = Annotated[
 ]
 
 
+MAX_NAME_LENGTH = 200
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise ConfigError("--name: a project name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ConfigError(f"--name: at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if any(not ch.isprintable() for ch in name):
+        raise ConfigError(f"--name {name!r}: control characters are not allowed")
+
+
 def _request(
     repo: Path,
     spec: Path | None,
@@ -56,6 +69,8 @@ def _request(
 ) -> RunRequest:
     if sum(x is not None for x in (spec, plan_file)) + resume != 1:
         raise ConfigError("give exactly one of --spec FILE, --plan FILE or --resume")
+    if name is not None:
+        _check_name(name)
     text = None
     if spec is not None:
         try:
@@ -103,9 +118,7 @@ def run(
             help="An Anthropic Messages API base URL (e.g. the scripted model server).",
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the final report as JSON.")
-    ] = False,
+    output: FormatOption = Format.text,
     serve: Annotated[
         bool,
         typer.Option(
@@ -135,7 +148,7 @@ def run(
     if database_url is not None:
         overrides["database"] = {"url": database_url}
     settings = load_settings(request.repo, overrides=overrides)
-    console = Console(stderr=as_json)
+    console = Console(stderr=output is Format.json)
     if serve:
         served = asyncio.run(
             served_run(
@@ -144,8 +157,8 @@ def run(
         )
         if served is None:
             raise typer.Exit(1)
-        if as_json:
-            typer.echo(json.dumps(served.to_dict(), indent=2))
+        if output is Format.json:
+            echo_json(served.to_dict())
         raise typer.Exit({"succeeded": 0, "budget_exhausted": 3}.get(served.outcome, 1))
     outcome = asyncio.run(run_local(settings, request, console))
     concurrency = settings.parallel.agents
@@ -156,8 +169,8 @@ def run(
         concurrency,
         f"{request.repo}, branch yokeflow/integration",
     )
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+    if output is Format.json:
+        echo_json(report.to_dict())
     else:
         for line in report.lines():
             console.print(line, highlight=False)
