@@ -218,7 +218,9 @@ BEGIN
     SELECT status = 'done' INTO epic_was_done FROM epics WHERE id = cur.epic_id;
     UPDATE tasks
     SET status = p_status,
-        last_error = CASE WHEN p_status = 'failed' THEN p_error ELSE last_error END,
+        last_error = CASE WHEN p_status IN ('failed', 'blocked', 'cancelled') THEN p_error
+                          WHEN p_status IN ('running', 'done') THEN NULL
+                          ELSE last_error END,
         attempts = attempts + CASE WHEN p_status = 'running' THEN 1 ELSE 0 END,
         started_at = CASE WHEN p_status = 'running' THEN clock_timestamp() ELSE started_at END,
         completed_at = CASE WHEN p_status = 'done' THEN clock_timestamp() ELSE completed_at END,

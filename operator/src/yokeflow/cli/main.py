@@ -76,6 +76,12 @@ COMMANDS: tuple[Entry, ...] = (
         "Ask the running `yokeflow run` of this project to stop (agents stop, work is kept).",
     ),
     Entry(
+        "retry",
+        _CLI + "retry_cmd",
+        "retry",
+        "Give failed, blocked or cancelled tasks a fresh set of attempts.",
+    ),
+    Entry(
         "demo",
         _CLI + "demo_cmd",
         "demo",

@@ -66,9 +66,12 @@ def _request(
     name: str | None,
     resume: bool,
     endpoint: str | None,
+    retry_failed: bool = False,
 ) -> RunRequest:
     if sum(x is not None for x in (spec, plan_file)) + resume != 1:
         raise ConfigError("give exactly one of --spec FILE, --plan FILE or --resume")
+    if retry_failed and not resume:
+        raise ConfigError("--retry-failed continues a run: give it with --resume")
     if name is not None:
         _check_name(name)
     text = None
@@ -84,6 +87,7 @@ def _request(
         name=name,
         resume=resume,
         model_endpoint=endpoint,
+        retry_failed=retry_failed,
     )
 
 
@@ -93,6 +97,12 @@ def run(
     plan_file: PlanOption = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue this repository's last run.")
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="With --resume: give the failed tasks new attempts first."
+        ),
     ] = False,
     name: NameOption = None,
     parallel: Annotated[
@@ -137,7 +147,7 @@ def run(
     switched. Ctrl-C (or `yokeflow cancel`) stops the agents and keeps their work; continue with
     --resume. Exits 0 when every task merged, 1 otherwise, 3 when the budget ran out.
     """
-    request = _request(repo, spec, plan_file, name, resume, model_endpoint)
+    request = _request(repo, spec, plan_file, name, resume, model_endpoint, retry_failed)
     overrides: dict[str, dict[str, Any]] = {"parallel": {"enabled": parallel}}
     if max_concurrency is not None:
         overrides["parallel"]["max_concurrency"] = max_concurrency

@@ -81,6 +81,9 @@ class Task(_Model):
     """Lower runs first among tasks that are ready together."""
     type: str | None = None
     """A free-form task type (``schema``, ``api``, ``ui``, ``test``…) used for model overrides."""
+    expects_changes: bool = True
+    """False for a task meant to change no file (a check, an investigation): its session is then
+    not a failed attempt for changing nothing."""
 
     def dependencies(self) -> list[Dependency]:
         """Every dependency as a :class:`Dependency`, plain keys typed by ``dependency_type``."""

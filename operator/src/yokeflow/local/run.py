@@ -20,6 +20,7 @@ from yokeflow.errors import ConfigError
 from yokeflow.local.engine import LocalEngine, open_engine
 from yokeflow.local.live import LiveView
 from yokeflow.services.executor import RunSummary
+from yokeflow.services.retry import retry_failed
 from yokeflow.settings import Settings
 
 __all__ = ["RunOutcome", "RunRequest", "prepare_project", "run_local"]
@@ -34,6 +35,8 @@ class RunRequest:
     """The project's name (default: the plan's, or the repository folder's for a spec)."""
     resume: bool = False
     model_endpoint: str | None = None
+    retry_failed: bool = False
+    """With ``resume``: give the failed tasks new attempts first."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,15 @@ async def prepare_project(engine: LocalEngine, request: RunRequest, console: Con
     if request.resume:
         project = await engine.resumed_project()
         console.print(f"Resuming project [bold]{project.name}[/bold].")
+        replanned = await engine.finish_planning(project)
+        if replanned is not None:
+            console.print(
+                f"Its planning had not finished: planned again, {len(replanned.graph.tasks)} "
+                f"tasks in {replanned.rounds} round(s)."
+            )
+        if request.retry_failed:
+            retried = await retry_failed(engine.store, project.id)
+            console.print(f"Retrying {', '.join(retried) or 'nothing (no failed task)'}.")
         return project
     if request.plan is not None:
         return await engine.create_from_plan(request.plan, request.name)
