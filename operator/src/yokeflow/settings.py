@@ -38,6 +38,7 @@ __all__ = [
     "CostSettings",
     "DatabaseSettings",
     "LearningSettings",
+    "OperatorSettings",
     "ParallelSettings",
     "Settings",
     "effective_values",
@@ -198,6 +199,28 @@ class AgentSettings(_Section):
         return names
 
 
+class OperatorSettings(_Section):
+    """How the Kubernetes operator (``yokeflow operator``) runs."""
+
+    namespaces: list[str] = Field(default_factory=list)
+    """Namespaces whose ProjectRuns it serves; empty serves the whole cluster."""
+    kubeconfig: Path | None = None
+    """A kubeconfig file to reach the API server; unset uses the pod's service account."""
+    liveness_port: int = Field(default=8080, ge=0, le=65535)
+    """Port of the ``/healthz`` liveness endpoint; 0 serves none."""
+    watch_server_timeout_seconds: int = Field(default=300, ge=10)
+    """The API server ends each watch after this long and it is started again (watches can go
+    silent without it)."""
+    watch_client_timeout_seconds: int = Field(default=330, ge=10)
+    """The operator gives up on a watch request that has not ended after this long."""
+    resync_seconds: float = Field(default=10.0, gt=0)
+    """Each ProjectRun is reconciled at least this often, even when nothing changed."""
+    job_creations_per_second: float = Field(default=50.0, gt=0)
+    """Client-side limit on Job creation (the API server's 429 Retry-After is honoured too)."""
+    job_creation_burst: int = Field(default=100, ge=1)
+    """Jobs that may be created at once after a quiet spell."""
+
+
 class Settings(BaseSettings):
     """All of YokeFlow's settings."""
 
@@ -214,6 +237,7 @@ class Settings(BaseSettings):
     cost: CostSettings = Field(default_factory=CostSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -210,7 +210,10 @@ def test_run_status_and_costs_commands_on_a_plan_file(tmp_path: Path, data_dir: 
     )
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["project"] == "cli-run"
-    assert {k: v for k, v in json.loads(status.stdout)["tasks"].items() if v} == {"done": 12}
+    shown = json.loads(status.stdout)
+    # Every task is merged (the state joins the task's status with its worktree's).
+    assert {k: v for k, v in shown["counts"].items() if v} == {"merged": 12}
+    assert {t["state"] for t in shown["tasks"]} == {"merged"}
     costs = subprocess.run(
         [YOKEFLOW, "costs", "--format", "json"],
         cwd=repo,

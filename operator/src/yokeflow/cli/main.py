@@ -65,9 +65,15 @@ COMMANDS: tuple[Entry, ...] = (
     ),
     Entry(
         "status",
-        _CLI + "run_cmd",
+        _CLI + "status_cmd",
         "status",
-        "Where the project of this repository (or --project) stands: tasks, batches, cost.",
+        "Where the project of this repository (or --project) stands: each task, counts, cost.",
+    ),
+    Entry(
+        "logs",
+        _CLI + "status_cmd",
+        "logs",
+        "Show what a task's agent session did: its transcript, readably.",
     ),
     Entry(
         "cancel",
@@ -101,6 +107,12 @@ COMMANDS: tuple[Entry, ...] = (
         "Answer the Claude Code CLI from a scenario file (no key, no network).",
     ),
     Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
+    Entry(
+        "operator",
+        _CLI + "operator_cmd",
+        "operator",
+        "Run the Kubernetes operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C).",
+    ),
     Entry(
         "mcp", _CLI + "mcp_cmd", "app", "The MCP task manager: the agents' interface to the plan."
     ),

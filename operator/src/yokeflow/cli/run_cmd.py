@@ -1,9 +1,8 @@
-"""``yokeflow run``, ``plan``, ``status`` and ``cancel``: a project's run on this machine."""
+"""``yokeflow run``, ``plan`` and ``cancel``: a project's run on this machine."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +24,7 @@ from yokeflow.local.run import RunRequest, prepare_project, run_local
 from yokeflow.services.runs import CANCEL_FLAG
 from yokeflow.settings import load_settings
 
-__all__ = ["cancel", "plan", "run", "status"]
+__all__ = ["cancel", "plan", "run"]
 
 
 class Schedule(StrEnum):
@@ -178,6 +177,7 @@ def run(
         outcome.costs,
         concurrency,
         f"{request.repo}, branch yokeflow/integration",
+        outcome.progress.tasks,
     )
     if output is Format.json:
         echo_json(report.to_dict())
@@ -217,45 +217,6 @@ def plan(
             return to_ascii(graph)
 
     console.print(asyncio.run(go()), highlight=False)
-
-
-def status(
-    project: ProjectOption = None,
-    database_url: DatabaseUrlOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Where the project of this repository (or --project) stands: tasks, batches, cost."""
-
-    async def go() -> dict[str, Any]:
-        target = await open_target(project, database_url)
-        try:
-            store = target.store
-            counts = await store.task_counts(target.project.id)
-            batches = await store.parallel_progress(target.project.id)
-            total = await store.get_project_cost_total(target.project.id)
-            worktrees = await store.list_worktrees(target.project.id)
-            return {
-                "project": target.project.name,
-                "tasks": {str(k): v for k, v in counts.items()},
-                "batches": len(batches),
-                "worktrees": {
-                    w.status.value: sum(1 for x in worktrees if x.status == w.status)
-                    for w in worktrees
-                },
-                "cost_usd": str(total),
-                "cancel_requested": bool(target.project.metadata.get(CANCEL_FLAG)),
-            }
-        finally:
-            await target.store.close()
-
-    data = asyncio.run(go())
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-        return
-    tasks = ", ".join(f"{k} {v}" for k, v in data["tasks"].items()) or "none"
-    trees = ", ".join(f"{k} {v}" for k, v in data["worktrees"].items()) or "none"
-    typer.echo(f"Project {data['project']}: tasks {tasks}")
-    typer.echo(f"Batches {data['batches']}; worktrees {trees}; cost ${data['cost_usd']}")
 
 
 def cancel(project: ProjectOption = None, database_url: DatabaseUrlOption = None) -> None:

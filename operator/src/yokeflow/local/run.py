@@ -20,6 +20,7 @@ from yokeflow.errors import ConfigError
 from yokeflow.local.engine import LocalEngine, open_engine
 from yokeflow.local.live import LiveView
 from yokeflow.services.executor import RunSummary
+from yokeflow.services.progress import Progress, read_progress
 from yokeflow.services.retry import retry_failed
 from yokeflow.settings import Settings
 
@@ -46,6 +47,8 @@ class RunOutcome:
     summary: RunSummary
     costs: list[CostSummary]
     """The project's recorded spending by model."""
+    progress: Progress
+    """Every task as the store records it at the end (states, reasons, cost)."""
 
 
 async def prepare_project(engine: LocalEngine, request: RunRequest, console: Console) -> Project:
@@ -111,15 +114,40 @@ async def execute(engine: LocalEngine, project: Project, console: Console) -> Ru
     console.print(to_ascii(graph), highlight=False)
     concurrency = settings.parallel.agents
     watcher = asyncio.create_task(engine.watch_cancel(project, executor))
+    observer: asyncio.Task[None] | None = None
     try:
         with LiveView(graph, concurrency, console) as view, _cancel_on_signals(executor.cancel):
             view_sink.append(view)
+            observer = asyncio.create_task(_observe(engine, project, view))
             summary = await executor.run()
+            observer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await observer
+            # The last look, after every session's cost is recorded: the figure the view ends
+            # with is the report's.
+            progress = await read_progress(engine.store, engine.store, project.id)
+            view.observe(progress.tasks, progress.cost_usd)
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-    return RunOutcome(project, graph, summary, await engine.store.get_cost_by_model(project.id))
+        for task in (watcher, observer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    costs = await engine.store.get_cost_by_model(project.id)
+    return RunOutcome(project, graph, summary, costs, progress)
+
+
+_OBSERVE_SECONDS = 1.0
+"""How often the live view reads the store (the run's cost, failed and blocked tasks)."""
+
+
+async def _observe(engine: LocalEngine, project: Project, view: LiveView) -> None:
+    while True:
+        # A convenience for the eye: a failed read waits for the next one, the run goes on.
+        with contextlib.suppress(Exception):
+            progress = await read_progress(engine.store, engine.store, project.id)
+            view.observe(progress.tasks, progress.cost_usd)
+        await asyncio.sleep(_OBSERVE_SECONDS)
 
 
 class _Forward:
