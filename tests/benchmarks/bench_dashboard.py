@@ -87,7 +87,11 @@ def measure(base: str, project: int, repeat: int) -> list[float]:
             for _ in range(repeat):
                 page.goto("about:blank")
                 page.goto(f"{base}/#/projects/{project}")
-                page.wait_for_selector("body[data-rendered]", timeout=60_000)
+                try:
+                    page.wait_for_selector("body[data-rendered]", state="attached", timeout=60_000)
+                except Exception:
+                    page.screenshot(path="/tmp/bench-dashboard-timeout.png")
+                    raise
                 seconds.append(page.evaluate("window.yokeflowRenderedAt") / 1000)
         finally:
             browser.close()
