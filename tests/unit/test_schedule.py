@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -309,3 +310,41 @@ def test_the_forecast_is_the_rest_of_the_run_simulated() -> None:
     assert forecast(graph, slow, limits) == 40.0
     done = {k: TaskRun(S.MERGED, 1) for k in graph.tasks}
     assert forecast(graph, done, limits) == 0.0
+
+
+# Blocked is re-evaluated on every call: (states of a, b, c) -> (blocks, starts)
+REEVALUATED = [
+    # a failed for good: b and c are blocked, x and y go on.
+    ({"a": TaskRun(S.FAILED, 2)}, [("b", "a"), ("c", "b")], ["x", "y"]),
+    # ... even when b already had an attempt (a parked task whose dependency then failed).
+    ({"a": TaskRun(S.FAILED, 2), "b": TaskRun(S.PENDING, 1)}, [("b", "a"), ("c", "b")], ["x", "y"]),
+    # a was given new attempts (`yokeflow retry`): b and c are no longer dead; a starts again.
+    (
+        {"a": TaskRun(S.PENDING, 0), "b": TaskRun(S.BLOCKED), "c": TaskRun(S.BLOCKED)},
+        [],
+        ["a", "x", "y"],
+    ),
+    # a merged meanwhile: the blocked b starts (c still waits for b).
+    (
+        {"a": TaskRun(S.MERGED, 1), "b": TaskRun(S.BLOCKED), "c": TaskRun(S.BLOCKED)},
+        [],
+        ["b", "x", "y"],
+    ),
+    # Still dead: stays blocked, nothing to mark again.
+    (
+        {"a": TaskRun(S.FAILED, 2), "b": TaskRun(S.BLOCKED), "c": TaskRun(S.BLOCKED)},
+        [],
+        ["x", "y"],
+    ),
+    # A conflict blocks like a failure.
+    ({"a": TaskRun(S.CONFLICT, 1)}, [("b", "a"), ("c", "b")], ["x", "y"]),
+]
+
+
+@pytest.mark.parametrize(("states", "blocks", "starts"), REEVALUATED)
+def test_blocked_tasks_are_re_evaluated_on_every_call(
+    states: dict[str, TaskRun], blocks: list[tuple[str, str]], starts: list[str]
+) -> None:
+    actions = decide(chain_and_fan(), states, Limits(max_concurrency=3, max_attempts=2))
+    assert [(a.key, a.because) for a in actions if isinstance(a, MarkBlocked)] == blocks
+    assert sorted(a.key for a in actions if isinstance(a, StartTask)) == starts

@@ -123,7 +123,7 @@ def test_config_show_masks_a_model_endpoints_credentials(tmp_path: Path) -> None
     assert effective_values(settings)["agent.model_endpoint"] == (
         "https://bob:********@gateway.example/v1"
     )
-    for args in (["config", "show", "-p", str(tmp_path)], ["config", "show", "--json"]):
+    for args in (["config", "show", "-p", str(tmp_path)], ["config", "show", "--format", "json"]):
         shown = CliRunner().invoke(app, args, env=environ)
         assert shown.exit_code == 0, shown.output
         assert "gateway.example" in shown.output

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.fastmcp import Context, FastMCP
 from pydantic import BaseModel, ConfigDict, Field
 
+from yokeflow.core.plan import MAX_ESTIMATE_MINUTES, PRIORITY_MAX, PRIORITY_MIN
 from yokeflow.errors import PlanError
 from yokeflow.ports.plan_edits import NewTask
 from yokeflow_mcp.registration import WRITES, add_tool
@@ -53,9 +54,9 @@ class TaskDraft(BaseModel):
     """Keys of tasks (existing ones or others in this call) that must be done first."""
     dependency_type: Literal["hard", "soft"] = "hard"
     """hard: wait for them; soft: only prefer to run after them."""
-    priority: int = 0
+    priority: int = Field(default=0, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     """Lower runs first among ready tasks."""
-    estimate_minutes: float = Field(default=1.0, gt=0)
+    estimate_minutes: float = Field(default=1.0, gt=0, le=MAX_ESTIMATE_MINUTES, allow_inf_nan=False)
     task_type: str | None = None
     """A free label such as 'api', 'ui', 'test', 'docs' (used to pick the model)."""
 
@@ -93,7 +94,9 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         ctx: Ctx,
         key: Key = None,
         description: Annotated[str, Field(description="What the epic delivers.")] = "",
-        priority: Annotated[int, Field(description="Lower runs first.")] = 0,
+        priority: Annotated[
+            int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX, description="Lower runs first.")
+        ] = 0,
         depends_on: Annotated[
             list[Ref],
             Field(description="Epics (keys or ids) all of whose tasks must be done first."),
@@ -130,8 +133,21 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
             Literal["hard", "soft"],
             Field(description="hard: wait for depends_on; soft: only prefer to run after them."),
         ] = "hard",
-        priority: Annotated[int, Field(description="Lower runs first among ready tasks.")] = 0,
-        estimate_minutes: Annotated[float, Field(gt=0, description="Rough duration.")] = 1.0,
+        priority: Annotated[
+            int,
+            Field(
+                ge=PRIORITY_MIN, le=PRIORITY_MAX, description="Lower runs first among ready tasks."
+            ),
+        ] = 0,
+        estimate_minutes: Annotated[
+            float,
+            Field(
+                gt=0,
+                le=MAX_ESTIMATE_MINUTES,
+                allow_inf_nan=False,
+                description="Rough duration in minutes.",
+            ),
+        ] = 1.0,
         task_type: Annotated[
             str | None, Field(description="A label such as 'api', 'ui', 'test', 'docs'.")
         ] = None,

@@ -14,11 +14,15 @@
     │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
     │   ├── CrdGenerationError    a custom-resource model has no structural-schema form
-    │   └── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
+    │   ├── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
+    │   └── KubeRejectedError     the Kubernetes API refused a request for good (invalid, forbidden,
+    │                             not found, already exists); ``reason`` says which
     └── TemporaryError            the same call may succeed later (a lock, a network blip)
         ├── AgentError            an agent session could not be started or run to a result
         ├── GitCommandError       a git command failed or timed out (command, exit code, stderr)
-        └── DatabaseUnavailableError the database cannot be reached (URL shown, password hidden)
+        ├── DatabaseUnavailableError the database cannot be reached (URL shown, password hidden)
+        └── KubeUnavailableError  the Kubernetes API could not answer now (unreachable, 429, 5xx,
+                                  a write conflict); ``retry_after`` when the server named one
 
 Adapters wrap third-party errors with ``raise X(...) from exc``; entry points print
 ``str(error)`` and exit non-zero, so a user never sees a bare traceback.
@@ -37,6 +41,8 @@ __all__ = [
     "DatabaseUnavailableError",
     "GitCommandError",
     "InvalidTransitionError",
+    "KubeRejectedError",
+    "KubeUnavailableError",
     "MigrationError",
     "NotFoundError",
     "PermanentError",
@@ -151,3 +157,34 @@ class PromptError(PermanentError):
 
 class AgentError(TemporaryError):
     """An agent session could not be started or ended without a result (the CLI died, say)."""
+
+
+class KubeRejectedError(PermanentError):
+    """The Kubernetes API refused a request, and the same request would be refused again.
+
+    ``status`` is the HTTP status and ``reason`` the API's own word for it (``NotFound``,
+    ``AlreadyExists``, ``Invalid``, ``Forbidden``, ``Gone``…), so callers can treat an expected
+    refusal (a Job that already exists) as the success it is.
+    """
+
+    def __init__(self, method: str, path: str, status: int, reason: str, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.reason = reason
+        super().__init__(f"{method} {path} was refused ({status} {reason}): {message}")
+
+
+class KubeUnavailableError(TemporaryError):
+    """The Kubernetes API could not answer now: unreachable, throttling (429), failing (5xx), or a
+    write lost a race (409 Conflict). ``retry_after`` holds the server's Retry-After in seconds."""
+
+    def __init__(
+        self, method: str, path: str, status: int | None, message: str, retry_after: float | None
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.retry_after = retry_after
+        shown = "unreachable" if status is None else f"answered {status}"
+        super().__init__(f"{method} {path}: the Kubernetes API {shown}: {message}")

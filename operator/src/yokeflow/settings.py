@@ -9,6 +9,7 @@ lists and mappings are given as JSON. An unknown key or a bad value is a
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -17,9 +18,18 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yokeflow import strict_yaml
 from yokeflow.errors import ConfigError
 
 __all__ = [
@@ -28,6 +38,7 @@ __all__ = [
     "CostSettings",
     "DatabaseSettings",
     "LearningSettings",
+    "OperatorSettings",
     "ParallelSettings",
     "Settings",
     "effective_values",
@@ -129,6 +140,15 @@ class CostSettings(_Section):
     opus_from: float = Field(default=0.60, ge=0, le=1)
     """Tasks whose complexity score is at least this run on Opus (Sonnet in between)."""
 
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> CostSettings:
+        if self.haiku_below > self.opus_from:
+            raise ValueError(
+                f"haiku_below ({self.haiku_below:g}) is above opus_from ({self.opus_from:g});"
+                " Haiku is for scores below opus_from"
+            )
+        return self
+
 
 class DatabaseSettings(_Section):
     """Where state lives."""
@@ -141,6 +161,15 @@ class DatabaseSettings(_Section):
     """Connections kept open."""
     pool_max_size: int = Field(default=10, ge=1)
     """At most this many connections."""
+
+    @model_validator(mode="after")
+    def _pool_ordered(self) -> DatabaseSettings:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError(
+                f"pool_min_size ({self.pool_min_size}) is above pool_max_size"
+                f" ({self.pool_max_size})"
+            )
+        return self
 
 
 class AgentSettings(_Section):
@@ -170,6 +199,28 @@ class AgentSettings(_Section):
         return names
 
 
+class OperatorSettings(_Section):
+    """How the Kubernetes operator (``yokeflow operator``) runs."""
+
+    namespaces: list[str] = Field(default_factory=list)
+    """Namespaces whose ProjectRuns it serves; empty serves the whole cluster."""
+    kubeconfig: Path | None = None
+    """A kubeconfig file to reach the API server; unset uses the pod's service account."""
+    liveness_port: int = Field(default=8080, ge=0, le=65535)
+    """Port of the ``/healthz`` liveness endpoint; 0 serves none."""
+    watch_server_timeout_seconds: int = Field(default=300, ge=10)
+    """The API server ends each watch after this long and it is started again (watches can go
+    silent without it)."""
+    watch_client_timeout_seconds: int = Field(default=330, ge=10)
+    """The operator gives up on a watch request that has not ended after this long."""
+    resync_seconds: float = Field(default=10.0, gt=0)
+    """Each ProjectRun is reconciled at least this often, even when nothing changed."""
+    job_creations_per_second: float = Field(default=50.0, gt=0)
+    """Client-side limit on Job creation (the API server's 429 Retry-After is honoured too)."""
+    job_creation_burst: int = Field(default=100, ge=1)
+    """Jobs that may be created at once after a quiet spell."""
+
+
 class Settings(BaseSettings):
     """All of YokeFlow's settings."""
 
@@ -186,6 +237,7 @@ class Settings(BaseSettings):
     cost: CostSettings = Field(default_factory=CostSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -218,15 +270,29 @@ def env_name(section: str, name: str) -> str:
     return f"{ENV_PREFIX}{section}_{name}".upper()
 
 
+MAX_FILE_BYTES = 1024 * 1024
+"""A settings file is a few hundred bytes; reading stops here."""
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than 1 MB, too big for a settings file")
+    if b"\0" in raw:
+        raise ConfigError(f"{path}: a binary file, expected YAML settings")
+    try:
+        data = strict_yaml.load(raw.decode("utf-8"), max_depth=8)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -246,12 +312,42 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def _check_env(environ: Mapping[str, str]) -> None:
+    """Refuse a ``YOKEFLOW_`` variable that is meant as a setting but names none.
+
+    Other ``YOKEFLOW_`` variables exist (``YOKEFLOW_MCP_TOKEN_SECRET``, the agent's
+    ``YOKEFLOW_TASK_ID``…), so a variable counts as a setting when its section is one of ours, or
+    when what follows a misspelt section is one of our field names, or the section is one letter
+    or two away from one of ours (``YOKEFLOW_PARALEL_MAX_CONCURRENCY``).
+    """
     known = {env_name(s, n) for s, n in _fields()}
-    sections = {f"{ENV_PREFIX}{s.upper()}_" for s in _SECTIONS}
-    for var in environ:
+    fields = {n for _, n in _fields()}
+    for var, value in environ.items():
         upper = var.upper()
-        if upper not in known and any(upper.startswith(p) for p in sections):
-            raise ConfigError(f"unknown setting in environment variable {var}")
+        if not upper.startswith(ENV_PREFIX):
+            continue
+        if upper in known:
+            _check_env_text(var, value)
+            continue
+        section, _, rest = upper[len(ENV_PREFIX) :].partition("_")
+        if section.lower() in _SECTIONS:
+            raise ConfigError(
+                f"unknown setting in environment variable {var}"
+                f" (known in {section.lower()}: {', '.join(_SECTIONS[section.lower()].model_fields)})"
+            )
+        near = difflib.get_close_matches(section.lower(), list(_SECTIONS), n=1, cutoff=0.75)
+        if near or rest.lower() in fields:
+            hint = f" (did you mean {ENV_PREFIX}{near[0].upper()}_{rest}?)" if near else ""
+            raise ConfigError(
+                f"unknown settings section {section.lower()!r} in environment variable {var}"
+                f"{hint}; sections: {', '.join(_SECTIONS)}"
+            )
+
+
+def _check_env_text(var: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(f"environment variable {var} is not UTF-8 text") from None
 
 
 def setting_sources(
@@ -302,11 +398,26 @@ def load_settings(
     try:
         return Settings.model_validate({k: v for k, v in merged.items() if v})
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        key = ".".join(str(p) for p in error["loc"][:2])
-        raise ConfigError(
-            f"bad value for {key} (from {sources.get(key, 'default')}): {error['msg']}"
-        ) from None
+        raise _config_error(exc, sources) from None
+
+
+def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigError:
+    """One sentence naming the setting (or the settings that contradict each other) and sources."""
+    error = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "value_error" and len(loc) == 1:  # a rule across fields of one section
+        set_here = [f"{k} from {v}" for k, v in sources.items() if k.startswith(f"{loc[0]}.")]
+        given = [item for item in set_here if not item.endswith(" from default")]
+        return ConfigError(
+            f"contradicting settings in {loc[0]}: {error['ctx']['error']}"
+            + (f" ({'; '.join(given)})" if given else "")
+        )
+    key = ".".join(loc[:2])
+    shown = repr(error.get("input"))
+    got = f", got {shown}" if len(shown) <= 60 and not isinstance(error.get("input"), dict) else ""
+    return ConfigError(
+        f"bad value for {key} (from {sources.get(key, 'default')}): {error['msg']}{got}"
+    )
 
 
 def _parse_env(var: str, raw: str, section: str, name: str) -> Any:
@@ -319,6 +430,10 @@ def _parse_env(var: str, raw: str, section: str, name: str) -> Any:
     except json.JSONDecodeError:
         raise ConfigError(
             f"bad value for {section}.{name} (from env {var}): expected JSON"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"bad value for {section}.{name} (from env {var}): JSON nested too deeply"
         ) from None
 
 

@@ -56,7 +56,7 @@ def test_the_demo_plans_builds_merges_and_its_result_passes_its_tests(
 ) -> None:
     env = {**os.environ, "YOKEFLOW_DATABASE_DATA_DIR": str(data_dir)}
     done = subprocess.run(
-        [YOKEFLOW, "demo", "--workdir", str(tmp_path), "--json"],
+        [YOKEFLOW, "demo", "--workdir", str(tmp_path), "--format", "json"],
         capture_output=True,
         text=True,
         env=env,
@@ -185,7 +185,8 @@ def test_run_status_and_costs_commands_on_a_plan_file(tmp_path: Path, data_dir: 
                 "batches",
                 "--model-endpoint",
                 server.url,
-                "--json",
+                "--format",
+                "json",
             ],
             capture_output=True,
             text=True,
@@ -209,7 +210,10 @@ def test_run_status_and_costs_commands_on_a_plan_file(tmp_path: Path, data_dir: 
     )
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["project"] == "cli-run"
-    assert {k: v for k, v in json.loads(status.stdout)["tasks"].items() if v} == {"done": 12}
+    shown = json.loads(status.stdout)
+    # Every task is merged (the state joins the task's status with its worktree's).
+    assert {k: v for k, v in shown["counts"].items() if v} == {"merged": 12}
+    assert {t["state"] for t in shown["tasks"]} == {"merged"}
     costs = subprocess.run(
         [YOKEFLOW, "costs", "--format", "json"],
         cwd=repo,

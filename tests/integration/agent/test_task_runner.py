@@ -21,6 +21,7 @@ from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.task_checkout import GitTaskCheckout
 from yokeflow.core.plan import parse_plan
 from yokeflow.core.records import SessionStatus
+from yokeflow.core.run_state import NO_CHANGES
 from yokeflow.services.task_run import TaskRunConfig, TaskSpec, run_task
 from yokeflow.services.task_sources import spec_from_store
 from yokeflow.testing.agents import git, runner_for, scripted_model
@@ -40,6 +41,11 @@ rules:
   - task: broken
     turns:
       - error: {status: 500, message: "scripted outage"}
+  - task: idle
+    turns:
+      - tool: Bash
+        input: {command: "mkdir -p node_modules/x && echo y > node_modules/x/i.js && ls"}
+      - text: "Looked around; nothing to change."
 """
 
 PLAN = """
@@ -165,6 +171,30 @@ async def test_a_failed_session_still_records_its_cost_and_commits_nothing(repo:
     assert report.cost_recorded
     assert len(costs.rows) == 1
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+@pytest.mark.parametrize("expects_changes", [True, False])
+async def test_a_session_that_changes_only_yokeflows_own_files_is_no_work(
+    repo: Path, expects_changes: bool
+) -> None:
+    # The session only creates a dependency folder: YokeFlow's hygiene adds .gitignore lines,
+    # which is a commit — but not the task's work.
+    head = git(repo, "rev-parse", "HEAD").strip()
+    with scripted_model(SCENARIO) as server:
+        report = await run_task(
+            _spec("idle", expects_changes=expects_changes),
+            TaskRunConfig(worktree=repo, model=MODEL),
+            agent=runner_for(server),
+            checkout=GitTaskCheckout(repo),
+            prompts=load_prompts(),
+        )
+    changed = git(repo, "diff", "--name-only", head, "HEAD").split()
+    assert changed == [".gitignore"]
+    if expects_changes:
+        assert not report.success
+        assert report.error == NO_CHANGES
+    else:
+        assert report.success, report.error
 
 
 async def test_a_failing_verification_fails_the_task(repo: Path) -> None:

@@ -80,7 +80,7 @@ def test_malformed_file_exits_2_with_file_and_location(tmp_path: Path) -> None:
 def test_config_show_names_sources(tmp_path: Path) -> None:
     (tmp_path / ".yokeflow.yaml").write_text("parallel:\n  max_concurrency: 6\n")
     result = subprocess.run(
-        [YOKEFLOW, "config", "show", "--json"],
+        [YOKEFLOW, "config", "show", "--format", "json"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

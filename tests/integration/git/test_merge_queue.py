@@ -285,8 +285,11 @@ async def test_integration_branch_checked_out_by_the_user_is_refused(
     make_manager: ManagerFactory,
 ) -> None:
     manager = make_manager(options=WorkspaceOptions(integration_branch="main"))
-    with pytest.raises(ConfigError, match="checked out"):
+    with pytest.raises(ConfigError, match="checked out") as info:
         await manager.initialize()
+    # the advice names only what a user can do: no setting that does not exist
+    assert "check out another branch there" in str(info.value)
+    assert "parallel integration branch" not in str(info.value)
 
 
 async def test_sync_from_main(manager: WorktreeManager, repository: Path) -> None:

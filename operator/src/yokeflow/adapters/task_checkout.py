@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from yokeflow.errors import GitCommandError
-from yokeflow.ports.checkout import VerificationStep
+from yokeflow.ports.checkout import Changes, VerificationStep
 
 __all__ = ["GitTaskCheckout", "commit_all", "current_branch", "head", "run_verification"]
 
@@ -64,6 +64,32 @@ def commit_all(cwd: Path, message: str) -> str | None:
     return _git(cwd, "rev-parse", "HEAD")
 
 
+def changes_since(cwd: Path, base: str, session_start: str | None = None) -> Changes:
+    """What ``HEAD`` changed since its merge base with ``base``; see :class:`Changes`. Working on
+    ``base`` itself (a plain checkout), the changes since ``session_start`` count."""
+    try:
+        start = _git(cwd, "merge-base", base, "HEAD")
+    except GitCommandError:
+        start = base  # not a branch we share history with: compare with it directly
+    if session_start is not None and start == _git(cwd, "rev-parse", "HEAD"):
+        start = session_start
+    paths = tuple(_git(cwd, "diff", "--name-only", "--no-renames", start, "HEAD").splitlines())
+    added: list[str] = []
+    removed: list[str] = []
+    if ".gitignore" in paths:
+        diff = _git(cwd, "diff", "-U0", start, "HEAD", "--", ".gitignore")
+        for line in diff.splitlines():
+            if line.startswith("+") and not line.startswith("+++"):
+                added.append(line[1:].strip())
+            elif line.startswith("-") and not line.startswith("---"):
+                removed.append(line[1:].strip())
+    return Changes(
+        tuple(p for p in paths if p),
+        tuple(a for a in added if a),
+        tuple(r for r in removed if r),
+    )
+
+
 def head(cwd: Path) -> str | None:
     """The worktree's current commit (None in a repository without commits)."""
     try:
@@ -90,6 +116,10 @@ class GitTaskCheckout:
     def commit_all(self, message: str) -> str | None:
         """Commit everything not ignored; see :func:`commit_all`."""
         return commit_all(self.path, message)
+
+    def changes_since(self, base: str, session_start: str | None = None) -> Changes:
+        """What the branch changed since ``base``; see :func:`changes_since`."""
+        return changes_since(self.path, base, session_start)
 
     def head(self) -> str | None:
         """The current commit."""

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.settings import effective_values, load_settings, setting_sources
 
 __all__ = ["app"]
@@ -20,17 +21,18 @@ def show(
     project: Annotated[
         Path, typer.Option("--project", "-p", help="The project folder holding .yokeflow.yaml.")
     ] = Path("."),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    output: FormatOption = Format.text,
 ) -> None:
-    """Print every setting's effective value and its source (flag, env VAR, file, default)."""
+    """Print every setting's effective value and its source (flag, env VAR, file, default).
+
+    Example: yokeflow config show --format json
+    """
     project = project.resolve()
     settings = load_settings(project)
     values = effective_values(settings)
     sources = setting_sources(project)
-    if as_json:
-        typer.echo(
-            json.dumps({k: {"value": v, "source": sources[k]} for k, v in values.items()}, indent=2)
-        )
+    if output is Format.json:
+        echo_json({k: {"value": v, "source": sources[k]} for k, v in values.items()})
         return
     width = max(len(k) for k in values)
     for key, value in values.items():

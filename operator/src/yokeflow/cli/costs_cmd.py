@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Literal
 
 import typer
 
 from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
 from yokeflow.services.costs import CostReport, cost_report
 
@@ -59,10 +58,7 @@ def render_text(name: str, report: CostReport) -> str:
 def costs(
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
-    output: Annotated[
-        Literal["text", "json"],
-        typer.Option("--format", "-f", help="text or json."),
-    ] = "text",
+    output: FormatOption = Format.text,
 ) -> None:
     """Spend by model and by task type, success rates, and the forecast of the remaining tasks."""
 
@@ -80,7 +76,7 @@ def costs(
         return target.project.name, report
 
     name, report = asyncio.run(run())
-    if output == "json":
-        typer.echo(json.dumps({"project": name, **report.to_dict()}, indent=2))
+    if output is Format.json:
+        echo_json({"project": name, **report.to_dict()})
     else:
         typer.echo(render_text(name, report))

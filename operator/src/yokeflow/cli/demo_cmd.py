@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from yokeflow.cli.output import Format, FormatOption, echo_json
+from yokeflow.errors import ConfigError
 from yokeflow.local.demo import run_demo
 from yokeflow.settings import load_settings
 
 __all__ = ["demo"]
+
+
+def _make_workdir(workdir: Path) -> None:
+    if workdir.exists() and not workdir.is_dir():
+        raise ConfigError(f"--workdir {workdir}: is a file, expected a folder")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--workdir {workdir}: cannot create it: {exc.strerror}") from None
 
 
 def demo(
@@ -23,9 +33,7 @@ def demo(
         int | None,
         typer.Option("--max-concurrency", min=1, max=16, help="Agents at once (default 3)."),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the final report as JSON.")
-    ] = False,
+    output: FormatOption = Format.text,
 ) -> None:
     """Plan a small app from its spec and build it with parallel agents — no key, no network.
 
@@ -34,13 +42,11 @@ def demo(
     """
     overrides = {"parallel": {"max_concurrency": max_concurrency}} if max_concurrency else None
     settings = load_settings(Path.cwd(), overrides=overrides)
-    console = Console(stderr=as_json)
-    workdir.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=output is Format.json)
+    _make_workdir(workdir)
     result = run_demo(settings, workdir, console)
-    if as_json:
-        typer.echo(
-            json.dumps({**result.report.to_dict(), "tests_passed": result.tests_passed}, indent=2)
-        )
+    if output is Format.json:
+        echo_json({**result.report.to_dict(), "tests_passed": result.tests_passed})
     else:
         for line in result.report.lines():
             console.print(line, highlight=False)

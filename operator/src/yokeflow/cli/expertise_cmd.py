@@ -6,11 +6,12 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
 from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
+from yokeflow.cli.output import Format, FormatOption
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target, open_target
 from yokeflow.errors import ConfigError
 from yokeflow.services.learning import ExpertiseService, SaveOutcome
@@ -56,15 +57,13 @@ def _with_service(
 def list_command(
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
-    output: Annotated[
-        Literal["text", "json"], typer.Option("--format", "-f", help="text or json.")
-    ] = "text",
+    output: FormatOption = Format.text,
 ) -> None:
     """Every domain with expertise: version, lines, lessons by kind, last validation."""
 
     async def action(target: Target, service: ExpertiseService) -> str:
         rows = await service.domains(target.project.id)
-        if output == "json":
+        if output is Format.json:
             return json.dumps(
                 {
                     "project": target.project.name,

@@ -49,7 +49,7 @@ def graph(
         data = resolved.to_dict()
         if suggest:
             data["suggestions"] = [s.to_dict() for s in suggestions]
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps(data, indent=2, allow_nan=False))
     elif format is GraphFormat.mermaid:
         typer.echo(to_mermaid(resolved), nl=False)
     else:

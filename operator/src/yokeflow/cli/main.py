@@ -13,6 +13,7 @@ import typer
 
 from yokeflow import __version__
 from yokeflow.cli.lazy_group import Entry, LazyGroup
+from yokeflow.cli.usage import usage_problem
 from yokeflow.errors import PermanentError, YokeflowError
 
 __all__ = ["COMMANDS", "app", "main"]
@@ -64,15 +65,27 @@ COMMANDS: tuple[Entry, ...] = (
     ),
     Entry(
         "status",
-        _CLI + "run_cmd",
+        _CLI + "status_cmd",
         "status",
-        "Where the project of this repository (or --project) stands: tasks, batches, cost.",
+        "Where the project of this repository (or --project) stands: each task, counts, cost.",
+    ),
+    Entry(
+        "logs",
+        _CLI + "status_cmd",
+        "logs",
+        "Show what a task's agent session did: its transcript, readably.",
     ),
     Entry(
         "cancel",
         _CLI + "run_cmd",
         "cancel",
         "Ask the running `yokeflow run` of this project to stop (agents stop, work is kept).",
+    ),
+    Entry(
+        "retry",
+        _CLI + "retry_cmd",
+        "retry",
+        "Give failed, blocked or cancelled tasks a fresh set of attempts.",
     ),
     Entry(
         "demo",
@@ -94,6 +107,12 @@ COMMANDS: tuple[Entry, ...] = (
         "Answer the Claude Code CLI from a scenario file (no key, no network).",
     ),
     Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
+    Entry(
+        "operator",
+        _CLI + "operator_cmd",
+        "operator",
+        "Run the Kubernetes operator: reconcile ProjectRuns until stopped (SIGTERM or Ctrl-C).",
+    ),
     Entry(
         "mcp", _CLI + "mcp_cmd", "app", "The MCP task manager: the agents' interface to the plan."
     ),
@@ -131,7 +150,7 @@ COMMANDS: tuple[Entry, ...] = (
         "tasks",
         _CLI + "tasks_cmd",
         "app",
-        "A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+        "A project's tasks: state, sessions, diff, transcript; cancel one.",
     ),
     Entry(
         "dependencies",
@@ -195,10 +214,6 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
+    except typer.TyperException as exc:  # a bad option or value, a missing argument: one line
+        typer.echo(f"error: {usage_problem(exc)}", err=True)
         sys.exit(int(getattr(exc, "exit_code", 2)))

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
+from yokeflow.cli.usage import usage_problem
 from yokeflow.errors import ConfigError, PermanentError, YokeflowError
 from yokeflow.settings import DatabaseSettings, load_settings
 
@@ -121,6 +121,8 @@ def token_command(
     token_secret_file: SecretFile = None,
 ) -> None:
     """Print a bearer token for the HTTP transport, scoped to a project (and task)."""
+    if ttl is not None and not 0 < ttl < float("inf"):
+        raise ConfigError(f"--ttl {ttl:g}: expected a positive number of seconds")
     from yokeflow_mcp import serve as serving
 
     secret = _secret(token_secret_file)
@@ -139,9 +141,9 @@ def main() -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:
+        typer.echo(f"error: {usage_problem(exc)}", err=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except YokeflowError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2 if isinstance(exc, PermanentError) else 1)

@@ -1,9 +1,8 @@
-"""``yokeflow run``, ``plan``, ``status`` and ``cancel``: a project's run on this machine."""
+"""``yokeflow run``, ``plan`` and ``cancel``: a project's run on this machine."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 
 from yokeflow.cli.api_cmd import HostOption, PortOption, TokenFileOption, read_token
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.planfile import read_plan
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, open_target
 from yokeflow.cli.served_run import served_run
@@ -24,7 +24,7 @@ from yokeflow.local.run import RunRequest, prepare_project, run_local
 from yokeflow.services.runs import CANCEL_FLAG
 from yokeflow.settings import load_settings
 
-__all__ = ["cancel", "plan", "run", "status"]
+__all__ = ["cancel", "plan", "run"]
 
 
 class Schedule(StrEnum):
@@ -46,6 +46,18 @@ NameOption = Annotated[
 ]
 
 
+MAX_NAME_LENGTH = 200
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise ConfigError("--name: a project name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ConfigError(f"--name: at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    if any(not ch.isprintable() for ch in name):
+        raise ConfigError(f"--name {name!r}: control characters are not allowed")
+
+
 def _request(
     repo: Path,
     spec: Path | None,
@@ -53,9 +65,14 @@ def _request(
     name: str | None,
     resume: bool,
     endpoint: str | None,
+    retry_failed: bool = False,
 ) -> RunRequest:
     if sum(x is not None for x in (spec, plan_file)) + resume != 1:
         raise ConfigError("give exactly one of --spec FILE, --plan FILE or --resume")
+    if retry_failed and not resume:
+        raise ConfigError("--retry-failed continues a run: give it with --resume")
+    if name is not None:
+        _check_name(name)
     text = None
     if spec is not None:
         try:
@@ -69,6 +86,7 @@ def _request(
         name=name,
         resume=resume,
         model_endpoint=endpoint,
+        retry_failed=retry_failed,
     )
 
 
@@ -78,6 +96,12 @@ def run(
     plan_file: PlanOption = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue this repository's last run.")
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="With --resume: give the failed tasks new attempts first."
+        ),
     ] = False,
     name: NameOption = None,
     parallel: Annotated[
@@ -103,9 +127,7 @@ def run(
             help="An Anthropic Messages API base URL (e.g. the scripted model server).",
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the final report as JSON.")
-    ] = False,
+    output: FormatOption = Format.text,
     serve: Annotated[
         bool,
         typer.Option(
@@ -124,7 +146,7 @@ def run(
     switched. Ctrl-C (or `yokeflow cancel`) stops the agents and keeps their work; continue with
     --resume. Exits 0 when every task merged, 1 otherwise, 3 when the budget ran out.
     """
-    request = _request(repo, spec, plan_file, name, resume, model_endpoint)
+    request = _request(repo, spec, plan_file, name, resume, model_endpoint, retry_failed)
     overrides: dict[str, dict[str, Any]] = {"parallel": {"enabled": parallel}}
     if max_concurrency is not None:
         overrides["parallel"]["max_concurrency"] = max_concurrency
@@ -135,7 +157,7 @@ def run(
     if database_url is not None:
         overrides["database"] = {"url": database_url}
     settings = load_settings(request.repo, overrides=overrides)
-    console = Console(stderr=as_json)
+    console = Console(stderr=output is Format.json)
     if serve:
         served = asyncio.run(
             served_run(
@@ -144,8 +166,8 @@ def run(
         )
         if served is None:
             raise typer.Exit(1)
-        if as_json:
-            typer.echo(json.dumps(served.to_dict(), indent=2))
+        if output is Format.json:
+            echo_json(served.to_dict())
         raise typer.Exit({"succeeded": 0, "budget_exhausted": 3}.get(served.outcome, 1))
     outcome = asyncio.run(run_local(settings, request, console))
     concurrency = settings.parallel.agents
@@ -155,9 +177,10 @@ def run(
         outcome.costs,
         concurrency,
         f"{request.repo}, branch yokeflow/integration",
+        outcome.progress.tasks,
     )
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+    if output is Format.json:
+        echo_json(report.to_dict())
     else:
         for line in report.lines():
             console.print(line, highlight=False)
@@ -194,45 +217,6 @@ def plan(
             return to_ascii(graph)
 
     console.print(asyncio.run(go()), highlight=False)
-
-
-def status(
-    project: ProjectOption = None,
-    database_url: DatabaseUrlOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Where the project of this repository (or --project) stands: tasks, batches, cost."""
-
-    async def go() -> dict[str, Any]:
-        target = await open_target(project, database_url)
-        try:
-            store = target.store
-            counts = await store.task_counts(target.project.id)
-            batches = await store.parallel_progress(target.project.id)
-            total = await store.get_project_cost_total(target.project.id)
-            worktrees = await store.list_worktrees(target.project.id)
-            return {
-                "project": target.project.name,
-                "tasks": {str(k): v for k, v in counts.items()},
-                "batches": len(batches),
-                "worktrees": {
-                    w.status.value: sum(1 for x in worktrees if x.status == w.status)
-                    for w in worktrees
-                },
-                "cost_usd": str(total),
-                "cancel_requested": bool(target.project.metadata.get(CANCEL_FLAG)),
-            }
-        finally:
-            await target.store.close()
-
-    data = asyncio.run(go())
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-        return
-    tasks = ", ".join(f"{k} {v}" for k, v in data["tasks"].items()) or "none"
-    trees = ", ".join(f"{k} {v}" for k, v in data["worktrees"].items()) or "none"
-    typer.echo(f"Project {data['project']}: tasks {tasks}")
-    typer.echo(f"Batches {data['batches']}; worktrees {trees}; cost ${data['cost_usd']}")
 
 
 def cancel(project: ProjectOption = None, database_url: DatabaseUrlOption = None) -> None:

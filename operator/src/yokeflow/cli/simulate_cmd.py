@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from yokeflow.cli.output import Format, FormatOption, echo_json
 from yokeflow.cli.planfile import read_plan
 from yokeflow.core.graph import graph_from_plan
 from yokeflow.core.simulation import simulate as run_simulation
+from yokeflow.errors import PlanError
 
 __all__ = ["simulate"]
 
@@ -19,11 +20,6 @@ __all__ = ["simulate"]
 class Policy(StrEnum):
     eager = "eager"
     batches = "batches"
-
-
-class Output(StrEnum):
-    json = "json"
-    text = "text"
 
 
 def simulate(
@@ -36,20 +32,22 @@ def simulate(
     schedule: Annotated[
         Policy, typer.Option("--schedule", help="Scheduling policy.")
     ] = Policy.eager,
-    format: Annotated[Output, typer.Option("--format", "-f", help="What to print.")] = Output.text,
+    output: FormatOption = Format.text,
 ) -> None:
     """Simulate running PLAN with its estimates: makespan, lower bound, sequential time, schedule.
 
     The lower bound is max(critical path, total work / concurrency); all times are minutes.
     """
     graph = graph_from_plan(read_plan(plan))
+    if not graph.tasks:
+        raise PlanError(str(plan), "", "has no tasks, nothing to simulate")
     if not graph.is_valid:
         for problem in graph.problems():
             typer.echo(problem, err=True)
         raise typer.Exit(2)
     result = run_simulation(graph, concurrency, schedule.value)
-    if format is Output.json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+    if output is Format.json:
+        echo_json(result.to_dict())
         return
     typer.echo(
         f"{schedule.value} with {concurrency} agents: makespan {result.makespan:g} min, "

@@ -16,6 +16,7 @@ from typing import Literal
 
 __all__ = [
     "DEPENDENCY_DIRS",
+    "GITIGNORE_HEADER",
     "STANDARD_GITIGNORE",
     "Finding",
     "classify_paths",
@@ -71,7 +72,7 @@ _SECRET_PATTERNS: tuple[str, ...] = (
 )
 _SECRET_EXCEPTIONS: tuple[str, ...] = (".env.example", ".env.sample", ".env.template", ".env.dist")
 
-_GITIGNORE_HEADER = "# Added by YokeFlow: dependencies, caches, build output and secrets"
+GITIGNORE_HEADER = "# Added by YokeFlow: dependencies, caches, build output and secrets"
 
 
 @dataclass(frozen=True)
@@ -150,5 +151,5 @@ def with_gitignore_entries(gitignore: str, entries: Sequence[str]) -> str:
     if not entries:
         return gitignore
     text = gitignore if not gitignore or gitignore.endswith("\n") else gitignore + "\n"
-    block = "\n".join([_GITIGNORE_HEADER, *entries]) + "\n"
+    block = "\n".join([GITIGNORE_HEADER, *entries]) + "\n"
     return f"{text}\n{block}" if text else block

@@ -16,13 +16,19 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from yokeflow import strict_yaml
 from yokeflow.errors import PlanError
 
 __all__ = [
+    "MAX_ESTIMATE_MINUTES",
+    "PRIORITY_MAX",
+    "PRIORITY_MIN",
     "Dependency",
     "DependencyType",
     "Epic",
+    "Estimate",
     "Plan",
+    "Priority",
     "Task",
     "parse_plan",
     "plan_json_schema",
@@ -32,6 +38,13 @@ DependencyType = Literal["hard", "soft"]
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 """A unique slug: letters, digits, '.', '_', '-' (at most 100)."""
+PRIORITY_MIN = -(2**31)
+PRIORITY_MAX = 2**31 - 1
+Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX)]
+"""A priority fits the database's INTEGER column."""
+MAX_ESTIMATE_MINUTES = 1_000_000.0
+Estimate = Annotated[float, Field(gt=0, le=MAX_ESTIMATE_MINUTES, allow_inf_nan=False)]
+"""Minutes, finite, at most about two years: sums of estimates stay finite."""
 
 
 class _Model(BaseModel):
@@ -62,12 +75,15 @@ class Task(_Model):
     """Task keys (of any epic) this task depends on; an entry may be ``{key, type}``."""
     dependency_type: DependencyType = "hard"
     """The type of the plain-key entries of ``depends_on``."""
-    estimate_minutes: float = Field(default=1.0, gt=0)
-    """Expected duration, used for the critical path and scheduling."""
-    priority: int = 0
+    estimate_minutes: Estimate = 1.0
+    """Expected duration in minutes (at most 1,000,000), used for the critical path and scheduling."""
+    priority: Priority = 0
     """Lower runs first among tasks that are ready together."""
     type: str | None = None
     """A free-form task type (``schema``, ``api``, ``ui``, ``test``…) used for model overrides."""
+    expects_changes: bool = True
+    """False for a task meant to change no file (a check, an investigation): its session is then
+    not a failed attempt for changing nothing."""
 
     def dependencies(self) -> list[Dependency]:
         """Every dependency as a :class:`Dependency`, plain keys typed by ``dependency_type``."""
@@ -85,11 +101,17 @@ class Epic(_Model):
     name: str = Field(min_length=1)
     """Human-readable name."""
     description: str = ""
-    priority: int = 0
+    priority: Priority = 0
     """Lower runs first among equals."""
     depends_on: list[Key] = Field(default_factory=list)
     """Epic keys: every task here depends (hard) on every task of those epics."""
     tasks: list[Task] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_on_itself(self) -> Epic:
+        if self.key in self.depends_on:
+            raise ValueError(f"epic {self.key!r} depends on itself (an epic cycle)")
+        return self
 
 
 class Plan(_Model):
@@ -117,11 +139,41 @@ class Plan(_Model):
                         f"task key {task.key!r} is used twice ({seen_tasks[task.key]} and {where})"
                     )
                 seen_tasks[task.key] = where
+        cycle = _epic_cycle(self.epics)
+        if cycle:
+            raise ValueError(f"epic cycle: {' -> '.join((*cycle, cycle[0]))}")
         return self
 
     def tasks(self) -> list[tuple[Epic, Task]]:
         """Every task with its epic, in file order."""
         return [(epic, task) for epic in self.epics for task in epic.tasks]
+
+
+def _epic_cycle(epics: Sequence[Epic]) -> list[str]:
+    """One cycle of epic dependencies (epic keys, in order), or [] when there is none.
+
+    Iterative depth-first search: a plan may hold thousands of epics.
+    """
+    deps = {e.key: [d for d in e.depends_on] for e in epics}
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for start in deps:
+        if start in state:
+            continue
+        path = [start]
+        todo = [iter(deps[start])]
+        state[start] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif nxt in deps and state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            elif nxt in deps and nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(deps[nxt]))
+    return []
 
 
 def plan_json_schema() -> dict[str, Any]:
@@ -151,16 +203,35 @@ def parse_plan(text: str, source: str) -> Plan:
         ) from None
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 def _load(text: str, source: str) -> Any:
     if source.endswith(".json"):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise PlanError(
                 source, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
             ) from None
+        except _DuplicateKey as exc:
+            raise PlanError(source, "", f"invalid JSON: duplicate key {exc.key!r}") from None
+        except RecursionError:
+            raise PlanError(source, "", "invalid JSON: nested too deeply") from None
     try:
-        return yaml.safe_load(text)
+        return strict_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -190,7 +261,13 @@ def _describe_problem(error: Any) -> str:
         return (
             f"expected a slug (letters, digits, '.', '_', '-'; at most 100), got {error['input']!r}"
         )
-    return msg[0].lower() + msg[1:] if msg else "invalid value"
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    problem = msg[0].lower() + msg[1:] if msg else "invalid value"
+    shown = repr(error.get("input"))
+    if not isinstance(error.get("input"), (dict, list)) and len(shown) <= 60:
+        problem += f", got {shown}"
+    return problem
 
 
 def _path(loc: Sequence[object]) -> str:

@@ -153,6 +153,11 @@ class Task:
     """The model chosen for its last attempt."""
     attempts: int = 0
     """How many times it has been claimed."""
+    attempts_base: int = 0
+    """Attempts before it was last given new ones (``yokeflow retry``): the attempts counted
+    against the limit are ``attempts - attempts_base``."""
+    expects_changes: bool = True
+    """False: a session of it that changes no file is not a failed attempt ("no changes")."""
     depends_on: tuple[int, ...] = ()
     dependency_type: DependencyType = "hard"
     soft_depends_on: tuple[int, ...] = ()

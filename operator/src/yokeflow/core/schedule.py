@@ -194,18 +194,7 @@ def decide(
     run = {k: states.get(k, TaskRun()) for k in graph.tasks}
     actions: list[Action] = []
 
-    # Tasks that can never run: a hard dependency failed for good, conflicted, or is blocked.
-    dead = {
-        k for k, r in run.items() if _terminal_failure(r, limits) or r.state is TaskState.BLOCKED
-    }
-    for key in graph.task_order:
-        r = run[key]
-        if r.state is TaskState.PENDING and r.attempts == 0:
-            culprit = next((d for d in sorted(graph.hard_dependencies(key)) if d in dead), None)
-            if culprit is not None:
-                actions.append(MarkBlocked(key, culprit))
-                dead.add(key)
-                run[key] = TaskRun(TaskState.BLOCKED)
+    _reevaluate_blocked(graph, run, limits, actions)
 
     if limits.schedule == "eager":
         actions.extend(MergeTask(k) for k in graph.task_order if run[k].state is TaskState.DONE)
@@ -310,6 +299,31 @@ def decide(
         else:
             actions.append(_finish(run, limits, budget_stopped))
     return actions
+
+
+def _reevaluate_blocked(
+    graph: DependencyGraph, run: dict[str, TaskRun], limits: Limits, actions: list[Action]
+) -> None:
+    """Block what can never run, unblock what now can (in place, one pass in task order).
+
+    Dead: a task failed for good or conflicted, and — transitively — every pending or blocked
+    task with a dead hard dependency. A pending task that is dead is marked blocked; a blocked
+    task that is no longer dead (its dependency merged, or was given new attempts) competes for
+    a slot again as pending: blocked is re-evaluated on every call, never final.
+    """
+    dead = {k for k, r in run.items() if _terminal_failure(r, limits)}
+    for key in graph.task_order:
+        r = run[key]
+        if r.state not in (TaskState.PENDING, TaskState.BLOCKED):
+            continue
+        culprit = next((d for d in sorted(graph.hard_dependencies(key)) if d in dead), None)
+        if culprit is not None:
+            dead.add(key)
+            if r.state is TaskState.PENDING:
+                actions.append(MarkBlocked(key, culprit))
+                run[key] = TaskRun(TaskState.BLOCKED, r.attempts)
+        elif r.state is TaskState.BLOCKED:
+            run[key] = TaskRun(TaskState.PENDING, r.attempts)
 
 
 def forecast(

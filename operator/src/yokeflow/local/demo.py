@@ -86,7 +86,9 @@ def run_demo(settings: Settings, workdir: Path, console: Console) -> DemoResult:
         DEMO_VERIFY.split(), cwd=repo, capture_output=True, text=True, check=False, timeout=600
     )
     concurrency = demo_settings.parallel.agents
-    report = build_report(outcome.graph, outcome.summary, outcome.costs, concurrency, where)
+    report = build_report(
+        outcome.graph, outcome.summary, outcome.costs, concurrency, where, outcome.progress.tasks
+    )
     return DemoResult(report, repo, merged_all and tests.returncode == 0, tests.stderr.strip())
 
 

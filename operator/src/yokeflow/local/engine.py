@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from yokeflow.adapters.claude import ClaudeAgentRunner
+from yokeflow.adapters.claude import ClaudeAgentRunner, processes
+from yokeflow.adapters.claude.leash import leashed_cli
+from yokeflow.adapters.claude.lost_spend import spend_in_transcript
+from yokeflow.adapters.clock import SystemClock
 from yokeflow.adapters.git import WorkspaceOptions, WorktreeManager
 from yokeflow.adapters.postgres import PostgresStore, database_url, migrate
 from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
@@ -29,12 +32,20 @@ from yokeflow.local.marker import ProjectMarker, read_marker, write_marker
 from yokeflow.local.task_manager import LocalTaskManager
 from yokeflow.ports.agent import McpServer
 from yokeflow.ports.events import EventSink
+from yokeflow.ports.launcher import Lease, LostSpend
 from yokeflow.services.agent_sessions import AgentTaskSessions, RunBudgetLedger
 from yokeflow.services.conflict_agent import AgentConflictResolver
 from yokeflow.services.costs import CostEstimator, ModelSelector, RunBudget
 from yokeflow.services.executor import ParallelExecutor
 from yokeflow.services.learning import ExpertiseService
-from yokeflow.services.planning import PlanningResult, plan_project
+from yokeflow.services.planning import (
+    PLAN_PLANNING,
+    PLAN_STATE,
+    PlanningResult,
+    plan_accepted,
+    plan_project,
+    recover_planning,
+)
 from yokeflow.services.runs import CANCEL_FLAG, create_from_plan
 from yokeflow.settings import Settings
 
@@ -52,6 +63,8 @@ class LocalEngine:
     agent: ClaudeAgentRunner
     tasks: LocalTaskManager
     endpoint: str | None
+    cli: Path | None = None
+    """The leashed agent CLI (None: the SDK's own)."""
 
     async def project_named(self, name: str) -> Project | None:
         return await self.store.get_project_by_name(name)
@@ -67,16 +80,34 @@ class LocalEngine:
         if await self.store.get_project_by_name(name) is not None:
             raise ConfigError(f"a project named {name!r} already exists in this database")
         project = await self.store.create_project(
-            name, spec=spec, metadata={"repository": str(self.repo)}
+            name, spec=spec, metadata={"repository": str(self.repo), PLAN_STATE: PLAN_PLANNING}
         )
         self.remember(project)
-        result = await plan_project(
+        return project, await self._plan(project, spec)
+
+    async def finish_planning(self, project: Project) -> PlanningResult | None:
+        """Plan again when the run that planned ``project`` died before its plan was accepted
+        (its partial plan is cleared, its sessions' spend counted); None when it was accepted."""
+        if plan_accepted(project):
+            return None
+        if not project.spec:
+            raise ConfigError(f"project {project.name!r} has an unfinished plan and no spec")
+        await recover_planning(self.store, project, self._transcript_spend)
+        return await self._plan(project, project.spec)
+
+    async def _transcript_spend(self, path: Path) -> LostSpend | None:
+        prices = ModelSelector(PostgresLearningStore(self.store.pool), self.settings.cost).prices
+        return await asyncio.to_thread(spend_in_transcript, path, prices)
+
+    async def _plan(self, project: Project, spec: str) -> PlanningResult:
+        return await plan_project(
             store=self.store,
             # The planner works in the user's checkout: it must not "fix" its .gitignore.
             agent=ClaudeAgentRunner(
                 endpoint=self.endpoint,
                 check_hygiene=False,
                 pass_environment=self.settings.agent.pass_environment,
+                cli_path=self.cli,
             ),
             prompts=load_prompts(),
             project=project,
@@ -87,7 +118,6 @@ class LocalEngine:
             transcripts=self.transcripts,
             timeout_seconds=self.settings.agent.timeout_seconds,
         )
-        return project, result
 
     async def resumed_project(self) -> Project:
         """The project this repository's last run used (its marker)."""
@@ -186,6 +216,16 @@ class LocalEngine:
             # A verified merge runs the verification command: too long to hold a slot for.
             hold_for_merges=not settings.agent.verify_command,
         )
+        transcripts = self.transcripts
+        prices = selector.prices
+
+        async def reap(lease: Lease) -> None:
+            await asyncio.to_thread(processes.reap, lease.handle)
+
+        async def spend(lease: Lease) -> LostSpend | None:
+            path = transcripts / f"{lease.task_key}-attempt{lease.attempt}.jsonl"
+            return await asyncio.to_thread(spend_in_transcript, path, prices)
+
         return ParallelExecutor(
             store=self.store,
             workspace=workspace,
@@ -193,6 +233,9 @@ class LocalEngine:
             project_id=project.id,
             limits=limits,
             events=events,
+            clock=SystemClock(),
+            reap=reap,
+            spend=spend,
             budget=None
             if budget is None
             else RunBudgetLedger(budget, CostEstimator(self.store, selector.prices), project.id),
@@ -227,10 +270,12 @@ async def open_engine(
     tasks = LocalTaskManager(url, token_ttl_seconds=settings.agent.timeout_seconds + 60)
     try:
         await asyncio.to_thread(tasks.start)
+        # Agents die with this process (and can be ended as a group): see adapters/claude/leash.
+        cli = await asyncio.to_thread(leashed_cli, repo / ".yokeflow" / "bin")
         agent = ClaudeAgentRunner(
-            endpoint=endpoint, pass_environment=settings.agent.pass_environment
+            endpoint=endpoint, pass_environment=settings.agent.pass_environment, cli_path=cli
         )
-        yield LocalEngine(settings, repo, store, url, agent, tasks, endpoint)
+        yield LocalEngine(settings, repo, store, url, agent, tasks, endpoint, cli)
     finally:
         await asyncio.to_thread(tasks.stop)
         await store.close()

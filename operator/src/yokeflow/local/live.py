@@ -1,13 +1,19 @@
-"""The live terminal view of a run: epics as columns, task states, agents, merges, cost, ETA.
+r"""The live terminal view of a run: epics as columns, task states, agents, merges, cost, ETA.
 
-It is an event sink: the executor publishes, the view redraws (``rich.live``) on a terminal and
-prints one line per notable event elsewhere (CI logs, pipes).
+It is an event sink: the executor publishes, and the view prints one line per notable event —
+above the live table on a terminal (``rich.live``, redrawn four times a second so its clock
+ticks between events), alone elsewhere (CI logs, pipes). It also :meth:`~LiveView.observe`\ s
+the store: the run's cost is the project's recorded spend (``agent_costs``: planning and
+conflict resolutions included — the same figure the end-of-run report shows), and every failed,
+blocked or conflicting task is listed with its reason.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -16,6 +22,7 @@ from rich.text import Text
 
 from yokeflow.core.events import Event
 from yokeflow.core.graph import DependencyGraph
+from yokeflow.core.run_view import TaskLine
 from yokeflow.core.schedule import Limits, TaskRun, TaskState, forecast
 
 __all__ = ["LiveView"]
@@ -44,7 +51,10 @@ class LiveView:
     seconds: dict[str, float] = field(default_factory=dict)
     started: dict[str, float] = field(default_factory=dict)
     """When each running task started (the run's clock)."""
-    cost: float = 0.0
+    cost: Decimal = Decimal(0)
+    """The project's recorded spend (from the store, see :meth:`observe`)."""
+    problems: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Failed, blocked and conflicting tasks: key -> (state, reason), from the store."""
     batches: int = 0
     conflicts: int = 0
     outcome: str | None = None
@@ -52,27 +62,63 @@ class LiveView:
     _last_event: tuple[float, float] = (0.0, 0.0)
     """The run's clock at the last event, and this process's monotonic clock then."""
     _live: Live | None = None
+    _said: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """What the event lines already said of a task's trouble (not repeated by :meth:`observe`)."""
 
     def __enter__(self) -> LiveView:
         if self.console.is_terminal:
+            # Rendered afresh at every refresh: the clock and the ETA move between events.
             self._live = Live(
-                self.render(), console=self.console, refresh_per_second=4, transient=False
+                console=self.console,
+                refresh_per_second=4,
+                transient=False,
+                get_renderable=self.render,
             )
-            self._live.__enter__()
+            self._live.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
-            self._live.update(self.render())
-            self._live.__exit__(None, None, None)
+            self._live.refresh()
+            self._live.stop()
             self._live = None
+        self.console.print(
+            f"[{self._clock():6.1f}s] cost ${self.cost:.4f} recorded for the project "
+            "(planning and conflict resolutions included)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    def _clock(self) -> float:
+        return time.monotonic() - self._started
 
     def publish(self, event: Event) -> None:
         line = self._apply(event)
-        if self._live is not None:
-            self._live.update(self.render())
-        elif line:
-            self.console.print(line, highlight=False)
+        if line:  # on a terminal, printed above the live table and kept on screen
+            self.console.print(line, highlight=False, soft_wrap=True)
+
+    def observe(self, lines: Iterable[TaskLine], cost: Decimal) -> None:
+        """What the store says now: the project's spend, and why tasks failed or are blocked.
+
+        A task that newly failed, is blocked or conflicts gets a line with its reason (unless an
+        event already said the same); a blocked task is shown blocked (the executor publishes
+        no event for it).
+        """
+        self.cost = cost
+        current: dict[str, tuple[str, str]] = {}
+        for line in lines:
+            if line.state in (TaskState.FAILED, TaskState.BLOCKED, TaskState.CONFLICT):
+                current[line.key] = (line.state.value, line.error or "no reason recorded")
+        for key, (state, reason) in current.items():
+            if self.problems.get(key) == (state, reason):
+                continue
+            if state == TaskState.BLOCKED.value:
+                self.states[key] = state
+            if self._said.get(key) != (state, reason):
+                self.console.print(
+                    f"[{self._clock():6.1f}s] {state} {key}: {reason}", highlight=False
+                )
+        self.problems = current
 
     def _apply(self, event: Event) -> str | None:
         self._last_event = (event.at, time.monotonic())
@@ -86,8 +132,12 @@ class LiveView:
             case "task_complete":
                 self.states[event.task] = "done" if event.success else "failed"
                 self.seconds[event.task] = event.duration_seconds
-                verdict = "done" if event.success else f"failed: {event.error}"
-                return f"{at} {verdict:<6} {event.task} in {event.duration_seconds:.1f}s, ${event.cost_usd:.4f}"
+                if not event.success:
+                    self._said[event.task] = ("failed", event.error or "no reason recorded")
+                took = f"in {event.duration_seconds:.1f}s, ${event.cost_usd:.4f}"
+                if event.success:
+                    return f"{at} done   {event.task} {took}"
+                return f"{at} failed {event.task}: {event.error or 'no reason recorded'} ({took})"
             case "merge":
                 merged = event.status in ("merged", "already_merged")
                 self.states[event.task] = "merged" if merged else "conflict"
@@ -96,8 +146,7 @@ class LiveView:
                 files = f" ({', '.join(event.conflicts)})" if event.conflicts else ""
                 return f"{at} merge  {event.task}: {event.status}{files}"
             case "cost_update":
-                self.cost = event.total_usd
-                return None
+                return None  # the cost shown is the store's (observe), not the executor's sum
             case "batch_start":
                 self.batches = max(self.batches, event.batch)
                 return f"{at} batch {event.batch}: {', '.join(event.tasks)}"
@@ -131,7 +180,7 @@ class LiveView:
         total = len(self.graph.tasks)
         merged = sum(1 for s in self.states.values() if s == "merged")
         running = [k for k, s in self.states.items() if s == "running"]
-        elapsed = time.monotonic() - self._started
+        elapsed = self._clock()
         header = Text.assemble(
             ("YokeFlow ", "bold"),
             f"merged {merged}/{total} · running {len(running)}/{self.concurrency} · "
@@ -160,4 +209,8 @@ class LiveView:
             "agents: " + (", ".join(f"{k} ({self.models.get(k, '?')})" for k in running) or "none"),
             style="dim",
         )
-        return Group(header, table, agents)
+        trouble = [
+            Text(f"{_STYLE[state][0]} {key} {state}: {reason}", style=_STYLE[state][1])
+            for key, (state, reason) in self.problems.items()
+        ]
+        return Group(header, table, agents, *trouble)

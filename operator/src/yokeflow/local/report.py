@@ -3,12 +3,14 @@ cost by model, merges and conflicts, and where the result is."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from yokeflow.core.graph import DependencyGraph
 from yokeflow.core.records import CostSummary
+from yokeflow.core.run_view import TaskLine
 from yokeflow.services.executor import RunSummary
 
 __all__ = ["RunReport", "build_report"]
@@ -35,6 +37,8 @@ class RunReport:
     cost_by_model: tuple[tuple[str, int, Decimal], ...]
     """(model, sessions, dollars) from the recorded ``agent_costs``."""
     result: str
+    reasons: tuple[tuple[str, str], ...] = ()
+    """(task, why) for every failed, blocked or conflicting task, as the store records it."""
 
     @property
     def speedup(self) -> float:
@@ -46,6 +50,7 @@ class RunReport:
             f"Tasks: {self.merged}/{self.tasks} merged in {self.batches} batches"
             + (f"; failed: {', '.join(self.failed)}" if self.failed else "")
             + (f"; blocked: {', '.join(self.blocked)}" if self.blocked else ""),
+            *(f"  {task}: {why}" for task, why in self.reasons),
             f"Makespan: {self.makespan_seconds:.1f}s with {self.concurrency} agents — sequential "
             f"{self.sequential_seconds:.1f}s ({self.speedup:.2f}x), lower bound "
             f"{self.lower_bound_seconds:.1f}s ({self.makespan_seconds / max(self.lower_bound_seconds, 1e-9):.2f}x of it)",
@@ -83,6 +88,7 @@ class RunReport:
                 {"model": m, "sessions": n, "cost_usd": str(c)} for m, n, c in self.cost_by_model
             ],
             "result": self.result,
+            "reasons": dict(self.reasons),
         }
 
 
@@ -92,7 +98,9 @@ def build_report(
     costs: list[CostSummary],
     concurrency: int,
     result: str,
+    lines: Iterable[TaskLine] = (),
 ) -> RunReport:
+    """The report of a run; ``lines`` (the store's view of its tasks) give the reasons."""
     seconds = dict(summary.task_seconds)
     chain = graph.ranks(durations={k: seconds.get(k, 0.0) for k in graph.tasks})
     total = sum(seconds.values())
@@ -120,4 +128,14 @@ def build_report(
         cost_usd=sum((c.cost_usd for c in costs), Decimal(0)),
         cost_by_model=by_model,
         result=result,
+        reasons=tuple(
+            (line.key, line.error)
+            for line in lines
+            if line.error is not None
+            and (
+                line.key in summary.failed
+                or line.key in summary.blocked
+                or line.key in summary.conflicts
+            )
+        ),
     )

@@ -20,6 +20,8 @@ from yokeflow.errors import ConfigError
 from yokeflow.local.engine import LocalEngine, open_engine
 from yokeflow.local.live import LiveView
 from yokeflow.services.executor import RunSummary
+from yokeflow.services.progress import Progress, read_progress
+from yokeflow.services.retry import retry_failed
 from yokeflow.settings import Settings
 
 __all__ = ["RunOutcome", "RunRequest", "prepare_project", "run_local"]
@@ -34,6 +36,8 @@ class RunRequest:
     """The project's name (default: the plan's, or the repository folder's for a spec)."""
     resume: bool = False
     model_endpoint: str | None = None
+    retry_failed: bool = False
+    """With ``resume``: give the failed tasks new attempts first."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class RunOutcome:
     summary: RunSummary
     costs: list[CostSummary]
     """The project's recorded spending by model."""
+    progress: Progress
+    """Every task as the store records it at the end (states, reasons, cost)."""
 
 
 async def prepare_project(engine: LocalEngine, request: RunRequest, console: Console) -> Project:
@@ -50,6 +56,15 @@ async def prepare_project(engine: LocalEngine, request: RunRequest, console: Con
     if request.resume:
         project = await engine.resumed_project()
         console.print(f"Resuming project [bold]{project.name}[/bold].")
+        replanned = await engine.finish_planning(project)
+        if replanned is not None:
+            console.print(
+                f"Its planning had not finished: planned again, {len(replanned.graph.tasks)} "
+                f"tasks in {replanned.rounds} round(s)."
+            )
+        if request.retry_failed:
+            retried = await retry_failed(engine.store, project.id)
+            console.print(f"Retrying {', '.join(retried) or 'nothing (no failed task)'}.")
         return project
     if request.plan is not None:
         return await engine.create_from_plan(request.plan, request.name)
@@ -99,15 +114,40 @@ async def execute(engine: LocalEngine, project: Project, console: Console) -> Ru
     console.print(to_ascii(graph), highlight=False)
     concurrency = settings.parallel.agents
     watcher = asyncio.create_task(engine.watch_cancel(project, executor))
+    observer: asyncio.Task[None] | None = None
     try:
         with LiveView(graph, concurrency, console) as view, _cancel_on_signals(executor.cancel):
             view_sink.append(view)
+            observer = asyncio.create_task(_observe(engine, project, view))
             summary = await executor.run()
+            observer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await observer
+            # The last look, after every session's cost is recorded: the figure the view ends
+            # with is the report's.
+            progress = await read_progress(engine.store, engine.store, project.id)
+            view.observe(progress.tasks, progress.cost_usd)
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-    return RunOutcome(project, graph, summary, await engine.store.get_cost_by_model(project.id))
+        for task in (watcher, observer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    costs = await engine.store.get_cost_by_model(project.id)
+    return RunOutcome(project, graph, summary, costs, progress)
+
+
+_OBSERVE_SECONDS = 1.0
+"""How often the live view reads the store (the run's cost, failed and blocked tasks)."""
+
+
+async def _observe(engine: LocalEngine, project: Project, view: LiveView) -> None:
+    while True:
+        # A convenience for the eye: a failed read waits for the next one, the run goes on.
+        with contextlib.suppress(Exception):
+            progress = await read_progress(engine.store, engine.store, project.id)
+            view.observe(progress.tasks, progress.cost_usd)
+        await asyncio.sleep(_OBSERVE_SECONDS)
 
 
 class _Forward:

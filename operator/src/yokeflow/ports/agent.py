@@ -74,6 +74,9 @@ class AgentRequest:
     """How often the CLI retries a failing model call; None: its default."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment for the CLI process (overrides the computed one)."""
+    marker: str | None = None
+    """Names every process of the session (a lease's handle: how a later run finds and ends
+    what a killed run left running); None: a fresh one."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["TaskCheckout", "VerificationStep"]
+__all__ = ["Changes", "TaskCheckout", "VerificationStep"]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a task branch changed: its paths, and the lines its ``.gitignore`` gained / lost."""
+
+    paths: tuple[str, ...] = ()
+    gitignore_added: tuple[str, ...] = ()
+    gitignore_removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,12 @@ class TaskCheckout(Protocol):
 
     def commit_all(self, message: str) -> str | None:
         """Stage everything not ignored and commit; the new commit, or None when clean."""
+        ...
+
+    def changes_since(self, base: str, session_start: str | None = None) -> Changes:
+        """What the branch changed since it left ``base`` (a branch or commit): from their merge
+        base to ``HEAD``, so work merged in from ``base`` does not count. On ``base`` itself,
+        what changed since ``session_start``."""
         ...
 
     def head(self) -> str | None:

@@ -82,6 +82,10 @@ class Store(WorktreeLedger, Protocol):
         """Merge ``metadata`` into the project's (top-level keys are replaced)."""
         ...
 
+    async def clear_plan(self, project_id: int) -> None:
+        """Delete the project's epics and tasks (a plan that was never accepted)."""
+        ...
+
     async def create_plan(
         self,
         plan: Plan,
@@ -190,6 +194,17 @@ class Store(WorktreeLedger, Protocol):
         ...
 
     async def set_task_model(self, task_id: int, model: str) -> Task: ...
+
+    async def note_task_error(self, task_id: int, error: str) -> Task:
+        """Record why a task's attempt failed without changing its status (a done task whose
+        work turned out empty or failed its merge's verification)."""
+        ...
+
+    async def retry_task(self, task_id: int) -> Task:
+        """Give a failed, blocked or cancelled task new attempts: back to pending, its attempts
+        so far no longer counted against the limit. Any other status is refused
+        (:class:`~yokeflow.errors.InvalidTransitionError`)."""
+        ...
 
     # -- tests ---------------------------------------------------------------------------------
 

@@ -22,10 +22,10 @@ from yokeflow.core.records import Epic, Project, Task
 from yokeflow.core.task_brief import TaskBrief, brief_of
 from yokeflow.ports.agent import AgentRunner, McpServer
 from yokeflow.ports.checkout import TaskCheckout
+from yokeflow.ports.launcher import SessionOutcome
 from yokeflow.ports.store import Store
 from yokeflow.ports.workspace import WorktreeInfo
 from yokeflow.services.costs import CostEstimator, ModelSelector, RunBudget
-from yokeflow.services.executor import SessionOutcome
 from yokeflow.services.learning import ExpertiseService
 from yokeflow.services.task_run import TaskRunConfig, TaskSpec, run_task
 from yokeflow.settings import AgentSettings
@@ -100,6 +100,7 @@ class AgentTaskSessions:
         attempt: int,
         model: str,
         cancel: asyncio.Event,
+        marker: str,
     ) -> SessionOutcome:
         started = time.monotonic()
         self._models[(task.key, attempt)] = model
@@ -124,6 +125,7 @@ class AgentTaskSessions:
             dependencies=dependencies,
             project_id=self.project.id,
             task_id=task.id,
+            expects_changes=task.expects_changes,
         )
         config = TaskRunConfig(
             worktree=Path(worktree.path),
@@ -137,6 +139,7 @@ class AgentTaskSessions:
             mcp_servers=self.mcp_servers(task),
             expertise=expertise,
             domain=domain,
+            marker=marker,
         )
         report = await run_task(
             spec,

@@ -4,10 +4,17 @@ The agent writes the plan through the MCP task tools (``create_epic``, ``create_
 ``depends_on``), which already refuse unknown keys and cycles one call at a time. The finished
 plan is then resolved as a whole; when it is empty or still has a problem, the problems are
 sent back to the agent for correction — an invalid plan is never accepted.
+
+A plan is accepted whole or not at all: while session 0 runs the project is marked
+``plan: planning`` (project metadata), and only a complete, valid plan marks it ``accepted``. A run
+killed during planning leaves a partial plan marked ``planning``: :func:`recover_planning` counts
+what the killed sessions spent, closes them, and clears the partial plan, so planning starts over
+and a resumed run never executes a fragment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +24,57 @@ from yokeflow.core.prompts import PromptTemplates
 from yokeflow.core.records import Project, SessionStatus
 from yokeflow.errors import PlanError
 from yokeflow.ports.agent import AgentRequest, AgentRunner, McpServer
+from yokeflow.ports.launcher import LostSpend
 from yokeflow.ports.store import Store
 
-__all__ = ["PlanningResult", "plan_project"]
+__all__ = [
+    "PLAN_ACCEPTED",
+    "PLAN_PLANNING",
+    "PLAN_STATE",
+    "PlanningResult",
+    "plan_accepted",
+    "plan_project",
+    "recover_planning",
+]
+
+PLAN_STATE = "plan"
+"""Project metadata key: where the project's plan stands (absent: a plan file, accepted)."""
+PLAN_PLANNING = "planning"
+PLAN_ACCEPTED = "accepted"
+
+
+def plan_accepted(project: Project) -> bool:
+    """Whether the project's plan may run (a planning session did not leave it unfinished)."""
+    return bool(project.metadata.get(PLAN_STATE, PLAN_ACCEPTED) == PLAN_ACCEPTED)
+
+
+async def recover_planning(
+    store: Store,
+    project: Project,
+    lost_spend: Callable[[Path], Awaitable[LostSpend | None]],
+) -> None:
+    """Undo an unfinished planning: record what its sessions had spent (from their
+    transcripts), close them, and clear the partial plan."""
+    for session in await store.list_sessions(project.id):
+        if session.kind != "planning" or session.status is not SessionStatus.RUNNING:
+            continue
+        spend = await lost_spend(Path(session.log_path)) if session.log_path else None
+        if spend is not None and spend.cost_usd > 0:
+            await store.record_agent_cost(
+                project.id,
+                model=spend.model or session.model or "unknown",
+                cost_usd=spend.cost_usd,
+                session_id=session.id,
+                operation="planning",
+                input_tokens=spend.input_tokens,
+                output_tokens=spend.output_tokens,
+                cache_read_tokens=spend.cache_read_tokens,
+                cache_creation_tokens=spend.cache_creation_tokens,
+            )
+        await store.end_session(
+            session.id, SessionStatus.FAILED, error="lost: the run that started it ended"
+        )
+    await store.clear_plan(project.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +112,15 @@ async def plan_project(
         },
     )
     prompt, cost, problems = base, Decimal(0), ["no plan was made"]
+    await store.update_project_metadata(project.id, {PLAN_STATE: PLAN_PLANNING})
     for round_number in range(1, max_rounds + 1):
-        session = await store.start_session(project.id, kind="planning", model=model)
+        transcript = None if transcripts is None else transcripts / f"planning-{round_number}.jsonl"
+        session = await store.start_session(
+            project.id,
+            kind="planning",
+            model=model,
+            log_path=None if transcript is None else str(transcript),
+        )
         result = await agent.run(
             AgentRequest(
                 prompt=prompt,
@@ -68,9 +130,7 @@ async def plan_project(
                 max_turns=max_turns,
                 timeout_seconds=timeout_seconds,
                 task="planning",
-                transcript_path=None
-                if transcripts is None
-                else transcripts / f"planning-{round_number}.jsonl",
+                transcript_path=transcript,
             )
         )
         cost += result.total_cost_usd
@@ -97,6 +157,7 @@ async def plan_project(
             error="; ".join(problems) or None,
         )
         if not problems:
+            await store.update_project_metadata(project.id, {PLAN_STATE: PLAN_ACCEPTED})
             return PlanningResult(graph, round_number, cost)
         prompt = (
             base

@@ -1,7 +1,8 @@
 """What a person can do to one task between or during runs: retry it, cancel it.
 
-A retry puts a failed, blocked or cancelled task back to pending (with its attempts kept, so the
-model choice can escalate); the next pass of a run picks it up. A cancel takes a task that has not
+A retry puts a failed, blocked or cancelled task back to pending with a fresh set of attempts (its
+attempts so far are kept as history), and releases the tasks its failure blocked; the next pass
+of a run picks them up. A cancel takes a task that has not
 started out of the run. Both go through the store's state machine, so a refused change is an
 :class:`~yokeflow.errors.InvalidTransitionError` that says why.
 """
@@ -40,13 +41,14 @@ async def retry_task(store: Store, project_id: int, task_id: int) -> Task:
             f"task {task.key} is {task.status.value}: only a failed, blocked or cancelled task"
             " can be retried"
         )
-    change = await store.update_task_status(task.id, TaskStatus.PENDING, expected=task.status)
+    # A fresh set of attempts (the history is kept).
+    retried = await store.retry_task(task.id)
     for blocked in await _blocked_behind(store, project_id, task.id):
         with contextlib.suppress(InvalidTransitionError):  # changed meanwhile: leave it be
             await store.update_task_status(
                 blocked.id, TaskStatus.PENDING, expected=TaskStatus.BLOCKED
             )
-    return change.task
+    return retried
 
 
 async def _blocked_behind(store: Store, project_id: int, task_id: int) -> list[Task]:

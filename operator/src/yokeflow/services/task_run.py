@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 import anyio
 
+from yokeflow.core.hygiene import GITIGNORE_HEADER
 from yokeflow.core.prompts import PromptTemplates
 from yokeflow.core.records import SessionStatus
+from yokeflow.core.run_state import NO_CHANGES, own_files_only
 from yokeflow.ports.agent import (
     AgentRequest,
     AgentResult,
@@ -24,7 +26,7 @@ from yokeflow.ports.agent import (
     CostRecorder,
     McpServer,
 )
-from yokeflow.ports.checkout import TaskCheckout, VerificationStep
+from yokeflow.ports.checkout import Changes, TaskCheckout, VerificationStep
 
 __all__ = [
     "SessionLedger",
@@ -52,6 +54,8 @@ class TaskSpec:
     """The task's own test steps, shown to the agent."""
     project_id: int | None = None
     task_id: int | None = None
+    expects_changes: bool = True
+    """False: a session that changes no file is not a failed attempt."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class TaskRunConfig:
     domain: str = "general"
     max_retries: int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    marker: str | None = None
+    """Names the session's processes (the lease's handle)."""
 
 
 class SessionLedger(Protocol):
@@ -164,6 +170,17 @@ def _session_summary(result: AgentResult) -> dict[str, Any]:
     }
 
 
+def _yokeflow_files_only(changes: Changes, gitignore_added: Sequence[str]) -> bool:
+    # A line "removed" and added again is the last line gaining its newline.
+    added = set(changes.gitignore_added) - set(changes.gitignore_removed)
+    removed = set(changes.gitignore_removed) - set(changes.gitignore_added)
+    return own_files_only(
+        changes.paths,
+        gitignore_added_by_yokeflow=bool(gitignore_added),
+        gitignore_only_added=not removed and added <= {*gitignore_added, GITIGNORE_HEADER},
+    )
+
+
 async def run_task(
     spec: TaskSpec,
     config: TaskRunConfig,
@@ -206,6 +223,7 @@ async def run_task(
         transcript_path=config.transcript_path,
         max_retries=config.max_retries,
         env=config.env,
+        marker=config.marker,
     )
     result = await agent.run(request, cancel=cancel)
     report.session = _session_summary(result)
@@ -242,8 +260,13 @@ async def run_task(
         message = f"{spec.key}: {spec.title}\n\nYokeFlow task {spec.key} ({spec.epic_key})."
         await anyio.to_thread.run_sync(checkout.commit_all, message)
         report.commit = await anyio.to_thread.run_sync(checkout.head)
-        if report.commit == report.base_commit:
-            report.error = "the session changed nothing"
+        changes = await anyio.to_thread.run_sync(
+            checkout.changes_since, config.base_branch, report.base_commit
+        )
+        if spec.expects_changes and _yokeflow_files_only(changes, result.gitignore_added):
+            # Only YokeFlow's own files (its .gitignore lines, .yokeflow/) moved, if anything:
+            # the task's work is not there, whatever the agent reported.
+            report.error = NO_CHANGES
             return report
         report.stage = "done"
         report.success = True

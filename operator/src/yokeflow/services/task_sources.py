@@ -38,6 +38,7 @@ async def spec_from_store(store: Store, project: str, task_key: str) -> TaskSpec
         ),
         project_id=found.id,
         task_id=task.id,
+        expects_changes=task.expects_changes,
     )
 
 
@@ -55,5 +56,6 @@ def spec_from_plan(plan: Plan, task_key: str, source: str) -> TaskSpec:
                 epic_key=epic.key,
                 epic_name=epic.name,
                 dependencies=tuple((k, titles.get(k, k)) for k in keys),
+                expects_changes=task.expects_changes,
             )
     raise NotFoundError(f"{source}: the plan has no task {task_key!r}")

@@ -92,6 +92,13 @@ class FakeStore(FakeActivity):
         self.projects[project_id] = updated
         return updated
 
+    async def clear_plan(self, project_id: int) -> None:
+        async with self._lock:
+            for task_id in [t.id for t in self.tasks.values() if t.project_id == project_id]:
+                del self.tasks[task_id]
+            for epic_id in [e.id for e in self.epics.values() if e.project_id == project_id]:
+                del self.epics[epic_id]
+
     async def create_plan(
         self,
         plan: Plan,
@@ -125,6 +132,7 @@ class FakeStore(FakeActivity):
                     self._next("tasks"), project.id, epic_ids[e.key], t.key, t.title,
                     t.description, priority=t.priority, position=position,
                     estimate_minutes=t.estimate_minutes, task_type=t.type, created_at=timestamp(),
+                    expects_changes=t.expects_changes,
                 )  # fmt: skip
                 self.tasks[task.id] = task
                 task_ids[t.key] = task.id
@@ -391,7 +399,11 @@ class FakeStore(FakeActivity):
             updated = replace(
                 task,
                 status=new,
-                last_error=error if new == TaskStatus.FAILED else task.last_error,
+                last_error=error
+                if new in (TaskStatus.FAILED, TaskStatus.BLOCKED, TaskStatus.CANCELLED)
+                else None
+                if new in (TaskStatus.RUNNING, TaskStatus.DONE)
+                else task.last_error,
                 attempts=task.attempts + (1 if new == TaskStatus.RUNNING else 0),
                 started_at=now if new == TaskStatus.RUNNING else task.started_at,
                 completed_at=now if new == TaskStatus.DONE else task.completed_at,
@@ -418,6 +430,27 @@ class FakeStore(FakeActivity):
     async def set_task_model(self, task_id: int, model: str) -> Task:
         self.tasks[task_id] = replace(self._task(task_id), model=model, updated_at=timestamp())
         return self.tasks[task_id]
+
+    async def note_task_error(self, task_id: int, error: str) -> Task:
+        self.tasks[task_id] = replace(self._task(task_id), last_error=error, updated_at=timestamp())
+        return self.tasks[task_id]
+
+    async def retry_task(self, task_id: int) -> Task:
+        async with self._lock:
+            task = self._task(task_id)
+            if task.status not in (TaskStatus.FAILED, TaskStatus.BLOCKED, TaskStatus.CANCELLED):
+                raise InvalidTransitionError(
+                    f"task {task.key} is {task.status.value}: only a failed, blocked or "
+                    "cancelled task can be retried"
+                )
+            self.tasks[task_id] = replace(
+                task,
+                status=TaskStatus.PENDING,
+                attempts_base=task.attempts,
+                claimed_by=None,
+                updated_at=timestamp(),
+            )
+            return self.tasks[task_id]
 
 
 def _implements_the_port(store: FakeStore) -> Store:

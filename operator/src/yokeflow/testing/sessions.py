@@ -19,8 +19,8 @@ from pathlib import Path
 
 from yokeflow.core.events import Event
 from yokeflow.core.records import Task
+from yokeflow.ports.launcher import SessionOutcome
 from yokeflow.ports.workspace import WorktreeInfo
-from yokeflow.services.executor import SessionOutcome
 
 __all__ = ["EventLog", "GitSessions"]
 
@@ -53,7 +53,14 @@ class GitSessions:
         return "claude-opus-4-5" if escalate else "claude-haiku-4-5"
 
     async def run_task(
-        self, task: Task, worktree: WorktreeInfo, *, attempt: int, model: str, cancel: asyncio.Event
+        self,
+        task: Task,
+        worktree: WorktreeInfo,
+        *,
+        attempt: int,
+        model: str,
+        cancel: asyncio.Event,
+        marker: str = "",
     ) -> SessionOutcome:
         self.running += 1
         self.peak = max(self.peak, self.running)

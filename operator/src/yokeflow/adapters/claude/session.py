@@ -156,7 +156,7 @@ class ClaudeAgentRunner:
     ) -> AgentResult:
         """Run one session; see :meth:`yokeflow.ports.agent.AgentRunner.run`."""
         environ = os.environ if self._environ is None else self._environ
-        marker = uuid.uuid4().hex
+        marker = request.marker or uuid.uuid4().hex
         session = session_environment(
             environ,
             endpoint=self._endpoint,

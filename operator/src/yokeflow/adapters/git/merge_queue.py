@@ -134,8 +134,8 @@ class MergeQueue:
                 raise ConfigError(
                     f"the integration branch {tree.branch} is checked out at {tree.path}; "
                     "YokeFlow moves that branch as tasks merge and would leave that checkout "
-                    "looking as if every merged change were undone. Check out another branch "
-                    "there, or choose another parallel integration branch."
+                    "looking as if every merged change were undone: check out another branch "
+                    "there first."
                 )
 
     async def _repair_worktree(self) -> None:

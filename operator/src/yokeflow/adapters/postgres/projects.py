@@ -73,6 +73,11 @@ class ProjectQueries:
             raise NotFoundError(f"project {project_id} does not exist")
         return rows.project(row)
 
+    async def clear_plan(self, project_id: int) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM tasks WHERE project_id = $1", project_id)
+            await conn.execute("DELETE FROM epics WHERE project_id = $1", project_id)
+
     async def create_plan(
         self,
         plan: Plan,
@@ -123,13 +128,13 @@ class ProjectQueries:
             task_rows = await conn.fetch(
                 """
                 INSERT INTO tasks (project_id, epic_id, key, title, description, priority,
-                                   position, estimate_minutes, task_type)
+                                   position, estimate_minutes, task_type, expects_changes)
                 SELECT $1, u.epic_id, u.key, u.title, u.description, u.priority, u.position,
-                       u.estimate, u.task_type
+                       u.estimate, u.task_type, u.expects_changes
                 FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[],
-                            $8::float8[], $9::text[])
+                            $8::float8[], $9::text[], $10::bool[])
                      WITH ORDINALITY AS u(epic_id, key, title, description, priority, position,
-                                          estimate, task_type, ord)
+                                          estimate, task_type, expects_changes, ord)
                 ORDER BY u.ord
                 RETURNING id, key
                 """,
@@ -142,6 +147,7 @@ class ProjectQueries:
                 list(range(len(pairs))),
                 [t.estimate_minutes for _, t in pairs],
                 [t.type for _, t in pairs],
+                [t.expects_changes for _, t in pairs],
             )
             task_ids = {r["key"]: r["id"] for r in task_rows}
             updates = []

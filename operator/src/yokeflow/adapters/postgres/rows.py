@@ -87,6 +87,8 @@ def task(row: Row) -> Task:
         task_type=row["task_type"],
         model=row["model"],
         attempts=row["attempts"],
+        attempts_base=row.get("attempts_base", 0),
+        expects_changes=row.get("expects_changes", True),
         depends_on=tuple(row["depends_on"]),
         dependency_type="soft" if row["dependency_type"] == "soft" else "hard",
         soft_depends_on=tuple(row["soft_depends_on"]),

@@ -14,10 +14,13 @@ from yokeflow.adapters.postgres.connection import create_pool
 from yokeflow.adapters.postgres.costs import CostQueries
 from yokeflow.adapters.postgres.errors import translate_errors
 from yokeflow.adapters.postgres.expertise import ExpertiseQueries
+from yokeflow.adapters.postgres.leases import LeaseQueries
 from yokeflow.adapters.postgres.projects import ProjectQueries
 from yokeflow.adapters.postgres.sessions import SessionQueries
 from yokeflow.adapters.postgres.tasks import TaskQueries
 from yokeflow.adapters.postgres.worktrees import WorktreeQueries
+from yokeflow.ports.budget import BudgetBook
+from yokeflow.ports.launcher import LeaseBook, RunOwners
 from yokeflow.ports.store import Store
 
 __all__ = ["PostgresStore"]
@@ -32,6 +35,7 @@ class PostgresStore(
     WorktreeQueries,
     CostQueries,
     ExpertiseQueries,
+    LeaseQueries,
 ):
     """State in PostgreSQL. Open with :meth:`connect` (the schema must be migrated)."""
 
@@ -49,6 +53,8 @@ class PostgresStore(
         return self._pool
 
     async def close(self) -> None:
+        for owner in list(self.__dict__.get("_owners", {})):
+            await self.release_owner(owner)
         await self._pool.close()
 
     async def __aenter__(self) -> PostgresStore:
@@ -65,3 +71,11 @@ class PostgresStore(
 
 def _implements_the_port(store: PostgresStore) -> Store:
     return store  # mypy checks here that PostgresStore satisfies the Store protocol
+
+
+def _keeps_leases(store: PostgresStore) -> tuple[LeaseBook, RunOwners]:
+    return store, store
+
+
+def _keeps_the_budget(store: PostgresStore) -> BudgetBook:
+    return store

@@ -261,7 +261,10 @@ class TaskQueries:
                 """
                 UPDATE tasks
                 SET status = $2::text,
-                    last_error = CASE WHEN $2::text = 'failed' THEN $3 ELSE last_error END,
+                    last_error = CASE
+                        WHEN $2::text IN ('failed', 'blocked', 'cancelled') THEN $3
+                        WHEN $2::text IN ('running', 'done') THEN NULL
+                        ELSE last_error END,
                     attempts = attempts + CASE WHEN $2::text = 'running' THEN 1 ELSE 0 END,
                     started_at = CASE WHEN $2::text = 'running' THEN clock_timestamp() ELSE started_at END,
                     completed_at = CASE WHEN $2::text = 'done' THEN clock_timestamp() ELSE completed_at END,
@@ -283,6 +286,40 @@ class TaskQueries:
 
     async def complete_task(self, task_id: int) -> TaskChange:
         return await self.update_task_status(task_id, TaskStatus.DONE)
+
+    async def note_task_error(self, task_id: int, error: str) -> Task:
+        row = await self._pool.fetchrow(
+            "UPDATE tasks SET last_error = $2, updated_at = clock_timestamp() "
+            "WHERE id = $1 RETURNING *",
+            task_id,
+            error,
+        )
+        if row is None:
+            raise NotFoundError(f"task {task_id} does not exist")
+        return rows.task(row)
+
+    async def retry_task(self, task_id: int) -> Task:
+        async with self._pool.acquire() as conn, conn.transaction():
+            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+            if current is None:
+                raise NotFoundError(f"task {task_id} does not exist")
+            previous = TaskStatus(current["status"])
+            if previous not in (TaskStatus.FAILED, TaskStatus.BLOCKED, TaskStatus.CANCELLED):
+                raise InvalidTransitionError(
+                    f"task {current['key']} is {previous.value}: only a failed, blocked or "
+                    "cancelled task can be retried"
+                )
+            row = await conn.fetchrow(
+                """
+                UPDATE tasks
+                SET status = 'pending', attempts_base = attempts, claimed_by = NULL,
+                    updated_at = clock_timestamp()
+                WHERE id = $1
+                RETURNING *
+                """,
+                task_id,
+            )
+        return rows.task(row)
 
     async def set_task_model(self, task_id: int, model: str) -> Task:
         row = await self._pool.fetchrow(

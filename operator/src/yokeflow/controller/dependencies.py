@@ -1,0 +1,56 @@
+"""What every handler needs, built once by the composition root and kept in kopf's memo."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import kopf
+
+from yokeflow.adapters.kube.client import KubeApi
+from yokeflow.adapters.kube.jobs import CreationLimit, KubeJobGateway
+from yokeflow.errors import KubeRejectedError
+from yokeflow.settings import OperatorSettings
+
+__all__ = ["OperatorDependencies", "dependencies_of", "utc_now"]
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+@dataclass
+class OperatorDependencies:
+    """The API client, the settings, the clock and one Job gateway per namespace."""
+
+    api: KubeApi
+    settings: OperatorSettings
+    clock: Callable[[], datetime.datetime] = utc_now
+    _gateways: dict[str, KubeJobGateway] = field(default_factory=dict)
+
+    def jobs(self, namespace: str) -> KubeJobGateway:
+        """The namespace's Job gateway (one per namespace, so its rate limit is shared)."""
+        if namespace not in self._gateways:
+            limit = CreationLimit(
+                per_second=self.settings.job_creations_per_second,
+                burst=self.settings.job_creation_burst,
+            )
+            self._gateways[namespace] = KubeJobGateway(self.api, namespace, limit)
+        return self._gateways[namespace]
+
+    async def secret_keys(self, namespace: str, name: str) -> set[str] | None:
+        """The keys of Secret ``name`` (None when there is no such Secret)."""
+        try:
+            secret = await self.api.get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        except KubeRejectedError as exc:
+            if exc.reason == "NotFound":
+                return None
+            raise
+        return {*(secret.get("data") or {}), *(secret.get("stringData") or {})}
+
+
+def dependencies_of(memo: Any) -> OperatorDependencies:
+    """The dependencies the composition root put in kopf's memo."""
+    return cast(OperatorDependencies, cast(kopf.Memo, memo)["dependencies"])

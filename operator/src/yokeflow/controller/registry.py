@@ -1,0 +1,78 @@
+"""Every handler of the operator, registered explicitly on a fresh ``kopf.OperatorRegistry``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from yokeflow.adapters.kube.client import KubeApi
+from yokeflow.controller import projectruns
+from yokeflow.controller.dependencies import dependencies_of
+from yokeflow.settings import OperatorSettings
+
+__all__ = ["GROUP", "VERSION", "build_registry"]
+
+GROUP = "yokeflow.io"
+VERSION = "v1alpha1"
+_PREFIX = "yokeflow.io"
+
+
+def build_registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
+    """A registry with the operator's handlers; nothing is registered at import time."""
+    registry = kopf.OperatorRegistry()
+    runs = (GROUP, VERSION, "projectruns")
+
+    async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        _configure(settings, own)
+
+    own = settings
+    kopf.on.startup(registry=registry)(configure)
+    kopf.on.login(registry=registry)(_login)
+    kopf.on.probe(registry=registry, id="api")(_probe)
+    kopf.on.create(*runs, registry=registry)(projectruns.reconcile)
+    kopf.on.resume(*runs, registry=registry)(projectruns.reconcile)
+    kopf.on.update(*runs, registry=registry, field="spec")(projectruns.reconcile)
+    kopf.on.delete(*runs, registry=registry)(projectruns.deleted)
+    kopf.timer(
+        *runs,
+        registry=registry,
+        interval=settings.resync_seconds,
+        initial_delay=settings.resync_seconds,
+    )(projectruns.reconcile)
+    return registry
+
+
+def _configure(kopf_settings: kopf.OperatorSettings, own: OperatorSettings) -> None:
+    # Progress and the last-handled spec live in annotations: the strict status schema would
+    # prune kopf's own status fields.
+    kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=_PREFIX)
+    kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=_PREFIX, key="last-handled-configuration"
+    )
+    kopf_settings.persistence.finalizer = f"{_PREFIX}/operator"
+    # Watches can go silent without an error; bound them on both sides.
+    kopf_settings.watching.server_timeout = own.watch_server_timeout_seconds
+    kopf_settings.watching.client_timeout = own.watch_client_timeout_seconds
+    kopf_settings.watching.connect_timeout = 30
+    kopf_settings.posting.level = 20  # INFO and above become events
+
+
+async def _login(memo: Any, **_: Any) -> kopf.ConnectionInfo:
+    api: KubeApi = dependencies_of(memo).api
+    connection = await api.connection()
+    return kopf.ConnectionInfo(
+        server=connection.server,
+        ca_path=connection.ca_path,
+        insecure=connection.insecure,
+        scheme=connection.scheme,
+        token=connection.token,
+        certificate_path=connection.certificate_path,
+        private_key_path=connection.private_key_path,
+    )
+
+
+async def _probe(memo: Any, **_: Any) -> str:
+    """The liveness endpoint's check: the API server answers this operator."""
+    await dependencies_of(memo).api.get("/version")
+    return "ok"
