@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from yokeflow.core.domains import DOMAINS, classify_domain, domain_scores, file_signals
 from yokeflow.core.task_brief import TaskBrief
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -33,9 +37,56 @@ def test_classify(title: str, description: str, files: tuple[str, ...], expected
     assert classify_domain(title, description, files) == expected
 
 
-def test_a_tie_is_general() -> None:
-    # one database word and one api word in the title: equally strong, so no domain is sure
-    assert classify_domain("database endpoint") == "general"
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # the head noun comes last in the phrase before the first preposition
+        ("Add database migration for API endpoint", "database"),
+        ("Add API endpoint for database migration", "api"),
+        ("API test suite", "testing"),
+        ("Login and signup pages", "frontend"),
+        ("database endpoint", "api"),
+        ("endpoint database", "database"),
+    ],
+)
+def test_a_tie_goes_to_the_head_noun_never_to_general(title: str, expected: str) -> None:
+    scores = domain_scores(TaskBrief("t", title))
+    top = max(scores.scores.values())
+    assert sorted(scores.scores.values()).count(top) >= 2, scores.explain()  # a real tie
+    assert scores.domain == expected
+
+
+def test_a_tie_with_no_title_keyword_order_goes_to_the_description_then_the_list() -> None:
+    # equal points from the description only: the domain named first there wins
+    first_db = TaskBrief("t", "Do it", "a table and a query behind an endpoint and a route")
+    assert domain_scores(first_db).scores["database"] == domain_scores(first_db).scores["api"]
+    assert domain_scores(first_db).domain == "database"
+    first_api = TaskBrief("t", "Do it", "an endpoint and a route over a table and a query")
+    assert domain_scores(first_api).domain == "api"
+
+
+def test_no_task_of_the_bookstore_plan_falls_to_general_by_a_tie() -> None:
+    import yaml
+
+    from yokeflow.core.domains import MIN_SCORE
+
+    plan = yaml.safe_load((ROOT / "examples/plans/bookstore.yaml").read_text())
+    ties = []
+    for epic in plan["epics"]:
+        for task in epic["tasks"]:
+            scores = domain_scores(
+                TaskBrief(task["key"], task["title"], task.get("description", ""))
+            )
+            if max(scores.scores.values()) >= MIN_SCORE and scores.domain == "general":
+                ties.append(task["title"])
+    assert ties == []
+    expected = {"Auth middleware": "api", "Login and signup pages": "frontend"}
+    expected["API test suite"] = "testing"
+    for epic in plan["epics"]:
+        for task in epic["tasks"]:
+            if task["title"] in expected:
+                brief = TaskBrief(task["key"], task["title"], task.get("description", ""))
+                assert domain_scores(brief).domain == expected[task["title"]], task["title"]
 
 
 def test_a_single_description_word_is_not_enough() -> None:

@@ -19,6 +19,7 @@ from yokeflow.core.expertise import (
     line_count,
     merge,
     prune_stale,
+    retention,
 )
 from yokeflow.core.expertise_markdown import render
 from yokeflow.core.task_brief import TaskBrief
@@ -210,34 +211,66 @@ def many(kind: LessonKind, n: int, start: date) -> list[Lesson]:
     ]
 
 
-def test_line_limit_prunes_old_failures_first_then_patterns_then_core_files() -> None:
+def test_line_limit_keeps_fresh_failures_over_old_core_files() -> None:
+    """Pruning follows the ranking: value by kind (failures most) and age, across kinds."""
     start = date(2026, 1, 1)
+    old_core = many(LessonKind.CORE_FILE, 200, start - timedelta(days=365))
+    fresh_failures = many(LessonKind.FAILURE, 20, start)
+    e = Expertise("api", (*fresh_failures, *old_core))
+    cut, removed = enforce_line_limit(e, 100)
+    assert line_count(cut) <= 100
+    assert {r.kind for r in removed} == {LessonKind.CORE_FILE}
+    assert cut.of_kind(LessonKind.FAILURE) == e.of_kind(LessonKind.FAILURE)
+    # the oldest core files went first
+    assert max(r.provenance.sort_date for r in removed) <= min(
+        c.provenance.sort_date for c in cut.of_kind(LessonKind.CORE_FILE)
+    )
+
+
+def test_line_limit_drops_old_failures_before_fresh_core_files() -> None:
+    start = date(2026, 6, 1)
+    old_failures = many(LessonKind.FAILURE, 30, start - timedelta(days=400))
+    fresh = [
+        *many(LessonKind.CORE_FILE, 10, start),
+        *many(LessonKind.PATTERN, 10, start),
+        *many(LessonKind.TECHNIQUE, 10, start),
+    ]
+    e = Expertise("api", (*old_failures, *fresh))
+    cut, removed = enforce_line_limit(e, line_count(e) - 10)
+    assert {r.kind for r in removed} == {LessonKind.FAILURE}
+    assert len(cut.of_kind(LessonKind.CORE_FILE)) == 10
+
+
+def test_of_equally_old_lessons_the_least_valuable_kind_goes_first() -> None:
+    day = date(2026, 3, 1)
     e = Expertise(
         "api",
         (
-            *many(LessonKind.FAILURE, 20, start),
-            *many(LessonKind.PATTERN, 10, start),
-            *many(LessonKind.TECHNIQUE, 10, start),
-            *many(LessonKind.CORE_FILE, 10, start),
+            *many(LessonKind.FAILURE, 10, day),
+            *many(LessonKind.TECHNIQUE, 10, day),
+            *many(LessonKind.PATTERN, 10, day),
+            *many(LessonKind.CORE_FILE, 10, day),
         ),
     )
-    assert line_count(e) == 5 + 4 * 2 + 50
-    cut, removed = enforce_line_limit(e, 50)
-    assert line_count(cut) <= 50
-    assert {r.kind for r in removed} == {LessonKind.FAILURE}
-    # the oldest failures went; the newest stayed
-    assert max(r.provenance.sort_date for r in removed) < min(
-        f.provenance.sort_date for f in cut.of_kind(LessonKind.FAILURE)
-    )
-    cut, removed = enforce_line_limit(e, 30)
-    assert line_count(cut) <= 30
-    assert not cut.of_kind(LessonKind.FAILURE)
-    assert cut.of_kind(LessonKind.CORE_FILE) == e.of_kind(LessonKind.CORE_FILE)
-    cut, _ = enforce_line_limit(e, 10)
+    cut, removed = enforce_line_limit(e, line_count(e) - 12)
+    assert {r.kind for r in removed} == {LessonKind.CORE_FILE}
+    cut, removed = enforce_line_limit(e, 10)
     assert line_count(cut) <= 10
-    assert cut.of_kind(LessonKind.CORE_FILE)  # the core-file list goes last
-    assert not cut.of_kind(LessonKind.PATTERN)
-    assert not cut.of_kind(LessonKind.TECHNIQUE)
+    assert cut.of_kind(LessonKind.FAILURE)  # failures are worth most: they go last
+
+
+@settings(max_examples=200, deadline=None)
+@given(e=expertise_st, limit=st.integers(5, 40))
+def test_nothing_kept_is_worth_less_than_anything_removed(e: Expertise, limit: int) -> None:
+    cut, removed = enforce_line_limit(e, limit)
+    dates = [x.provenance.date for x in e.lessons if x.provenance.date is not None]
+    newest = max(dates, default=date.min)
+    if removed and cut.lessons:
+        assert (
+            max(retention(r, newest) for r in removed)
+            <= min(retention(k, newest) for k in cut.lessons) + 1e-9
+            or line_count(cut) <= limit
+        )
 
 
 @settings(max_examples=200, deadline=None)

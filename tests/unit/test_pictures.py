@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yokeflow.core.graph import GraphEpic, GraphTask, resolve
+from yokeflow.core.graph import DependencyGraph, GraphEpic, GraphTask, resolve
 from yokeflow.core.pictures import to_ascii, to_mermaid
 
 
@@ -44,3 +44,72 @@ def test_ascii_lists_batches_marks_the_critical_path_and_problems() -> None:
     assert "Blocked by a cycle (2)" in lines
     assert "problem: cycle: x -> y -> x" in lines
     assert all(len(line) <= 100 for line in lines)
+
+
+def test_mermaid_reserved_words_as_task_keys_keep_the_picture_valid() -> None:
+    from yokeflow.core.pictures import MERMAID_RESERVED
+
+    keys = ["end", "End", "graph", "subgraph", "style", "class", "click", "default"]
+    graph = resolve(
+        [GraphTask(k, "e", depends_on=(keys[i - 1],) if i else ()) for i, k in enumerate(keys)],
+        [GraphEpic("e", "Epic")],
+    )
+    text = to_mermaid(graph)
+    ids = set()
+    for line in text.splitlines():
+        stripped = line.strip()
+        if "-->" in stripped:
+            left, right = (side.strip() for side in stripped.split("-->"))
+            ids.update((left, right))
+    assert ids
+    assert not {i.lower() for i in ids} & MERMAID_RESERVED
+    # exactly one `end` per subgraph: a task named end no longer closes it early
+    assert sum(1 for line in text.splitlines() if line.strip() == "end") == 1
+    assert '["end"]' in text
+
+
+def _plan_graph() -> DependencyGraph:
+    return resolve(
+        [
+            GraphTask("schema", "db", title="Schema"),
+            GraphTask("seed", "db", depends_on=("schema",)),
+            GraphTask("orders", "api", depends_on=("schema",)),
+            GraphTask("carts", "api", depends_on=("orders",)),
+            GraphTask("page", "ui", depends_on=("carts",)),
+        ],
+        [GraphEpic("db", "Database"), GraphEpic("api", "API"), GraphEpic("ui", "UI")],
+    )
+
+
+def test_pictures_of_one_epic_or_one_batch() -> None:
+    from yokeflow.core.pictures import select
+
+    graph = _plan_graph()
+    api = select(graph, epic="api")
+    assert api == ["orders", "carts"]
+    mermaid = to_mermaid(graph, only=api)
+    assert "orders --> carts" in mermaid
+    assert "schema" not in mermaid
+    assert "subgraph epic_db" not in mermaid
+    second = select(graph, batch=2)
+    assert set(second) == {"seed", "orders"}
+    text = to_ascii(graph, only=second)
+    assert "Batch 2 (2 tasks in parallel)" in text
+    assert "Batch 1" not in text
+    assert "showing 2 of 5 tasks" in text
+    assert select(graph, epic="api", batch=2) == ["orders"]
+
+
+def test_an_unknown_epic_or_batch_is_named() -> None:
+    import pytest
+
+    from yokeflow.core.pictures import select
+    from yokeflow.errors import NotFoundError
+
+    graph = _plan_graph()
+    with pytest.raises(NotFoundError, match="no epic 'apx' in the plan"):
+        select(graph, epic="apx")
+    with pytest.raises(NotFoundError, match="no batch 9: the plan has 4 batches"):
+        select(graph, batch=9)
+    with pytest.raises(NotFoundError, match="no batch 0"):
+        select(graph, batch=0)

@@ -12,7 +12,9 @@ import pytest
 
 from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.adapters.kube.jobs import KubeJobGateway
+from yokeflow.adapters.kube.launcher import KubeTaskLauncher
 from yokeflow.ports.jobs import JobSight
+from yokeflow.ports.launcher import Lease
 from yokeflow.testing.controlplane import FAIL_LABEL, RunningControlPlane
 
 pytestmark = pytest.mark.controlplane
@@ -93,3 +95,32 @@ async def test_deleting_a_job_is_idempotent(api: KubeApi, namespace: str) -> Non
     while (await jobs.get("doomed")) is not None:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.2)
+
+
+async def test_the_cluster_launcher_reports_kwok_jobs_once(api: KubeApi, namespace: str) -> None:
+    def build(lease: Lease, request: Any) -> dict[str, Any]:
+        return job(lease.handle, "r3", fail=lease.task_key == "bad")
+
+    launcher = KubeTaskLauncher(KubeJobGateway(api, namespace), f"{RUN_LABEL}=r3", build)
+    leases = [
+        Lease(1, i, key, 1, "projectrun/r3", f"r3-{key}-1", 0.0, model="m")
+        for i, key in enumerate(("good", "bad"))
+    ]
+    for lease in leases:
+        await launcher.launch(lease, None)
+
+    ended: dict[str, Any] = {}
+    deadline = time.monotonic() + 90
+    while len(ended) < 2:
+        assert time.monotonic() < deadline, f"ended so far: {ended}"
+        ended.update({e.lease.task_key: e.outcome for e in await launcher.collect()})
+        await asyncio.sleep(0.5)
+
+    assert ended["good"].success is True
+    assert ended["bad"].success is False
+    assert (
+        ended["bad"].error
+        == "BackoffLimitExceeded: Job has reached the specified backoff limit (exit code 1)"
+    )
+    assert await launcher.collect() == []
+    assert await launcher.live() == []

@@ -106,3 +106,22 @@ def test_config_show_names_sources(tmp_path: Path) -> None:
     assert bad.stderr.startswith(
         "error: bad value for agent.max_turns (from env YOKEFLOW_AGENT_MAX_TURNS)"
     )
+
+
+def test_pictures_of_one_epic_and_one_batch() -> None:
+    plan = str(ROOT / "examples/plans/bookstore.yaml")
+    text = run("graph", plan, "--epic", "orders", "--batch", "5")
+    assert text.returncode == 0, text.stderr
+    listed = [ln.split()[1] for ln in text.stdout.splitlines() if ln.startswith("  ")]
+    assert listed
+    assert all(key.startswith("orders-") for key in listed), listed
+    mermaid = run("graph", plan, "-f", "mermaid", "-e", "db")
+    assert mermaid.returncode == 0
+    assert "db_schema" in mermaid.stdout
+    assert "web_" not in mermaid.stdout
+    unknown = run("graph", plan, "--epic", "nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == (
+        "error: no epic 'nope' in the plan (epics: db, auth, catalog, orders, web, qa)"
+    )
+    assert run("graph", plan, "--batch", "0").returncode == 2

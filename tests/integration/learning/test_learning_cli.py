@@ -148,3 +148,11 @@ def test_expertise_commands(repo: tuple[Path, int], monkeypatch: pytest.MonkeyPa
     assert "- `db/models.py`" in path.read_text()
     bad = CliRunner().invoke(app, ["expertise", "show", "nonsense"])
     assert bad.exit_code != 0
+    # a misspelt domain is refused, not created empty
+    before = invoke(["expertise", "list", "--format", "json"])
+    for command in ("validate", "improve"):
+        typo = CliRunner().invoke(app, ["expertise", command, "databse"])
+        assert typo.exit_code != 0
+        assert "unknown domain 'databse'" in str(typo.exception)
+        assert "did you mean 'database'?" in str(typo.exception)
+    assert invoke(["expertise", "list", "--format", "json"]) == before

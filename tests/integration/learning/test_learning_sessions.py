@@ -18,7 +18,7 @@ from yokeflow.adapters.postgres import PostgresStore
 from yokeflow.adapters.postgres.learning_store import PostgresLearningStore
 from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.task_checkout import GitTaskCheckout
-from yokeflow.core.expertise import Expertise, LessonKind, line_count
+from yokeflow.core.expertise import Expertise, LessonKind, line_count, retention
 from yokeflow.core.plan import parse_plan
 from yokeflow.core.task_brief import TaskBrief
 from yokeflow.services.learning import EXPERTISE_DIR, ExpertiseService
@@ -191,7 +191,15 @@ async def test_a_failure_and_its_fix_reach_the_next_session(
         )
         assert result.saved is not None
         assert result.saved.removed, "nothing was cut: the limit was not exercised"
-        assert {x.kind for x in result.saved.removed} <= {LessonKind.PATTERN, LessonKind.TECHNIQUE}
+        # what went was worth least (kind and age, across kinds): the newest technique stayed
+        kept_now = result.saved.expertise.lessons
+        newest = max(
+            x.provenance.date for x in (*kept_now, *result.saved.removed) if x.provenance.date
+        )
+        assert max(retention(x, newest) for x in result.saved.removed) <= min(
+            retention(x, newest) for x in kept_now
+        )
+        assert result.saved.expertise.of_kind(LessonKind.TECHNIQUE)
         row = await store.get_expertise(pid, "database")
         assert row is not None
         assert row.line_count <= 12

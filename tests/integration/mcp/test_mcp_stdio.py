@@ -175,6 +175,20 @@ async def test_planning_tools_build_a_graph_with_dependencies(
         assert order.index("tutorial") > order.index("user-guide")
         assert batches["batches"][0]["tasks"][0] == {"key": "db-schema", "status": "pending"}
 
+        # epic_id narrows the graph and the batches to one epic; batches keep their numbers
+        docs_batches = await call(session, "get_parallel_batches", epic_id="docs")
+        docs_keys = {t["key"] for b in docs_batches["batches"] for t in b["tasks"]}
+        assert docs_keys == {"user-guide", "changelog", "api-ref", "tutorial"}
+        assert docs_batches["batches"][0]["batch"] > 1
+        docs_graph = await call(session, "get_dependency_graph", epic_id="docs")
+        assert set(docs_graph["graph"]["status"]) == docs_keys
+        assert set(docs_graph["graph"]["task_order"]) == docs_keys
+        docs_picture = await call(session, "get_dependency_graph", format="mermaid", epic_id="docs")
+        assert "db_schema" not in docs_picture["graph"]
+        assert "tutorial" in docs_picture["graph"]
+        with pytest.raises(ToolCallError, match="unknown epic 'nope'"):
+            await call(session, "get_parallel_batches", epic_id="nope")
+
         check = await call(session, "validate_dependencies")
         assert check["valid"] is True
         assert check["cycles"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -104,12 +105,19 @@ def show_command(
     """A domain's expertise as its markdown file (what ``.yokeflow/expertise/DOMAIN.md`` holds)."""
 
     async def action(target: Target, service: ExpertiseService) -> str:
-        known = set(target.settings.learning.domains)
-        if domain not in known:
-            raise ConfigError(f"unknown domain {domain!r} (known: {', '.join(sorted(known))})")
+        _known_domain(target, domain)
         return await service.show(target.project.id, domain)
 
     typer.echo(_with_service(project, database_url, action), nl=False)
+
+
+def _known_domain(target: Target, domain: str) -> None:
+    """Refuse a domain the settings do not list (a typo would otherwise create an empty one)."""
+    known = target.settings.learning.domains
+    if domain not in known:
+        near = difflib.get_close_matches(domain, known, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(f"unknown domain {domain!r} (known: {', '.join(sorted(known))}){hint}")
 
 
 def _each_domain(
@@ -124,6 +132,8 @@ def _each_domain(
             raise ConfigError(
                 "this needs the project's repository: run it inside the repository of the run"
             )
+        if domain is not None:
+            _known_domain(target, domain)
         domains = [domain] if domain else await service.domains(target.project.id)
         names = [d if isinstance(d, str) else d.domain for d in domains]
         out = []

@@ -2,8 +2,15 @@
 
 A task scores points for a domain when its text uses the domain's keywords (a word in the title
 counts twice) and when the files it names look like that domain's files (``migrations/``,
-``*.tsx``, ``Dockerfile``…). The best domain wins only when it scores at least
-:data:`MIN_SCORE` and strictly more than the runner-up; otherwise the task is ``general``.
+``*.tsx``, ``Dockerfile``…). The best domain wins when it scores at least :data:`MIN_SCORE`;
+below that the task is ``general``.
+
+A tie between the best domains is broken by the title's *head noun* — English puts it last in a
+noun phrase ("API test suite" is a test suite, "Add database migration for API endpoint" adds a
+migration): the domain whose keyword comes last in the title before its first preposition
+(``for``, ``of``, ``to``, ``with``…) wins; then the one whose keyword comes last anywhere in the
+title; then the one named first in the description; then the order of :data:`DOMAINS`. A tie never
+falls to ``general``.
 """
 
 from __future__ import annotations
@@ -315,6 +322,50 @@ def file_signals(path: str) -> dict[str, int]:
     return out
 
 
+_PREPOSITIONS = frozenset(
+    [
+        "for",
+        "of",
+        "to",
+        "with",
+        "in",
+        "on",
+        "from",
+        "into",
+        "via",
+        "by",
+        "at",
+        "per",
+        "about",
+        "after",
+        "before",
+        "behind",
+        "through",
+        "using",
+    ]
+)
+
+
+def _is_keyword(word: str, keywords: frozenset[str]) -> bool:
+    return word in keywords or (word.endswith("s") and word[:-1] in keywords)
+
+
+def _last_position(found: list[str], keywords: frozenset[str]) -> int:
+    return max((i for i, w in enumerate(found) if _is_keyword(w, keywords)), default=-1)
+
+
+def _tie_rank(task: TaskBrief, domain: str) -> tuple[int, int, int, int]:
+    """Larger is stronger: see the module's docstring for the rule."""
+    keywords = DOMAIN_KEYWORDS[domain]
+    title = words(task.title)
+    cut = next((i for i, w in enumerate(title) if w in _PREPOSITIONS), len(title))
+    head = _last_position(title[:cut], keywords)
+    anywhere = _last_position(title, keywords)
+    described = words(task.description)
+    first = next((i for i, w in enumerate(described) if _is_keyword(w, keywords)), len(described))
+    return (head, anywhere, -first, -DOMAINS.index(domain))
+
+
 def _keyword_hits(text: str, keywords: frozenset[str]) -> int:
     found = {w for w in words(text) if w in keywords or (w.endswith("s") and w[:-1] in keywords)}
     return len(found)
@@ -331,11 +382,11 @@ def domain_scores(task: TaskBrief, domains: Iterable[str] = DOMAINS) -> DomainSc
         points += _keyword_hits(task.description, keywords)
         points += FILE_WEIGHT * sum(min(file_signals(f).get(domain, 0), 1) for f in files)
         scores[domain] = points
-    ranked = sorted(scores.values(), reverse=True)
-    best = max(scores, key=lambda d: scores[d], default=GENERAL)
+    top = max(scores.values(), default=0)
     chosen = GENERAL
-    if ranked and ranked[0] >= MIN_SCORE and (len(ranked) == 1 or ranked[0] > ranked[1]):
-        chosen = best
+    if top >= MIN_SCORE:
+        tied = [d for d in scores if scores[d] == top]
+        chosen = max(tied, key=lambda d: _tie_rank(task, d))
     return DomainScores(scores=scores, domain=chosen)
 
 

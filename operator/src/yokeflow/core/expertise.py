@@ -40,6 +40,7 @@ __all__ = [
     "line_count",
     "merge",
     "prune_stale",
+    "retention",
 ]
 
 STALE_AFTER = timedelta(days=30)
@@ -321,30 +322,52 @@ def prune_stale(
     return replace(expertise, lessons=kept), stale
 
 
+RETENTION_HALF_LIFE_DAYS = 30
+"""A lesson this many days older than the domain's newest counts half as much when cutting."""
+
+
+def retention(lesson: Lesson, newest: dt.date) -> float:
+    """How much keeping ``lesson`` is worth when the file is over its line limit.
+
+    The same value the prompt ranking gives a lesson (its kind — failures most, then techniques,
+    patterns, core files — and how often it was seen), halved for every
+    :data:`RETENTION_HALF_LIFE_DAYS` it is older than ``newest``. An undated lesson (a person's
+    note) counts as newest.
+    """
+    value = _KIND_WEIGHT[lesson.kind] + 0.5 * min(lesson.seen, 5)
+    dated = lesson.provenance.date
+    age = 0 if dated is None else max((newest - dated).days, 0)
+    return value * math.pow(0.5, age / RETENTION_HALF_LIFE_DAYS)
+
+
 def enforce_line_limit(
     expertise: Expertise, max_lines: int
 ) -> tuple[Expertise, tuple[Lesson, ...]]:
     """The expertise cut to ``max_lines`` lines; returns (kept, removed).
 
-    Removal order: failures oldest first, then patterns and techniques oldest first, then the
-    core-file list oldest first. Undated lessons (a person's notes) go last within their group.
+    Lessons go in order of :func:`retention` (age and value across kinds, measured against the
+    domain's newest lesson), least first; among equals the older, then the earlier in the file. A
+    fresh failure outlives an old core file, and an old failure goes before a fresh core file.
     """
     per_kind = {kind: len(expertise.of_kind(kind)) for kind in KIND_ORDER}
     if _count(per_kind) <= max_lines:
         return expertise, ()
-    groups: list[list[Lesson]] = [
-        list(expertise.of_kind(LessonKind.FAILURE)),
-        [*expertise.of_kind(LessonKind.PATTERN), *expertise.of_kind(LessonKind.TECHNIQUE)],
-        list(expertise.of_kind(LessonKind.CORE_FILE)),
-    ]
+    dates = [x.provenance.date for x in expertise.lessons if x.provenance.date is not None]
+    newest = max(dates, default=date.min)
+    order = sorted(
+        enumerate(expertise.lessons),
+        key=lambda item: (
+            retention(item[1], newest),
+            item[1].provenance.sort_date,
+            item[0],
+        ),
+    )
     removed: list[Lesson] = []
-    for group in groups:
-        # sorted() is stable: equally old lessons go in file order.
-        for lesson in sorted(group, key=lambda item: item.provenance.sort_date):
-            if _count(per_kind) <= max_lines:
-                break
-            per_kind[lesson.kind] -= 1
-            removed.append(lesson)
+    for _, lesson in order:
+        if _count(per_kind) <= max_lines:
+            break
+        per_kind[lesson.kind] -= 1
+        removed.append(lesson)
     gone = {lesson.key for lesson in removed}
     kept = tuple(lesson for lesson in expertise.lessons if lesson.key not in gone)
     return replace(expertise, lessons=kept), tuple(removed)

@@ -2,7 +2,8 @@
 
 Every function is deterministic and keeps distinct inputs distinct: whenever the readable part had
 to change (characters replaced, a reserved word, truncation), a short hash of the original input
-is appended.
+is appended. Lengths are counted in UTF-8 bytes, as file systems count them (a folder name is at
+most 255 bytes: 85 CJK characters).
 """
 
 from __future__ import annotations
@@ -13,16 +14,23 @@ import re
 __all__ = ["dns1123_label", "dns1123_subdomain", "sanitize_branch_name", "sanitize_path_component"]
 
 MAX_BRANCH_LENGTH = 200
+"""In UTF-8 bytes, the prefix included."""
 _WINDOWS_RESERVED = frozenset(
     [
         "CON",
         "PRN",
         "AUX",
         "NUL",
-        *(f"COM{i}" for i in range(1, 10)),
-        *(f"LPT{i}" for i in range(1, 10)),
+        "CONIN$",
+        "CONOUT$",
+        *(
+            f"{port}{n}"
+            for port in ("COM", "LPT")
+            for n in [*"0123456789", "\u00b9", "\u00b2", "\u00b3"]
+        ),
     ]
 )
+"""Device names Windows reserves in every folder, with any extension (``COM\u00b9`` too)."""
 # Windows forbids : * ? " < > | and control characters; git forbids ~ ^ : ? * [ \ space and DEL.
 _UNSAFE = re.compile(r'[\x00-\x20\x7f:*?"<>|~^\[\\]+')
 
@@ -31,8 +39,24 @@ def _digest(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _cut(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` of at most ``max_bytes`` UTF-8 bytes (never half a character)."""
+    return text.encode("utf-8")[: max(max_bytes, 0)].decode("utf-8", errors="ignore")
+
+
+def _reserved(stem: str) -> bool:
+    return stem.rstrip(" ").upper() in _WINDOWS_RESERVED
+
+
 def sanitize_path_component(name: str, max_length: int = 100) -> str:
-    """One folder or file name that git and Windows, macOS and Linux all accept."""
+    """One folder or file name that git and Windows, macOS and Linux all accept.
+
+    At most ``max_length`` UTF-8 bytes.
+    """
     cleaned = _UNSAFE.sub("-", name.strip())
     cleaned = cleaned.replace("/", "-")
     cleaned = re.sub(r"\.{2,}", ".", cleaned)  # git forbids ".."
@@ -41,17 +65,19 @@ def sanitize_path_component(name: str, max_length: int = 100) -> str:
     if cleaned.lower().endswith(".lock"):
         cleaned = cleaned[: -len(".lock")] + "-lock"
     cleaned = cleaned.replace("@{", "@-")
-    stem = cleaned.split(".", 1)[0].upper()
     changed = (
-        cleaned != name or stem in _WINDOWS_RESERVED or not cleaned or len(cleaned) > max_length
+        cleaned != name
+        or _reserved(cleaned.split(".", 1)[0])
+        or not cleaned
+        or _bytes(cleaned) > max_length
     )
     if not changed:
         return cleaned
     suffix = _digest(name)
     room = max_length - len(suffix) - 1
-    head = cleaned[:room].rstrip(" .-")
+    head = _cut(cleaned, room - 1).rstrip(" .-")  # one byte kept for the '_' below
     stem, dot, rest = head.partition(".")
-    if stem.upper() in _WINDOWS_RESERVED:
+    if _reserved(stem):
         head = f"{stem}_{dot}{rest}"
     return f"{head}-{suffix}" if head else suffix
 
@@ -59,11 +85,11 @@ def sanitize_path_component(name: str, max_length: int = 100) -> str:
 def sanitize_branch_name(name: str, prefix: str = "yokeflow/") -> str:
     """A git branch name for ``name`` under ``prefix``, valid on Windows and in ``git check-ref-format``.
 
-    The result is at most :data:`MAX_BRANCH_LENGTH` characters including the prefix.
+    The result is at most :data:`MAX_BRANCH_LENGTH` UTF-8 bytes including the prefix.
     """
     if prefix and not re.fullmatch(r"([A-Za-z0-9._-]+/)*", prefix):
         raise ValueError(f"branch prefix {prefix!r} must be slash-terminated safe path parts")
-    return prefix + sanitize_path_component(name, MAX_BRANCH_LENGTH - len(prefix))
+    return prefix + sanitize_path_component(name, MAX_BRANCH_LENGTH - _bytes(prefix))
 
 
 def dns1123_label(name: str, max_length: int = 63) -> str:

@@ -45,9 +45,25 @@ class FakeJobGateway:
         )
         return True
 
-    def finish(self, name: str, state: JobState, exit_code: int = 0, message: str = "") -> None:
+    def finish(
+        self,
+        name: str,
+        state: JobState,
+        exit_code: int = 0,
+        message: str = "",
+        reason: str | None = None,
+        times: tuple[str, str] | None = None,
+    ) -> None:
+        """Move a Job to ``state`` with what its pod left (exit code, termination message)."""
+        created, finished = times or (None, None)
         self.jobs[name] = replace(
-            self.jobs[name], state=state, exit_code=exit_code, termination_message=message or None
+            self.jobs[name],
+            state=state,
+            exit_code=exit_code,
+            termination_message=message or None,
+            reason=reason,
+            created_at=created,
+            finished_at=finished,
         )
 
     async def observe(self, selector: str) -> list[JobSight]:

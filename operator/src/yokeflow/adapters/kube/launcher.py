@@ -1,0 +1,172 @@
+"""The cluster's task launcher: one ``batch/v1`` Job per task session (``ports.launcher``).
+
+- ``launch`` builds the Job with the injected builder (``specs.task_job`` in the operator),
+  names it by the lease's ``handle`` (deterministic: run, task and attempt), records the lease in
+  an annotation, and creates it through the Job gateway — ``AlreadyExists`` is the same Job, so a
+  restarted operator never makes a second one.
+- ``live`` and ``collect`` read Jobs, not memory: a Job that ended and carries no *collected*
+  annotation is reported by ``collect`` once, then annotated, so even across operator restarts
+  each session is reported once and a collected Job no longer counts as live.
+- An outcome comes from the runner's JSON report in the agent container's termination message
+  (success, cost, error); when that report is missing, from the Job's own state and reason
+  (``DeadlineExceeded``, a failed clone), so a lost report is still noticed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from yokeflow.ports.jobs import JobGateway, JobSight
+from yokeflow.ports.launcher import (
+    LaunchRequest,
+    Lease,
+    LostSpend,
+    SessionEnded,
+    SessionOutcome,
+)
+
+__all__ = ["COLLECTED_ANNOTATION", "LEASE_ANNOTATION", "JobBuilder", "KubeTaskLauncher"]
+
+LEASE_ANNOTATION = "yokeflow.io/lease"
+"""The lease of the session a Job runs, as JSON."""
+COLLECTED_ANNOTATION = "yokeflow.io/collected"
+"""Set on a Job once its end was reported by ``collect``."""
+
+JobBuilder = Callable[[Lease, LaunchRequest], dict[str, Any]]
+"""Builds the Job manifest of one session (named ``lease.handle``)."""
+
+
+class KubeTaskLauncher:
+    """Task sessions as Jobs of one namespace, found by a label selector (see the module doc)."""
+
+    def __init__(self, jobs: JobGateway, selector: str, build: JobBuilder) -> None:
+        self._jobs = jobs
+        self._selector = selector
+        self._build = build
+
+    async def launch(self, lease: Lease, request: LaunchRequest) -> Lease:
+        manifest = self._build(lease, request)
+        metadata = manifest.setdefault("metadata", {})
+        if metadata.get("name") != lease.handle:
+            raise ValueError(
+                f"the Job builder named the Job {metadata.get('name')!r}, the lease {lease.handle!r}"
+            )
+        annotations = metadata.setdefault("annotations", {})
+        annotations[LEASE_ANNOTATION] = json.dumps(asdict(lease), sort_keys=True)
+        await self._jobs.create(manifest)
+        return lease
+
+    async def live(self) -> Sequence[Lease]:
+        leases = []
+        for seen in await self._jobs.observe(self._selector):
+            lease = _lease_of(seen)
+            if lease is not None and COLLECTED_ANNOTATION not in seen.annotations:
+                leases.append(lease)
+        return leases
+
+    async def collect(self) -> Sequence[SessionEnded]:
+        ended: list[SessionEnded] = []
+        for seen in await self._jobs.observe(self._selector):
+            if (
+                seen.state not in ("succeeded", "failed")
+                or COLLECTED_ANNOTATION in seen.annotations
+            ):
+                continue
+            lease = _lease_of(seen)
+            if lease is None:
+                continue
+            ended.append(SessionEnded(lease, outcome(seen, lease)))
+            await self._jobs.annotate(seen.name, {COLLECTED_ANNOTATION: "true"})
+        return ended
+
+    async def stop(self, lease: Lease) -> None:
+        await self._jobs.delete(lease.handle)
+
+    async def lost_spend(self, lease: Lease) -> LostSpend | None:
+        seen = await self._jobs.get(lease.handle)
+        report = _report(seen.termination_message) if seen is not None else None
+        if report is None:
+            return None
+        return LostSpend(
+            model=str(report.get("session", {}).get("model") or lease.model),
+            cost_usd=_money(report.get("cost_usd")),
+        )
+
+
+def outcome(seen: JobSight, lease: Lease) -> SessionOutcome:
+    """How the session of Job ``seen`` went: the runner's report if it left one, else the Job's
+    own state and reason."""
+    report = _report(seen.termination_message)
+    duration = _seconds_between(seen.created_at, seen.finished_at)
+    if report is not None:
+        success = bool(report.get("success")) and seen.state == "succeeded"
+        error = report.get("error")
+        if not success and not error:
+            error = _job_failure(seen)
+        return SessionOutcome(
+            success=success,
+            model=str(report.get("session", {}).get("model") or lease.model),
+            cost_usd=_money(report.get("cost_usd")),
+            duration_seconds=duration,
+            error=str(error) if error else None,
+        )
+    success = seen.state == "succeeded"
+    return SessionOutcome(
+        success=success,
+        model=lease.model,
+        cost_usd=Decimal(0),
+        duration_seconds=duration,
+        error=None if success else _job_failure(seen),
+    )
+
+
+def _job_failure(seen: JobSight) -> str:
+    text = seen.reason or "Failed"
+    if seen.message:
+        text += f": {seen.message}"
+    if seen.exit_code is not None:
+        text += f" (exit code {seen.exit_code})"
+    return text
+
+
+def _lease_of(seen: JobSight) -> Lease | None:
+    raw = seen.annotations.get(LEASE_ANNOTATION)
+    if raw is None:
+        return None
+    try:
+        return Lease(**json.loads(raw))
+    except (ValueError, TypeError):
+        return None
+
+
+def _report(message: str | None) -> dict[str, Any] | None:
+    if not message:
+        return None
+    try:
+        report = json.loads(message)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) and "success" in report else None
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _seconds_between(start: str | None, end: str | None) -> float:
+    if not start or not end:
+        return 0.0
+    try:
+        began = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        ended = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return max(0.0, (ended - began).total_seconds())
