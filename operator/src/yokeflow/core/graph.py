@@ -172,6 +172,15 @@ class DependencyGraph:
             rank[v] = weight[v] + max((rank[s] for s in idx.succ[v]), default=0.0)
         return {keys[v]: rank[v] for v in self._topo if v < idx.n}
 
+    def hard_edges(self) -> tuple[int, Sequence[Sequence[int]], Sequence[Sequence[int]]]:
+        """The hard dependencies in integer form: ``(n, predecessors, successors)``.
+
+        Nodes ``0..n-1`` are the tasks in ``tasks`` order; each node from ``n`` on stands for one
+        epic dependency (done when every task of that epic is). Shared, not copied: read only.
+        """
+        idx = self._index
+        return idx.n, idx.pred, idx.succ
+
     def hard_dependencies(self, key: str) -> frozenset[str]:
         """The tasks ``key`` waits for directly: its own hard deps plus its epic dependencies' tasks."""
         idx, keys, i = self._index, self._keys, self._position[key]

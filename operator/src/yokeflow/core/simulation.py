@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from yokeflow.core.graph import DependencyGraph
+from yokeflow.core.run_states import RunStates
 from yokeflow.core.schedule import (
     Finish,
     Limits,
@@ -86,7 +87,7 @@ def simulate(
         raise ValueError("cannot simulate a plan with cycles or unknown dependencies")
     took = {k: (durations or {}).get(k, t.estimate_minutes) for k, t in graph.tasks.items()}
     limits = Limits(max_concurrency=concurrency, schedule=schedule)
-    states = {k: TaskRun() for k in graph.tasks}
+    states = RunStates(graph)  # kept current as the run goes: each decision reads what changed
     events: list[tuple[float, int, str, tuple[str, ...]]] = []  # (time, seq, kind, keys)
     started: dict[str, float] = {}
     ended: dict[str, float] = {}
