@@ -21,3 +21,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 else
   echo "setup: .venv/ is up to date (pyproject.toml unchanged); nothing to do"
 fi
+
+# The dashboard: its sources (operator/dashboard) built into the package with the npm registry's
+# pinned packages (package-lock.json); rebuilt when a source is newer than the build.
+dash=operator/dashboard
+built=operator/src/yokeflow/web/static/index.html
+if command -v npm >/dev/null; then
+  if [ ! -f "$built" ] || [ -n "$(find "$dash" -path "$dash/node_modules" -prune -o -type f -newer "$built" -print -quit)" ]; then
+    (cd "$dash" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
+  fi
+else
+  echo "setup: npm not found, the dashboard is not built (the API works without it)" >&2
+fi

@@ -139,7 +139,7 @@ async def test_tasks_retry_and_cancel(api: Api) -> None:
     assert retried.json()["status"] == "pending"
     assert retried.json()["run_started"] is False
     again = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/retry")
-    assert "only a failed" in _problem(again, 409)["detail"]
+    assert "can be retried" in _problem(again, 409)["detail"]
     cancelled = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/cancel")
     assert cancelled.json()["status"] == "cancelled"
     assert (await _task(api, "db-schema"))["state"] == "cancelled"

@@ -150,7 +150,7 @@ COMMANDS: tuple[Entry, ...] = (
         "tasks",
         _CLI + "tasks_cmd",
         "app",
-        "A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+        "A project's tasks: state, sessions, diff, transcript; cancel one.",
     ),
     Entry(
         "dependencies",
