@@ -93,3 +93,50 @@ def test_unknown_command_is_refused() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+def _loaded(root: Any, path: tuple[str, ...]) -> Any:
+    command = root
+    for name in path:
+        command = command.get_command(typer.Context(command), name)
+    return command
+
+
+def test_one_meaning_per_short_flag() -> None:
+    root = typer.main.get_command(app)
+    meanings: dict[str, set[str]] = {}
+    for path in _commands(root):
+        for param in getattr(_loaded(root, path), "params", []):
+            opts = [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]
+            longs = [o for o in opts if o.startswith("--")]
+            for short in (o for o in opts if len(o) == 2 and o.startswith("-")):
+                meanings.setdefault(short, set()).update(longs[:1])
+    assert meanings["-f"] == {"--format"}
+    assert {k: v for k, v in meanings.items() if len(v) > 1} == {}
+
+
+def test_no_json_flag_and_no_value_marker_on_flags() -> None:
+    """Data is printed with --format text|json; an on/off flag shows no <bool> value."""
+    root = typer.main.get_command(app)
+    runner = CliRunner()
+    for path in _commands(root):
+        command = _loaded(root, path)
+        names = {o for p in getattr(command, "params", []) for o in getattr(p, "opts", [])}
+        assert "--json" not in names, f"`yokeflow {' '.join(path)}` has --json: use --format"
+        if not path:
+            continue
+        shown = runner.invoke(app, [*path, "--help"]).output
+        flags = [
+            line
+            for line in shown.splitlines()
+            if "<bool>" in line and "--help" not in line  # click's own --help option
+        ]
+        assert flags == [], f"`yokeflow {' '.join(path)} --help`: {flags}"
+        assert "--install-completion" not in shown, path
+
+
+def test_format_json_is_offered_where_data_is_printed() -> None:
+    root = typer.main.get_command(app)
+    for path in [("config", "show"), ("costs",), ("simulate",), ("graph",), ("run",), ("demo",)]:
+        params = {o for p in _loaded(root, path).params for o in p.opts}
+        assert "--format" in params, path

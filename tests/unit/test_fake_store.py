@@ -102,3 +102,17 @@ async def test_costs_sum_by_model() -> None:
     assert by_model["haiku"].calls == 2
     assert by_model["haiku"].cost_usd == Decimal("0.3")
     assert len(await store.get_project_costs(project.id)) == 3
+
+
+async def test_claim_tasks_takes_several_ready_tasks_in_claim_order() -> None:
+    store = FakeStore()
+    stored = await store.create_plan(parse_plan(PLAN, "shop.yaml"))
+    pid, ids = stored.project.id, stored.task_ids
+    assert await store.claim_tasks(pid, 0) == []
+    assert [t.key for t in await store.claim_tasks(pid, 5, worker="w")] == ["schema"]
+    await store.complete_task(ids["schema"])
+    await store.update_task_status(ids["seed"], TaskStatus.RUNNING)
+    await store.complete_task(ids["seed"])
+    taken = await store.claim_tasks(pid, 5, worker="w")
+    assert [(t.key, t.status, t.claimed_by) for t in taken] == [("users", TaskStatus.RUNNING, "w")]
+    assert await store.claim_tasks(pid, 5) == []

@@ -200,7 +200,7 @@ def test_run_status_and_costs_commands_on_a_plan_file(tmp_path: Path, data_dir: 
     assert report["concurrency"] == 4
     # Inside the repository the reporting commands find the run's project by themselves.
     status = subprocess.run(
-        [YOKEFLOW, "status", "--json"],
+        [YOKEFLOW, "status", "--format", "json"],
         cwd=repo,
         capture_output=True,
         text=True,

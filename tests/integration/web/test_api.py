@@ -78,6 +78,8 @@ async def test_projects(api: Api, tmp_path: Path) -> None:
     assert listed[0]["status"]["tasks"]["pending"] == 3
     one = (await api.client.get(f"/api/projects/{api.project.id}")).json()
     assert one["metadata"]["repository"] == str(api.repo)
+    # 3 min for db-schema, then db-seed and api-list (1 min each) side by side
+    assert one["status"]["eta_seconds"] == pytest.approx(240.0)
     assert one["status"]["active"] is False
     assert one["status"]["cost_usd"] == "0"
     _problem(await api.client.get("/api/projects/999999"), 404)
@@ -139,7 +141,7 @@ async def test_tasks_retry_and_cancel(api: Api) -> None:
     assert retried.json()["status"] == "pending"
     assert retried.json()["run_started"] is False
     again = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/retry")
-    assert "only a failed" in _problem(again, 409)["detail"]
+    assert "can be retried" in _problem(again, 409)["detail"]
     cancelled = await api.client.post(f"/api/projects/{pid}/tasks/{schema['id']}/cancel")
     assert cancelled.json()["status"] == "cancelled"
     assert (await _task(api, "db-schema"))["state"] == "cancelled"

@@ -19,7 +19,7 @@ import typer
 import typer.core
 import typer.main
 
-__all__ = ["Entry", "LazyGroup", "load"]
+__all__ = ["Entry", "LazyGroup", "load", "plain_flags"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,21 @@ def load(entry: Entry) -> Any:
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(entry.name)(target)
         command = typer.main.get_command(single)  # one command and no callback: that command
     command.name = entry.name
+    plain_flags(command)
     return command
+
+
+def plain_flags(command: Any) -> None:
+    """Show on/off flags without a ``<bool>`` value marker: they take no value."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        plain_flags(sub)
 
 
 class LazyGroup(typer.core.TyperGroup):

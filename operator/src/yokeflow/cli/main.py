@@ -150,7 +150,7 @@ COMMANDS: tuple[Entry, ...] = (
         "tasks",
         _CLI + "tasks_cmd",
         "app",
-        "A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+        "A project's tasks: state, sessions, diff, transcript; cancel one.",
     ),
     Entry(
         "dependencies",
@@ -192,7 +192,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Print the version."
+        ),
     ] = False,
 ) -> None:
     """Run many autonomous coding agents in parallel on one git repository."""

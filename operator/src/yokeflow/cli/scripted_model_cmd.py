@@ -22,9 +22,7 @@ def serve_command(
     scenario: Annotated[
         Path, typer.Option("--scenario", "-s", help="The scenario file (YAML): default and rules.")
     ],
-    port: Annotated[
-        int, typer.Option("--port", "-p", help="The port to listen on (0: any).")
-    ] = 8765,
+    port: Annotated[int, typer.Option("--port", help="The port to listen on (0: any).")] = 8765,
     host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
     record: Annotated[
         Path | None, typer.Option("--record", help="Append every request as a JSON line here.")

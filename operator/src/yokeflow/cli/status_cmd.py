@@ -88,9 +88,6 @@ def status(
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
     output: FormatOption = Format.text,
-    as_json: Annotated[
-        bool, typer.Option("--json", hidden=True, help="The same as --format json.")
-    ] = False,
 ) -> None:
     """Where the project of this repository (or --project) stands: each task, counts, cost.
 
@@ -108,7 +105,7 @@ def status(
             await target.store.close()
 
     data = asyncio.run(go())
-    if as_json or output is Format.json:
+    if output is Format.json:
         echo_json(data)
         return
     console = Console(highlight=False)

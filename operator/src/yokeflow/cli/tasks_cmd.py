@@ -1,4 +1,4 @@
-"""``yokeflow tasks``: a project's tasks — list, show, diff, transcript, retry, cancel."""
+"""``yokeflow tasks``: a project's tasks — list, show, diff, transcript, cancel (retry: ``yokeflow retry``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from yokeflow.web.views import board_task_json
 
 __all__ = ["app"]
 
-app = typer.Typer(help="A project's tasks: state, sessions, diff, transcript; retry or cancel one.",
+app = typer.Typer(help="A project's tasks: state, sessions, diff, transcript; cancel one.",
                   no_args_is_help=True)  # fmt: skip
 TaskArgument = Annotated[str, typer.Argument(help="The task's key (or id).")]
 
@@ -83,25 +83,11 @@ def transcript_command(
     with_target(project, database_url, action)
 
 
-@app.command("retry")
-def retry_command(
-    task: TaskArgument, project: ProjectOption = None, database_url: DatabaseUrlOption = None
-) -> None:
-    """Put a failed, blocked or cancelled task back to pending (then `yokeflow run --resume`)."""
-
-    async def action(target: Target) -> str:
-        found = await find_task(target, task)
-        done = await task_actions.retry_task(target.store, target.project.id, found.id)
-        return f"{done.key}: {done.status.value}"
-
-    typer.echo(with_target(project, database_url, action))
-
-
 @app.command("cancel")
 def cancel_command(
     task: TaskArgument, project: ProjectOption = None, database_url: DatabaseUrlOption = None
 ) -> None:
-    """Take a task that is not running out of the run (`tasks retry` brings it back)."""
+    """Take a task that is not running out of the run (`yokeflow retry` brings it back)."""
 
     async def action(target: Target) -> str:
         found = await find_task(target, task)

@@ -174,6 +174,13 @@ class Store(WorktreeLedger, Protocol):
         """Atomically take the next ready task (pending → running), or None when none is ready."""
         ...
 
+    async def claim_tasks(
+        self, project_id: int, count: int, *, worker: str | None = None
+    ) -> list[Task]:
+        """Atomically take up to ``count`` ready tasks at once, in claim order (fewer when fewer
+        are ready; none for a count below 1). Each is handed to exactly one caller."""
+        ...
+
     async def update_task_status(
         self,
         task_id: int,

@@ -1,7 +1,7 @@
 """What a person can do to one task between or during runs: retry it, cancel it.
 
 A retry puts a failed, blocked or cancelled task back to pending with a fresh set of attempts (its
-attempts so far are kept as history); the next pass of a run picks it up. A cancel takes a task that has not
+attempts so far are kept as history); the next reconcile releases what its failure blocked. A cancel takes a task that has not
 started out of the run. Both go through the store's state machine, so a refused change is an
 :class:`~yokeflow.errors.InvalidTransitionError` that says why.
 """
@@ -11,10 +11,9 @@ from __future__ import annotations
 from yokeflow.core.records import Task, TaskStatus
 from yokeflow.errors import InvalidTransitionError, NotFoundError
 from yokeflow.ports.store import Store
+from yokeflow.services.retry import retry_tasks
 
 __all__ = ["cancel_task", "retry_task", "task_of_project"]
-
-_RETRYABLE = (TaskStatus.FAILED, TaskStatus.BLOCKED, TaskStatus.CANCELLED)
 
 
 async def task_of_project(store: Store, project_id: int, task_id: int) -> Task:
@@ -26,15 +25,10 @@ async def task_of_project(store: Store, project_id: int, task_id: int) -> Task:
 
 
 async def retry_task(store: Store, project_id: int, task_id: int) -> Task:
-    """Put a failed, blocked or cancelled task back to pending."""
+    """Give a failed, blocked or cancelled task new attempts (:func:`retry.retry_tasks`)."""
     task = await task_of_project(store, project_id, task_id)
-    if task.status not in _RETRYABLE:
-        raise InvalidTransitionError(
-            f"task {task.key} is {task.status.value}: only a failed, blocked or cancelled task"
-            " can be retried"
-        )
-    # A fresh set of attempts (the history is kept): its dependents follow once it merges.
-    return await store.retry_task(task.id)
+    await retry_tasks(store, project_id, [task.key])
+    return await task_of_project(store, project_id, task_id)
 
 
 async def cancel_task(store: Store, project_id: int, task_id: int) -> Task:

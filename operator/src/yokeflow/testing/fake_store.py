@@ -342,29 +342,44 @@ class FakeStore(FakeActivity):
 
     async def claim_next_task(self, project_id: int, *, worker: str | None = None) -> Task | None:
         async with self._lock:
-            for task in sorted(
-                (
-                    t
-                    for t in self.tasks.values()
-                    if t.project_id == project_id and t.status == TaskStatus.PENDING
-                ),
-                key=lambda t: (t.priority, t.position, t.id),
-            ):
-                if not self._waiting_for(task):
-                    now = timestamp()
-                    claimed = replace(
-                        task,
-                        status=TaskStatus.RUNNING,
-                        attempts=task.attempts + 1,
-                        claimed_by=worker,
-                        last_error=None,
-                        started_at=now,
-                        updated_at=now,
-                    )
-                    self.tasks[task.id] = claimed
-                    self._start_epic(task.epic_id)
-                    return claimed
-            return None
+            return self._claim(project_id, worker)
+
+    async def claim_tasks(
+        self, project_id: int, count: int, *, worker: str | None = None
+    ) -> list[Task]:
+        async with self._lock:
+            found: list[Task] = []
+            while len(found) < count:
+                task = self._claim(project_id, worker)
+                if task is None:
+                    break
+                found.append(task)
+            return found
+
+    def _claim(self, project_id: int, worker: str | None) -> Task | None:
+        for task in sorted(
+            (
+                t
+                for t in self.tasks.values()
+                if t.project_id == project_id and t.status == TaskStatus.PENDING
+            ),
+            key=lambda t: (t.priority, t.position, t.id),
+        ):
+            if not self._waiting_for(task):
+                now = timestamp()
+                claimed = replace(
+                    task,
+                    status=TaskStatus.RUNNING,
+                    attempts=task.attempts + 1,
+                    claimed_by=worker,
+                    last_error=None,
+                    started_at=now,
+                    updated_at=now,
+                )
+                self.tasks[task.id] = claimed
+                self._start_epic(task.epic_id)
+                return claimed
+        return None
 
     def _start_epic(self, epic_id: int) -> None:
         epic = self.epics[epic_id]

@@ -4,12 +4,20 @@ A duplicate key is :class:`~yokeflow.errors.AlreadyExistsError`, a reference to 
 not exist is :class:`~yokeflow.errors.NotFoundError`, a lost connection is
 :class:`~yokeflow.errors.DatabaseUnavailableError` and a deadlock or serialization failure a
 plain :class:`~yokeflow.errors.TemporaryError` (retrying helps); the original is chained.
+
+A deadlock is first retried here, a few times: PostgreSQL rolled the whole transaction back, and
+each store method is one transaction (or statements that commit one by one, of which only the
+last can take part in a deadlock). Claims and status changes take their locks in one order and do
+not deadlock with each other; plan edits that lock every task of an epic (new epic dependencies)
+can, with a claim or a completion in that epic, and then simply run again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
+import random
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -26,6 +34,8 @@ from yokeflow.errors import (
 __all__ = ["translate_errors"]
 
 _C = TypeVar("_C", bound=type)
+
+DEADLOCK_ATTEMPTS = 4
 
 
 def _detail(exc: asyncpg.PostgresError) -> str:
@@ -54,13 +64,19 @@ def _wrap(
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     @functools.wraps(method)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return await method(*args, **kwargs)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            ours = _translated(name, exc)
-            if ours is None:
-                raise
-            raise ours from exc
+        attempt = 1
+        while True:
+            try:
+                return await method(*args, **kwargs)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                if isinstance(exc, asyncpg.DeadlockDetectedError) and attempt < DEADLOCK_ATTEMPTS:
+                    await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+                    attempt += 1
+                    continue
+                ours = _translated(name, exc)
+                if ours is None:
+                    raise
+                raise ours from exc
 
     return wrapper
 

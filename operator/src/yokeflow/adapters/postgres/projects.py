@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from yokeflow.adapters.postgres import rows
-from yokeflow.core.graph import graph_from_plan
+from yokeflow.core.graph import GraphEpic, GraphTask, graph_from_plan, resolve
 from yokeflow.core.plan import Plan
 from yokeflow.core.records import Epic, Project, ProjectPlan
 from yokeflow.errors import NotFoundError, PlanError
@@ -231,6 +231,7 @@ class ProjectQueries:
                     f"epic {current['key']}", "depends_on", "an epic cannot depend on itself"
                 )
             await _check_epics(conn, current["project_id"], depends_on)
+            await _refuse_epic_cycles(conn, current["project_id"], epic_id, depends_on)
             row = await conn.fetchrow(
                 "UPDATE epics SET depends_on = $2 WHERE id = $1 RETURNING *",
                 epic_id,
@@ -251,4 +252,45 @@ async def _check_epics(conn: Any, project_id: int, epic_ids: Sequence[int]) -> N
     if missing:
         raise NotFoundError(
             f"project {project_id} has no epic {', '.join(str(i) for i in sorted(missing))}"
+        )
+
+
+async def _refuse_epic_cycles(
+    conn: Any, project_id: int, epic_id: int, depends_on: Sequence[int]
+) -> None:
+    """Refuse epic dependencies that would close a cycle with the tasks' own dependencies."""
+    # The project row lock serializes every dependency edit of the project (as for tasks).
+    await conn.execute("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE", project_id)
+    task_rows = await conn.fetch(
+        "SELECT id, key, epic_id, depends_on, dependency_type FROM tasks WHERE project_id = $1",
+        project_id,
+    )
+    epic_rows = await conn.fetch(
+        "SELECT id, depends_on FROM epics WHERE project_id = $1", project_id
+    )
+    keys = {r["id"]: r["key"] for r in task_rows}
+    tasks = [
+        GraphTask(
+            key=r["key"],
+            epic=str(r["epic_id"]),
+            depends_on=tuple(keys[i] for i in r["depends_on"] if i in keys)
+            if r["dependency_type"] == "hard"
+            else (),
+        )
+        for r in task_rows
+    ]
+    epics = [
+        GraphEpic(
+            key=str(r["id"]),
+            depends_on=tuple(
+                str(d) for d in (depends_on if r["id"] == epic_id else r["depends_on"])
+            ),
+        )
+        for r in epic_rows
+    ]
+    cycles = resolve(tasks, epics).circular_deps
+    if cycles:
+        shown = " -> ".join((*cycles[0], cycles[0][0]))
+        raise PlanError(
+            f"epic {epic_id}", "depends_on", f"the dependencies would form a cycle: {shown}"
         )

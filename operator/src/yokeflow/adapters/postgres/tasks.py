@@ -1,16 +1,19 @@
 """Tasks in PostgreSQL: creation, dependencies, and the race-free claim and status changes.
 
 The transactions here are what make many concurrent agents safe (the spec's "transaction
-safety"). Locks are always taken task first, epic second, so they cannot deadlock:
+safety"). What each task waits for is kept by the database (``tasks.waiting_for`` and
+``epics.all_tasks_done``, maintained by the triggers of ``0030_ready_counts.sql`` in the
+transaction of every change), so both hot paths are one statement, one round trip:
 
-* a claim locks one pending task with ``FOR UPDATE SKIP LOCKED`` — concurrent claimers skip it
-  instead of waiting, and never get the same task;
-* a status change locks its task (``FOR UPDATE``), checks the change against the state machine,
-  and, when the task becomes done, locks its epic and counts the unfinished tasks in a statement
-  that starts after that lock is granted. Of two last tasks finishing together, the second waits
-  for the first to commit and then sees it done: the epic is completed once, by the last one.
+* a claim takes the first task of the partial index ``tasks_ready_idx`` (pending, waiting for
+  nothing, in claim order) with ``FOR UPDATE SKIP LOCKED`` — concurrent claimers skip it instead
+  of waiting, and never get the same task — and marks it running (and its epic, the first time);
+* a status change (``yokeflow_change_task_status``) locks its task, changes it only from a status
+  the state machine allows (computed here, from :mod:`yokeflow.core.status`) and, for running,
+  only when it waits for nothing. A task becoming done updates its dependents' counts and, when
+  it was the epic's last unfinished task, completes the epic — exactly once (see the migration).
 
-Dependencies only ever become satisfied (done is final), so a claim that saw them done is right.
+Dependencies only ever become satisfied (done is final), so a claim that saw a task ready is right.
 """
 
 from __future__ import annotations
@@ -21,40 +24,37 @@ from typing import Any
 from yokeflow.adapters.postgres import rows
 from yokeflow.core.graph import GraphEpic, GraphTask, resolve
 from yokeflow.core.records import DependencyType, Task, TaskChange, TaskStatus
-from yokeflow.core.status import check_task_transition, parse_task_status
+from yokeflow.core.status import TASK_TRANSITIONS, check_task_transition, parse_task_status
 from yokeflow.errors import AlreadyExistsError, InvalidTransitionError, NotFoundError, PlanError
 
 __all__ = ["TaskQueries"]
 
-# Pending tasks whose hard dependencies, and every task of the epics their epic depends on,
-# are done; in claim order (priority, then plan order), which the partial index
-# tasks_ready_idx can walk so the scan stops at the first ready task nobody else has locked.
-# One primary-key lookup per dependency: a join here lets the planner pick a sequential scan of
-# the (small) table per pending task, which costs 100x more once a plan is half done.
-_CLAIM = """
+# The first ready task in claim order (priority, then plan order), straight off tasks_ready_idx;
+# the scan stops at the first one no other claimer has locked.
+CLAIM = """
 WITH next AS (
-    SELECT t.id
-    FROM tasks t
-    WHERE t.project_id = $1
-      AND t.status = 'pending'
-      AND (t.dependency_type <> 'hard' OR NOT EXISTS (
-            SELECT 1 FROM unnest(t.depends_on) AS dep(id)
-            WHERE (SELECT d.status FROM tasks d WHERE d.id = dep.id) <> 'done'))
-      AND NOT EXISTS (
-            SELECT 1 FROM epics e
-            CROSS JOIN LATERAL unnest(e.depends_on) AS de(id)
-            JOIN tasks d ON d.epic_id = de.id
-            WHERE e.id = t.epic_id AND d.status <> 'done')
-    ORDER BY t.priority, t.position, t.id
-    LIMIT 1
-    FOR UPDATE OF t SKIP LOCKED
+    SELECT id FROM tasks
+    WHERE project_id = $1 AND status = 'pending' AND waiting_for = 0
+    ORDER BY priority, position, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE tasks
+    SET status = 'running', attempts = tasks.attempts + 1, claimed_by = $2, last_error = NULL,
+        started_at = clock_timestamp(), updated_at = clock_timestamp()
+    FROM next
+    WHERE tasks.id = next.id
+    RETURNING tasks.*
+), started AS (
+    UPDATE epics SET status = 'running'
+    WHERE id IN (SELECT epic_id FROM claimed) AND status = 'pending'
 )
-UPDATE tasks
-SET status = 'running', attempts = tasks.attempts + 1, claimed_by = $2, last_error = NULL,
-    started_at = clock_timestamp(), updated_at = clock_timestamp()
-FROM next
-WHERE tasks.id = next.id
-RETURNING tasks.*
+SELECT * FROM claimed ORDER BY priority, position, id
+"""
+
+_CHANGE = """
+SELECT (c.task).*, c.previous, c.changed, c.epic_completed
+FROM yokeflow_change_task_status($1, $2, $3, $4) AS c
 """
 
 _UNFINISHED_DEPENDENCIES = """
@@ -67,6 +67,15 @@ WHERE t.id = $1 AND d.status <> 'done'
 ORDER BY d.position
 LIMIT 5
 """
+
+
+def _allowed_from(new: TaskStatus, expected: TaskStatus | None) -> list[str]:
+    """The statuses a task may be in for the change to ``new`` (and be ``expected``, if given)."""
+    return [
+        s.value
+        for s, targets in TASK_TRANSITIONS.items()
+        if new in targets and (expected is None or s == expected)
+    ]
 
 
 class TaskQueries:
@@ -223,12 +232,16 @@ class TaskQueries:
         return await self.list_tasks(project_id)
 
     async def claim_next_task(self, project_id: int, *, worker: str | None = None) -> Task | None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(_CLAIM, project_id, worker)
-            if row is None:
-                return None
-            await _start_epic(conn, row["epic_id"])
-        return rows.task(row)
+        found = await self.claim_tasks(project_id, 1, worker=worker)
+        return found[0] if found else None
+
+    async def claim_tasks(
+        self, project_id: int, count: int, *, worker: str | None = None
+    ) -> list[Task]:
+        if count < 1:
+            return []
+        found = await self._pool.fetch(CLAIM, project_id, worker, count)
+        return [rows.task(r) for r in found]
 
     async def update_task_status(
         self,
@@ -239,50 +252,30 @@ class TaskQueries:
         expected: TaskStatus | None = None,
     ) -> TaskChange:
         new = status if isinstance(status, TaskStatus) else parse_task_status(status)
-        async with self._pool.acquire() as conn, conn.transaction():
-            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
-            if current is None:
+        allowed = _allowed_from(new, expected)
+        for _ in range(3):
+            row = await self._pool.fetchrow(_CHANGE, task_id, new.value, allowed, error)
+            if row is None:
                 raise NotFoundError(f"task {task_id} does not exist")
-            previous = TaskStatus(current["status"])
-            name = f"{current['key']} ({task_id})"
+            previous = TaskStatus(row["previous"])
+            if row["changed"]:
+                return TaskChange(
+                    task=rows.task(row), previous=previous, epic_completed=row["epic_completed"]
+                )
+            name = f"{row['key']} ({task_id})"
             if expected is not None and previous != expected:
                 raise InvalidTransitionError(
                     f"task {name} is {previous.value}, not {expected.value}"
                 )
             check_task_transition(previous, new, name)
-            if new == TaskStatus.RUNNING:
-                waiting = await conn.fetch(_UNFINISHED_DEPENDENCIES, task_id)
-                if waiting:
-                    keys = ", ".join(r["key"] for r in waiting)
-                    raise InvalidTransitionError(
-                        f"task {name} cannot start before its dependencies are done ({keys})"
-                    )
-            row = await conn.fetchrow(
-                """
-                UPDATE tasks
-                SET status = $2::text,
-                    last_error = CASE
-                        WHEN $2::text IN ('failed', 'blocked', 'cancelled') THEN $3
-                        WHEN $2::text IN ('running', 'done') THEN NULL
-                        ELSE last_error END,
-                    attempts = attempts + CASE WHEN $2::text = 'running' THEN 1 ELSE 0 END,
-                    started_at = CASE WHEN $2::text = 'running' THEN clock_timestamp() ELSE started_at END,
-                    completed_at = CASE WHEN $2::text = 'done' THEN clock_timestamp() ELSE completed_at END,
-                    claimed_by = CASE WHEN $2::text = 'pending' THEN NULL ELSE claimed_by END,
-                    updated_at = clock_timestamp()
-                WHERE id = $1
-                RETURNING *
-                """,
-                task_id,
-                new.value,
-                error,
-            )
-            completed = False
-            if new == TaskStatus.RUNNING:
-                await _start_epic(conn, row["epic_id"])
-            elif new == TaskStatus.DONE:
-                completed = await _complete_epic(conn, row["epic_id"])
-        return TaskChange(task=rows.task(row), previous=previous, epic_completed=completed)
+            waiting = await self._pool.fetch(_UNFINISHED_DEPENDENCIES, task_id)
+            if waiting:
+                keys = ", ".join(r["key"] for r in waiting)
+                raise InvalidTransitionError(
+                    f"task {name} cannot start before its dependencies are done ({keys})"
+                )
+            # Its last dependency finished between the two statements: try again.
+        raise InvalidTransitionError(f"task {name} cannot start: its dependencies are changing")
 
     async def complete_task(self, task_id: int) -> TaskChange:
         return await self.update_task_status(task_id, TaskStatus.DONE)
@@ -330,30 +323,6 @@ class TaskQueries:
         if row is None:
             raise NotFoundError(f"task {task_id} does not exist")
         return rows.task(row)
-
-
-async def _start_epic(conn: Any, epic_id: int) -> None:
-    # Only the first claim of an epic writes (and locks) its row.
-    await conn.execute(
-        "UPDATE epics SET status = 'running' WHERE id = $1 AND status = 'pending'", epic_id
-    )
-
-
-async def _complete_epic(conn: Any, epic_id: int) -> bool:
-    """Mark the epic done if this transaction finished its last task; True when it did."""
-    status = await conn.fetchval("SELECT status FROM epics WHERE id = $1 FOR UPDATE", epic_id)
-    if status == "done":
-        return False
-    # A new statement, so a new snapshot: it sees every task change committed before the lock.
-    unfinished = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM tasks WHERE epic_id = $1 AND status <> 'done')", epic_id
-    )
-    if unfinished:
-        return False
-    await conn.execute(
-        "UPDATE epics SET status = 'done', completed_at = clock_timestamp() WHERE id = $1", epic_id
-    )
-    return True
 
 
 async def _lock_project(conn: Any, project_id: int) -> None:
