@@ -177,6 +177,7 @@ app = typer.Typer(
     cls=_Commands,
     help="Run many autonomous coding agents in parallel on one git repository.",
     no_args_is_help=True,
+    epilog="Example: yokeflow graph examples/plans/bookstore.yaml --format mermaid",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
