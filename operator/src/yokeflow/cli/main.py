@@ -131,14 +131,8 @@ COMMANDS: tuple[Entry, ...] = (
     Entry(
         "projects",
         _CLI + "projects_cmd",
-        "projects",
-        "Every project in the database with its tasks by status and its cost.",
-    ),
-    Entry(
-        "delete",
-        _CLI + "projects_cmd",
-        "delete",
-        "Delete the project's records from the database (its repository and branches stay).",
+        "app",
+        "The projects in the database: list them, delete one.",
     ),
     Entry(
         "batches",
