@@ -337,3 +337,53 @@ def test_a_run_killed_resumes_merging_everything_once(
     elif case.lost_spend:
         assert lost, "no session was recorded as lost"
         assert all(session in paid for session, _ in lost), (lost, paid)
+
+
+FAILING_SCENARIO = (
+    "rules:"
+    + _task_rule("a", "a.txt", "a", 0.6)
+    + _task_rule("c", "c.txt", "c", 0.6)
+    + _task_rule("d", "d.txt", "d", 0.6)
+    + f"""
+  - task: b
+    delay_seconds: 0.3
+    usage: {{input_tokens: 3000, output_tokens: 200}}
+    turns:
+      - tool: {MCP}update_task_status
+        input: {{status: failed, error: "the payment API needs a key I do not have"}}
+      - text: "I cannot finish this task."
+"""
+)
+
+
+def test_an_agent_that_fails_its_own_task_ends_only_that_attempt(
+    tmp_path: Path, pg_database_url: str
+) -> None:
+    repo = make_repository(tmp_path / "repo", {"README.md": "zero\n"})
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    env = {**os.environ, "YOKEFLOW_AGENT_MAX_ATTEMPTS": "1"}
+    with ScriptedModelServer(parse_scenario(FAILING_SCENARIO, "failing")) as server:
+        run = Run(
+            [
+                "--plan",
+                str(tmp_path / "plan.yaml"),
+                "--repo",
+                str(repo),
+                "--database-url",
+                pg_database_url,
+                "--model-endpoint",
+                server.url,
+                "--max-concurrency",
+                "3",
+            ],
+            env,
+        )
+        code = run.finish()
+    output = "\n".join(run.seen)
+    # The run went on: a and c merged, d (needing a) too; only b failed, with its agent's reason.
+    assert code == 1, output
+    assert "cannot go from" not in output, output
+    assert "3/4 tasks merged; 1 failed" in output, output
+    assert "the payment API needs a key I do not have" in output, output
+    files = set(git(repo, "ls-tree", "--name-only", INTEGRATION).split())
+    assert {"a.txt", "c.txt", "d.txt"} <= files
