@@ -178,32 +178,40 @@ async def bench(server_url: str, args: argparse.Namespace) -> None:
     await migrate(new_url)
     workers = args.workers
     try:
-        async with (
-            await PostgresStore.connect(new_url, min_size=workers, max_size=workers) as store,
-            await PostgresStore.connect(old_url, min_size=workers, max_size=workers) as old,
-        ):
-            version = await store.pool.fetchval("SHOW server_version")
-            durable = await store.pool.fetchval("SHOW synchronous_commit")
-            print(
-                f"PostgreSQL {version} (synchronous_commit {durable}), {workers} workers, "
-                f"one connection each; load average {os.getloadavg()[0]:.1f} "
-                f"on {os.cpu_count()} CPUs"
-            )
-            baseline = Baseline(old.pool)
-            new_claim = await _new_claim(store)
-            for size in args.sizes:
-                for label, plan in _plans(size):
+        async with await PostgresStore.connect(new_url) as probe:
+            version = await probe.pool.fetchval("SHOW server_version")
+            durable = await probe.pool.fetchval("SHOW synchronous_commit")
+        print(
+            f"PostgreSQL {version} (synchronous_commit {durable}), {workers} workers, "
+            f"one connection each; load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} CPUs"
+        )
+        for size in args.sizes:
+            for label, plan in _plans(size):
+                # One pool at a time: the server may allow only ~100 connections.
+                async with await PostgresStore.connect(
+                    new_url, min_size=workers, max_size=workers
+                ) as store:
                     stored = await store.create_plan(plan)
                     total = len(stored.tasks)
                     done, elapsed, lat = await drain(
-                        new_claim, store.complete_task, stored.project.id, total, workers, 1e9
+                        await _new_claim(store),
+                        store.complete_task,
+                        stored.project.id,
+                        total,
+                        workers,
+                        1e9,
                     )
                     counts = await store.task_counts(stored.project.id)
                     assert counts[TaskStatus.DONE] == total, counts
-                    new_rate = done / elapsed
-                    print(f"  {total:>6} {label:<22} new {_line('', done, total, elapsed, lat)}")
-                    if args.baseline_seconds <= 0:
-                        continue
+                new_rate = done / elapsed
+                print(f"  {total:>6} {label:<22} new {_line('', done, total, elapsed, lat)}")
+                if args.baseline_seconds <= 0:
+                    continue
+                async with await PostgresStore.connect(
+                    old_url, min_size=workers, max_size=workers
+                ) as old:
+                    baseline = Baseline(old.pool)
                     stored = await old.create_plan(plan)
                     done, elapsed, lat = await drain(
                         baseline.claim,
@@ -213,11 +221,11 @@ async def bench(server_url: str, args: argparse.Namespace) -> None:
                         workers,
                         args.baseline_seconds,
                     )
-                    print(
-                        f"  {'':>6} {'':<22} old {_line('', done, total, elapsed, lat)}"
-                        f"  -> new/old {new_rate / (done / elapsed):.2f}x"
-                    )
-            print(f"load average at the end {os.getloadavg()[0]:.1f}")
+                print(
+                    f"  {'':>6} {'':<22} old {_line('', done, total, elapsed, lat)}"
+                    f"  -> new/old {new_rate / (done / elapsed):.2f}x"
+                )
+        print(f"load average at the end {os.getloadavg()[0]:.1f}")
     finally:
         await drop_database(server_url, f"yf_bench_claims_{stamp}")
         await drop_database(server_url, f"yf_bench_claims_{stamp}_base")

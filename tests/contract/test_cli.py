@@ -140,3 +140,23 @@ def test_format_json_is_offered_where_data_is_printed() -> None:
     for path in [("config", "show"), ("costs",), ("simulate",), ("graph",), ("run",), ("demo",)]:
         params = {o for p in _loaded(root, path).params for o in p.opts}
         assert "--format" in params, path
+
+
+def test_every_command_shows_an_example_that_uses_its_own_options() -> None:
+    from yokeflow.cli.examples import EXAMPLES
+
+    root = typer.main.get_command(app)
+    runner = CliRunner()
+    assert "Example: yokeflow" in runner.invoke(app, ["--help"]).output
+    leaves = [p for p in _commands(root) if p and not hasattr(_loaded(root, p), "list_commands")]
+    for path in leaves:
+        name = " ".join(path)
+        assert name in EXAMPLES, f"`yokeflow {name}` has no example"
+        example = EXAMPLES[name]
+        assert example.startswith(f"yokeflow {name}"), example
+        shown = " ".join(runner.invoke(app, [*path, "--help"]).output.split())
+        assert f"Example: {example}" in shown, name
+        options = {o for p in _loaded(root, path).params for o in p.opts}
+        used = {w for w in example.split() if w.startswith("-")}
+        assert used <= options, f"{example}: {used - options} are not options of {name}"
+    assert set(EXAMPLES) == {" ".join(p) for p in leaves}

@@ -145,7 +145,10 @@ async def test_a_dead_runs_sessions_are_ended_their_spend_counted_and_tasks_rela
     launcher = new.launcher
     assert isinstance(launcher, FakeLauncher)
     launcher.plant(leases["a"])  # still running
+    # x's session had opened its row (its cost not recorded yet); y's had ended and recorded it.
+    await old.store.start_session(old.project_id, task_id=leases["x"].task_id, kind="task")
     launcher.spend[leases["x"].handle] = LostSpend("claude-haiku-4-5", Decimal("0.25"), 1000, 50)
+    launcher.spend[leases["y"].handle] = LostSpend("claude-haiku-4-5", Decimal("0.5"), 2000, 90)
     await reconcile(new)
     assert [lease.task_key for lease in launcher.stopped] == ["a"]
     costs = await new.store.list_agent_costs(new.project_id)

@@ -14,6 +14,7 @@ from mcp.server.fastmcp import Context, FastMCP
 from pydantic import BaseModel, ConfigDict, Field
 
 from yokeflow.core.plan import MAX_ESTIMATE_MINUTES, PRIORITY_MAX, PRIORITY_MIN
+from yokeflow.core.task_types import infer_task_type
 from yokeflow.errors import PlanError
 from yokeflow.ports.plan_edits import NewTask
 from yokeflow_mcp.registration import WRITES, add_tool
@@ -58,7 +59,8 @@ class TaskDraft(BaseModel):
     """Lower runs first among ready tasks."""
     estimate_minutes: float = Field(default=1.0, gt=0, le=MAX_ESTIMATE_MINUTES, allow_inf_nan=False)
     task_type: str | None = None
-    """A free label such as 'api', 'ui', 'test', 'docs' (used to pick the model)."""
+    """A free label such as 'api', 'ui', 'test', 'docs' (used to pick the model); inferred from
+    the title and description when omitted."""
 
 
 def slug(text: str, taken: set[str]) -> str:
@@ -149,7 +151,11 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
             ),
         ] = 1.0,
         task_type: Annotated[
-            str | None, Field(description="A label such as 'api', 'ui', 'test', 'docs'.")
+            str | None,
+            Field(
+                description="A label such as 'api', 'ui', 'test', 'docs' (inferred from the"
+                " title and description when omitted)."
+            ),
         ] = None,
     ) -> dict[str, Any]:
         """Create one task in an epic, with the tasks it depends on. Refused, naming them, when a
@@ -170,7 +176,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
             description=description,
             priority=priority,
             estimate_minutes=estimate_minutes,
-            task_type=task_type,
+            task_type=task_type or infer_task_type(title, description),
             depends_on=deps,
             dependency_type=dependency_type,
         )
@@ -201,7 +207,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
                     description=draft.description,
                     priority=draft.priority,
                     estimate_minutes=draft.estimate_minutes,
-                    task_type=draft.task_type,
+                    task_type=draft.task_type or infer_task_type(draft.title, draft.description),
                     # Ids of existing tasks become their keys; anything else is a key.
                     depends_on=tuple(keys.get(d, str(d)) for d in draft.depends_on),
                     dependency_type=draft.dependency_type,

@@ -131,6 +131,7 @@ function ProjectView({ id, tab }: { id: number; tab: Tab }) {
         budget={budget}
         points={points}
         running={running}
+        eta={snapshot.status.eta_seconds}
       />
       {tab === "board" && (
         <div className="board">

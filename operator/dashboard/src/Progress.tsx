@@ -41,13 +41,14 @@ function elapsed(task: Task, now: number): string {
   return `${seconds.toFixed(0)} s`;
 }
 
-export function Progress({ tasks, batches, cost, budget, points, running }: {
+export function Progress({ tasks, batches, cost, budget, points, running, eta }: {
   tasks: Task[];
   batches: BatchProgress[];
   cost: string;
   budget: string | null;
   points: CostPoint[];
   running: Task[];
+  eta: number | null | undefined;
 }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -65,6 +66,7 @@ export function Progress({ tasks, batches, cost, budget, points, running }: {
           <div style={{ width: `${share}%` }} />
         </div>
         <p data-testid="merged-count">{merged}/{tasks.length} merged · batches {done}/{batches.length}</p>
+        <p data-testid="eta">ETA {eta != null ? `~${Math.round(eta)} s` : "—"}</p>
       </div>
       <div>
         <strong>Agents</strong>

@@ -52,6 +52,7 @@ export interface Status {
   cost_usd: string;
   cancel_requested: boolean;
   active: boolean;
+  eta_seconds?: number | null;
 }
 
 export interface BatchProgress {

@@ -78,6 +78,8 @@ async def test_projects(api: Api, tmp_path: Path) -> None:
     assert listed[0]["status"]["tasks"]["pending"] == 3
     one = (await api.client.get(f"/api/projects/{api.project.id}")).json()
     assert one["metadata"]["repository"] == str(api.repo)
+    # 3 min for db-schema, then db-seed and api-list (1 min each) side by side
+    assert one["status"]["eta_seconds"] == pytest.approx(240.0)
     assert one["status"]["active"] is False
     assert one["status"]["cost_usd"] == "0"
     _problem(await api.client.get("/api/projects/999999"), 404)

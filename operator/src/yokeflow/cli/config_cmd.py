@@ -23,10 +23,7 @@ def show(
     ] = Path("."),
     output: FormatOption = Format.text,
 ) -> None:
-    """Print every setting's effective value and its source (flag, env VAR, file, default).
-
-    Example: yokeflow config show --format json
-    """
+    """Print every setting's effective value and its source (flag, env VAR, file, default)."""
     project = project.resolve()
     settings = load_settings(project)
     values = effective_values(settings)

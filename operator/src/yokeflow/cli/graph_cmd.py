@@ -57,8 +57,6 @@ def graph(
 
     Exits 0 for a valid plan; 2 when it has a cycle or an unknown key (each problem is named on
     stderr, and the JSON still lists them under "cycles" and "missing") or cannot be read.
-
-    Example: yokeflow graph plan.yaml --format mermaid --epic api
     """
     resolved = graph_from_plan(read_plan(plan))
     only = None

@@ -45,6 +45,10 @@ def load(entry: Entry) -> Any:
         command = typer.main.get_command(single)  # one command and no callback: that command
     command.name = entry.name
     plain_flags(command)
+    # imported here: the table of examples is only needed once a command is loaded
+    from yokeflow.cli.examples import add_examples
+
+    add_examples(command, entry.name)
     return command
 
 

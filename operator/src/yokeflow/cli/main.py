@@ -131,14 +131,8 @@ COMMANDS: tuple[Entry, ...] = (
     Entry(
         "projects",
         _CLI + "projects_cmd",
-        "projects",
-        "Every project in the database with its tasks by status and its cost.",
-    ),
-    Entry(
-        "delete",
-        _CLI + "projects_cmd",
-        "delete",
-        "Delete the project's records from the database (its repository and branches stay).",
+        "app",
+        "The projects in the database: list them, delete one.",
     ),
     Entry(
         "batches",
@@ -177,6 +171,7 @@ app = typer.Typer(
     cls=_Commands,
     help="Run many autonomous coding agents in parallel on one git repository.",
     no_args_is_help=True,
+    epilog="Example: yokeflow graph examples/plans/bookstore.yaml --format mermaid",
     add_completion=False,
     pretty_exceptions_enable=False,
 )

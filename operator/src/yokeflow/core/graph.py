@@ -304,14 +304,14 @@ def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> Dependen
         if name not in epic_map:
             epic_map[name] = GraphEpic(name)
 
-    index, missing = _index(tasks, epic_map)
+    index, missing = _index(tasks, epic_map, by_key)
     topo, level = _kahn(index)
     n = index.n
     keys = list(by_key)
     epic_priority = {k: e.priority for k, e in epic_map.items()}
     sort_key = [(epic_priority[t.epic], t.priority, t.key) for t in tasks]
 
-    placed = [v for v in topo if v < n]
+    placed = [v for v in topo if v < n] if len(index.succ) > n else topo
     depth = max((level[v] for v in placed), default=-1) + 1
     grouped: list[list[int]] = [[] for _ in range(depth)]
     for v in placed:
@@ -348,10 +348,10 @@ def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> Dependen
 
 
 def _index(
-    tasks: Sequence[GraphTask], epic_map: Mapping[str, GraphEpic]
+    tasks: Sequence[GraphTask], epic_map: Mapping[str, GraphEpic], by_key: Mapping[str, GraphTask]
 ) -> tuple[_Indexed, list[MissingDependency]]:
     n = len(tasks)
-    pos = {t.key: i for i, t in enumerate(tasks)}
+    pos = dict(zip(by_key, range(n), strict=True))  # by_key: the tasks, in order
     virtual: dict[str, int] = {}
     missing: list[MissingDependency] = []
     for e in epic_map.values():

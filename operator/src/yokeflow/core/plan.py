@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from yokeflow import strict_yaml
+from yokeflow.core.task_types import infer_task_type
 from yokeflow.errors import PlanError
 
 __all__ = [
@@ -80,7 +81,20 @@ class Task(_Model):
     priority: Priority = 0
     """Lower runs first among tasks that are ready together."""
     type: str | None = None
-    """A free-form task type (``schema``, ``api``, ``ui``, ``test``…) used for model overrides."""
+    """A free-form task type (``schema``, ``api``, ``ui``, ``test``…) used for model overrides;
+    when omitted it is inferred from the title and description (``None`` when nothing fits)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("type") and isinstance(data.get("title"), str):
+            description = data.get("description")
+            text = description if isinstance(description, str) else ""
+            inferred = infer_task_type(data["title"], text)
+            if inferred is not None:
+                return {**data, "type": inferred}
+        return data
+
     expects_changes: bool = True
     """False for a task meant to change no file (a check, an investigation): its session is then
     not a failed attempt for changing nothing."""

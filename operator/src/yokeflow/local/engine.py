@@ -223,7 +223,11 @@ class LocalEngine:
             await asyncio.to_thread(processes.reap, lease.handle)
 
         async def spend(lease: Lease) -> LostSpend | None:
-            path = transcripts / f"{lease.task_key}-attempt{lease.attempt}.jsonl"
+            # The transcripts' names: see AgentTaskSessions and AgentConflictResolver.
+            name = f"{lease.task_key}-attempt{lease.attempt}"
+            if lease.kind == "resolution":
+                name = f"{lease.task_key}-resolve"
+            path = transcripts / f"{name}.jsonl"
             return await asyncio.to_thread(spend_in_transcript, path, prices)
 
         return ParallelExecutor(

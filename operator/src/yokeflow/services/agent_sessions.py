@@ -205,3 +205,6 @@ class RunBudgetLedger:
     async def settle(self, key: str, actual: float) -> None:
         await self._budget.settle(key, actual)
         self._estimates.clear()
+
+    async def observe_spend(self, spent: Decimal) -> None:
+        await self._budget.observe_spend(spent)

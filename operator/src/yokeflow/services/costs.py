@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -195,6 +195,13 @@ class RunBudget:
         """Replace ``key``'s reservation with what its agent really cost."""
         async with self._lock:
             self._ledger = self._ledger.settle(key, Decimal(str(actual)))
+
+    async def observe_spend(self, spent: Decimal) -> None:
+        """Take ``spent`` as what the run has spent: the store's record (``agent_costs``) is the
+        one source of truth — it includes planning, resolutions, and sessions of a killed run,
+        so a resumed run never gets its whole limit back."""
+        async with self._lock:
+            self._ledger = replace(self._ledger, spent=spent)
 
     async def release(self, key: str) -> None:
         """Drop ``key``'s reservation (its agent never ran)."""

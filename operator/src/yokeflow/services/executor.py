@@ -193,7 +193,10 @@ class ParallelExecutor:
         await run.owners.hold_owner(run.owner)
         try:
             await self._refuse_a_second_run()
+            # A resumed run starts from what was spent so far, killed sessions included.
             run.cost_usd = await run.store.get_project_cost_total(run.project_id)
+            if run.budget is not None:
+                await run.budget.observe_spend(run.cost_usd)
             self._lane.start()
             try:
                 finish = await self._loop()

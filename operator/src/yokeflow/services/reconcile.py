@@ -120,6 +120,10 @@ class RunBudgetPort(Protocol):
 
     async def settle(self, key: str, actual: float) -> None: ...
 
+    async def observe_spend(self, spent: Decimal) -> None:
+        """The project's spend as the store records it (the ledger's ``spent`` becomes it)."""
+        ...
+
 
 @dataclass
 class RunContext:
@@ -276,6 +280,20 @@ async def _collect(run: RunContext) -> bool:
     landed = run.merges.collect()
     for merge in landed:
         _publish_merge(run, merge)
+    if landed:  # a resolution session's cost is in the store now: the live total follows it
+        before = run.cost_usd
+        await _refresh_spend(run)
+        if run.cost_usd != before:
+            run.events.publish(
+                CostUpdate(
+                    landed[-1].key,
+                    "",
+                    float(run.cost_usd - before),
+                    float(run.cost_usd),
+                    run.budget.remaining() if run.budget is not None else None,
+                    run.at(),
+                )
+            )
     if ended or landed:
         await _publish_agents(run)
     return bool(ended or landed)
@@ -312,7 +330,7 @@ async def _settle_session(run: RunContext, ended: SessionEnded) -> None:
     await run.leases.drop_lease(run.project_id, lease.task_id)
     if run.budget is not None:
         await run.budget.settle(lease.task_key, float(outcome.cost_usd))
-    run.cost_usd = await run.store.get_project_cost_total(run.project_id)
+    await _refresh_spend(run)
     key = lease.task_key
     run.task_seconds[key] = run.task_seconds.get(key, 0.0) + outcome.duration_seconds
     failed = verdict.kind is not VerdictKind.DONE and verdict.kind is not VerdictKind.PARKED
@@ -375,6 +393,8 @@ async def _recover(run: RunContext, seen: Seen) -> bool:
         if lease.kind == "resolution":
             if not owner_alive:  # interrupted: the conflict is merged and resolved again
                 await _reopen_conflict(run, lease.task_id)
+                # Its session records its cost when it ends; it never did.
+                await _record_lost_spend(run, lease, None, "merge")
                 await run.leases.drop_lease(run.project_id, lease.task_id, lease.kind)
                 recovered = True
             continue
@@ -384,9 +404,34 @@ async def _recover(run: RunContext, seen: Seen) -> bool:
             await run.launcher.stop(lease)  # an orphan of a dead run: ended before relaunch
         await _release(run, seen, lease)
         recovered = True
-    if recovered and run.budget is not None:
-        await run.budget.settle("", 0.0)  # re-read the spend the lost sessions recorded
+    if recovered:
+        await _refresh_spend(run)  # what the lost sessions had spent counts
     return recovered
+
+
+async def _refresh_spend(run: RunContext) -> None:
+    run.cost_usd = await run.store.get_project_cost_total(run.project_id)
+    if run.budget is not None:
+        await run.budget.observe_spend(run.cost_usd)
+
+
+async def _record_lost_spend(
+    run: RunContext, lease: Lease, session_id: int | None, operation: str
+) -> None:
+    spend = await run.launcher.lost_spend(lease)
+    if spend is not None and spend.cost_usd > 0:
+        await run.store.record_agent_cost(
+            run.project_id,
+            model=spend.model or lease.model or "unknown",
+            cost_usd=spend.cost_usd,
+            session_id=session_id,
+            task_id=lease.task_id,
+            operation=operation,
+            input_tokens=spend.input_tokens,
+            output_tokens=spend.output_tokens,
+            cache_read_tokens=spend.cache_read_tokens,
+            cache_creation_tokens=spend.cache_creation_tokens,
+        )
 
 
 async def _reopen_conflict(run: RunContext, task_id: int) -> None:
@@ -401,25 +446,17 @@ async def _release(run: RunContext, seen: Seen, lease: Lease) -> None:
     if task is not None and task.status is TaskStatus.RUNNING:
         with contextlib.suppress(InvalidTransitionError):
             await run.store.update_task_status(task.id, TaskStatus.PENDING)
-    spend = await run.launcher.lost_spend(lease)
+    # A session row still open means its cost was never recorded (a session records its cost
+    # before closing its row): what its transcript shows it spent is recorded now, once.
     open_rows = [
         s
         for s in await run.store.list_sessions(run.project_id, task_id=lease.task_id)
         if s.status is SessionStatus.RUNNING
     ]
-    if spend is not None and spend.cost_usd > 0:
-        await run.store.record_agent_cost(
-            run.project_id,
-            model=spend.model or lease.model or "unknown",
-            cost_usd=spend.cost_usd,
-            session_id=open_rows[-1].id if open_rows else None,
-            task_id=lease.task_id,
-            operation="task",
-            input_tokens=spend.input_tokens,
-            output_tokens=spend.output_tokens,
-            cache_read_tokens=spend.cache_read_tokens,
-            cache_creation_tokens=spend.cache_creation_tokens,
-        )
+    paid = {c.session_id for c in await run.store.list_agent_costs(run.project_id)}
+    unpaid = [row for row in open_rows if row.id not in paid]
+    if unpaid:  # (killed between recording its cost and closing its row: paid already)
+        await _record_lost_spend(run, lease, unpaid[-1].id, "task")
     for row in open_rows:
         with contextlib.suppress(InvalidTransitionError):
             await run.store.end_session(

@@ -111,9 +111,12 @@ class PostgresPlanEdits:
 
     async def declare_dependency(self, task_id: int, depends_on: int, *, reason: str) -> Parking:
         async with self._pool.acquire() as conn, conn.transaction():
-            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
-            if current is None:
+            # The project first, then the task (the store's lock order: see set_task_dependencies).
+            project_id = await conn.fetchval("SELECT project_id FROM tasks WHERE id = $1", task_id)
+            if project_id is None:
                 raise NotFoundError(f"task {task_id} does not exist")
+            await _lock_project(conn, project_id)
+            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
             task = rows.task(current)
             name = f"{task.key} ({task.id})"
             if task.status not in _PARKABLE:
@@ -121,7 +124,6 @@ class PostgresPlanEdits:
                     f"task {name} is {task.status.value}; only a running or pending task can "
                     "declare a dependency"
                 )
-            await _lock_project(conn, task.project_id)
             existing = await _task_rows(conn, task.project_id)
             keys = _keys(existing)
             needed = next((r for r in existing if r["id"] == depends_on), None)

@@ -198,11 +198,13 @@ class TaskQueries:
         soft_depends_on: Sequence[int] = (),
     ) -> Task:
         async with self._pool.acquire() as conn, conn.transaction():
-            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
-            if current is None:
+            # The project first, then the task: an epic-dependency edit holds the project while
+            # its trigger locks the epic's tasks, so the other order deadlocks with it.
+            project_id = await conn.fetchval("SELECT project_id FROM tasks WHERE id = $1", task_id)
+            if project_id is None:
                 raise NotFoundError(f"task {task_id} does not exist")
-            project_id = current["project_id"]
             await _lock_project(conn, project_id)
+            current = await conn.fetchrow("SELECT * FROM tasks WHERE id = $1 FOR UPDATE", task_id)
             await _check_graph(
                 conn,
                 project_id,

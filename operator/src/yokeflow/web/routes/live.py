@@ -23,6 +23,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from yokeflow.errors import YokeflowError
 from yokeflow.services import board, runs
+from yokeflow.services.eta import eta_seconds
 from yokeflow.web.auth import authenticated
 from yokeflow.web.deps import WebDeps
 from yokeflow.web.views import board_task_json, jsonable
@@ -41,7 +42,10 @@ async def snapshot(deps: WebDeps, project_id: int) -> dict[str, Any]:
     progress = await deps.store.parallel_progress(project_id)
     return {
         "project": jsonable(state.project),
-        "status": state.to_dict(),
+        "status": {
+            **state.to_dict(),
+            "eta_seconds": await eta_seconds(deps.store, project_id, deps.settings.parallel.agents),
+        },
         "epics": [jsonable(e) for e in found.epics],
         "tasks": [board_task_json(t) for t in found.tasks],
         "batches": [jsonable(p) for p in progress],

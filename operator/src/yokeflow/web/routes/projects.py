@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from yokeflow.core.plan import Plan
 from yokeflow.services import runs
+from yokeflow.services.eta import eta_seconds
 from yokeflow.web.auth import require_token
 from yokeflow.web.deps import Deps, Id
 from yokeflow.web.views import jsonable, record
@@ -51,7 +52,8 @@ async def create_project(body: NewProject, deps: Deps) -> dict[str, Any]:
 )
 async def get_project(project_id: Id, deps: Deps) -> dict[str, Any]:
     state = await runs.project_status(deps.store, project_id, deps.runs)
-    return {**jsonable(state.project), "status": state.to_dict()}
+    eta = await eta_seconds(deps.store, project_id, deps.settings.parallel.agents)
+    return {**jsonable(state.project), "status": {**state.to_dict(), "eta_seconds": eta}}
 
 
 @router.delete(
