@@ -28,6 +28,7 @@ dash=operator/dashboard
 built=operator/src/yokeflow/web/static/index.html
 if command -v npm >/dev/null; then
   if [ ! -f "$built" ] || [ -n "$(find "$dash" -path "$dash/node_modules" -prune -o -type f -newer "$built" -print -quit)" ]; then
+    echo "setup: building the dashboard (npm ci from package-lock.json, then vite build into $(dirname "$built")/)"
     (cd "$dash" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
   fi
 else

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
+from yokeflow.specs.argocd import argocd_cm_yaml
 from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
@@ -54,6 +55,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/crds.md": reference_file,
     "deploy/rbac/operator.yaml": rbac_yaml,
     "docs/rbac.md": rbac_markdown,
+    "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
 }
 """Repository-relative path → a function returning the file's exact content."""
 
