@@ -272,8 +272,9 @@ async def open_engine(
 
 async def agent_runner(
     settings: Settings, repo: Path, endpoint: str | None
-) -> tuple[ClaudeAgentRunner, Path]:
-    """The agents' runtime for ``repo`` (and its leashed CLI), against the model ``endpoint``."""
+) -> tuple[ClaudeAgentRunner, Path | None]:
+    """The agents' runtime for ``repo`` against the model ``endpoint``, and its leashed CLI
+    (None: the SDK's own, where the leash cannot be made)."""
     # Agents die with this process (and can be ended as a group): see adapters/claude/leash.
     cli = await asyncio.to_thread(leashed_cli, repo / ".yokeflow" / "bin")
     agent = ClaudeAgentRunner(
