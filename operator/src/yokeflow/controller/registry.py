@@ -10,6 +10,7 @@ from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.controller import projectruns
 from yokeflow.controller.dependencies import dependencies_of
 from yokeflow.settings import OperatorSettings
+from yokeflow.specs.names import LABEL_MANAGED_BY, MANAGED_BY
 
 __all__ = ["GROUP", "VERSION", "build_registry"]
 
@@ -30,16 +31,13 @@ def build_registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
     kopf.on.startup(registry=registry)(configure)
     kopf.on.login(registry=registry)(_login)
     kopf.on.probe(registry=registry, id="api")(_probe)
-    kopf.on.create(*runs, registry=registry)(projectruns.reconcile)
-    kopf.on.resume(*runs, registry=registry)(projectruns.reconcile)
-    kopf.on.update(*runs, registry=registry, field="spec")(projectruns.reconcile)
+    # One daemon per run does every pass (the run's only status writer); events wake it.
+    kopf.daemon(*runs, registry=registry, cancellation_timeout=10.0)(projectruns.drive)
+    kopf.on.update(*runs, registry=registry, field="spec")(projectruns.spec_changed)
     kopf.on.delete(*runs, registry=registry)(projectruns.deleted)
-    kopf.timer(
-        *runs,
-        registry=registry,
-        interval=settings.resync_seconds,
-        initial_delay=settings.resync_seconds,
-    )(projectruns.reconcile)
+    kopf.on.event("batch", "v1", "jobs", registry=registry, labels={LABEL_MANAGED_BY: MANAGED_BY})(
+        projectruns.job_event
+    )
     return registry
 
 
