@@ -75,7 +75,8 @@ async def test_a_dependent_plan_runs_in_parallel_and_everything_lands(
     store: PostgresStore, repo: Path, events: EventLog
 ) -> None:
     project = await _setup(store, repo)
-    sessions = GitSessions(delay=0.3)
+    # Sessions hold until three run at once: a loaded machine cannot hide the overlap.
+    sessions = GitSessions(delay=0.3, gather=3)
     summary = await _executor(store, repo, project, sessions, events, max_concurrency=3).run()
 
     assert summary.outcome == "succeeded", summary.reason

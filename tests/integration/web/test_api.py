@@ -196,7 +196,7 @@ async def test_dependencies(api: Api) -> None:
 async def _finish_with_work(api: Api, key: str, files: dict[str, str]) -> dict[str, Any]:
     """Run a task by hand: a real worktree, a commit in it, the task done (not merged)."""
     task = await _task(api, key)
-    workspace = workspace_opener(api.store)(api.project)
+    workspace = await workspace_opener(api.store)(api.project)
     await workspace.initialize()
     tree = await workspace.create_worktree(TaskRef(task["id"], task["title"], task["epic_id"]))
     for name, text in files.items():
@@ -259,6 +259,28 @@ async def test_worktrees_diff_merge_conflict_resolve(api: Api) -> None:
     removed = (await api.client.delete(f"/api/projects/{pid}/worktrees/{api_epic}")).json()
     assert removed == {"removed": 1}
     _problem(await api.client.get(f"/api/projects/{pid}/worktrees/999999"), 404)
+
+
+@pytest.mark.agent
+async def test_worktrees_resolve_with_the_conflict_agent(api: Api) -> None:
+    """``agent`` runs the run's resolution session (the real CLI against the scripted model)."""
+    pid = api.project.id
+    await _finish_with_work(api, "db-schema", {"schema.sql": "CREATE TABLE item;\n"})
+    seed = await _finish_with_work(api, "db-seed", {"data.txt": "seed\n"})
+    listing = await _finish_with_work(api, "api-list", {"data.txt": "list\n"})
+    for epic in (seed["epic_id"], listing["epic_id"]):
+        await api.client.post(f"/api/projects/{pid}/worktrees/{epic}/merge")
+    assert (await _task(api, "api-list"))["state"] == "conflict"
+    resolved = await api.client.post(
+        f"/api/projects/{pid}/worktrees/{listing['epic_id']}/resolve", json={"strategy": "agent"}
+    )
+    assert [m["status"] for m in resolved.json()] == ["merged"], resolved.text
+    assert (await _task(api, "api-list"))["state"] == "merged"
+    assert git(api.repo, "show", "yokeflow/integration:data.txt") == "seed\nlist"
+    costs = await api.store.pool.fetch(
+        "SELECT operation, task_id FROM agent_costs WHERE project_id = $1", pid
+    )
+    assert [(c["operation"], c["task_id"]) for c in costs] == [("merge", listing["id"])]
 
 
 async def test_sessions_and_transcripts(api: Api, tmp_path: Path) -> None:

@@ -30,8 +30,8 @@ async def _epic_id(target: Target, ref: str) -> int:
 
 
 def _opener(target: Target) -> epic_worktrees.WorkspaceOpener:
-    def open_workspace(project: Project) -> Workspace:
-        return project_workspace(target.store, project, target.settings)
+    async def open_workspace(project: Project) -> Workspace:
+        return await project_workspace(target.store, project, target.settings)
 
     return open_workspace
 

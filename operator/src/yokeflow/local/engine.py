@@ -49,7 +49,7 @@ from yokeflow.services.planning import (
 from yokeflow.services.runs import CANCEL_FLAG, create_from_plan
 from yokeflow.settings import Settings
 
-__all__ = ["LocalEngine", "open_engine"]
+__all__ = ["LocalEngine", "agent_runner", "conflict_resolver", "open_engine"]
 
 
 @dataclass
@@ -169,20 +169,9 @@ class LocalEngine:
         )
         prompts = load_prompts()
         epics = {e.id: e for e in await self.store.list_epics(project.id)}
-        tasks = await self.store.list_tasks(project.id)
         private_folder(self.transcripts)
-        verify = (settings.agent.verify_command,) if settings.agent.verify_command else ()
         policy = settings.parallel.conflict_resolution
-        resolver = AgentConflictResolver(
-            agent=self.agent,
-            prompts=prompts,
-            project=project,
-            model=settings.cost.default_model,
-            costs=self.store,
-            transcripts=self.transcripts,
-            verification=verify,
-            task_keys={t.id: t.key for t in tasks},
-        )
+        resolver = await conflict_resolver(settings, self.agent, self.store, project, self.repo)
         options = WorkspaceOptions(
             worktree_dir=settings.parallel.worktree_dir,
             merge_mode=MergeMode(settings.parallel.merge_strategy),
@@ -274,12 +263,40 @@ async def open_engine(
     tasks = LocalTaskManager(url, token_ttl_seconds=settings.agent.timeout_seconds + 60)
     try:
         await asyncio.to_thread(tasks.start)
-        # Agents die with this process (and can be ended as a group): see adapters/claude/leash.
-        cli = await asyncio.to_thread(leashed_cli, repo / ".yokeflow" / "bin")
-        agent = ClaudeAgentRunner(
-            endpoint=endpoint, pass_environment=settings.agent.pass_environment, cli_path=cli
-        )
+        agent, cli = await agent_runner(settings, repo, endpoint)
         yield LocalEngine(settings, repo, store, url, agent, tasks, endpoint, cli)
     finally:
         await asyncio.to_thread(tasks.stop)
         await store.close()
+
+
+async def agent_runner(
+    settings: Settings, repo: Path, endpoint: str | None
+) -> tuple[ClaudeAgentRunner, Path | None]:
+    """The agents' runtime for ``repo`` against the model ``endpoint``, and its leashed CLI
+    (None: the SDK's own, where the leash cannot be made)."""
+    # Agents die with this process (and can be ended as a group): see adapters/claude/leash.
+    cli = await asyncio.to_thread(leashed_cli, repo / ".yokeflow" / "bin")
+    agent = ClaudeAgentRunner(
+        endpoint=endpoint, pass_environment=settings.agent.pass_environment, cli_path=cli
+    )
+    return agent, cli
+
+
+async def conflict_resolver(
+    settings: Settings, agent: ClaudeAgentRunner, store: PostgresStore, project: Project, repo: Path
+) -> AgentConflictResolver:
+    """The agent that resolves ``project``'s merge conflicts (a run's, or a person's request)."""
+    transcripts = repo / ".yokeflow" / "transcripts"
+    private_folder(transcripts)
+    verify = settings.agent.verify_command
+    return AgentConflictResolver(
+        agent=agent,
+        prompts=load_prompts(),
+        project=project,
+        model=settings.cost.default_model,
+        costs=store,
+        transcripts=transcripts,
+        verification=(verify,) if verify else (),
+        task_keys={t.id: t.key for t in await store.list_tasks(project.id)},
+    )

@@ -23,7 +23,7 @@ from yokeflow.core.events import RunFinished
 from yokeflow.core.merging import MergeMode
 from yokeflow.core.records import Project
 from yokeflow.errors import AlreadyExistsError, ConfigError
-from yokeflow.local.engine import open_engine
+from yokeflow.local.engine import agent_runner, conflict_resolver, open_engine
 from yokeflow.ports.events import EventSink
 from yokeflow.ports.workspace import Workspace
 from yokeflow.services.executor import ParallelExecutor, RunSummary
@@ -45,13 +45,21 @@ def repository_of(project: Project) -> Path:
     return Path(str(repo))
 
 
-def project_workspace(store: PostgresStore, project: Project, settings: Settings) -> Workspace:
-    """The worktrees and merge queue of ``project``'s repository, as its settings configure them."""
+async def project_workspace(
+    store: PostgresStore, project: Project, settings: Settings, model_endpoint: str | None = None
+) -> Workspace:
+    """The worktrees and merge queue of ``project``'s repository, as its settings configure them,
+    with the conflict agent a run uses (against ``model_endpoint``, default the settings')."""
+    repo = repository_of(project)
+    agent, _ = await agent_runner(settings, repo, model_endpoint or settings.agent.model_endpoint)
+    resolver = await conflict_resolver(settings, agent, store, project, repo)
     parallel = settings.parallel
     options = WorkspaceOptions(
-        worktree_dir=parallel.worktree_dir, merge_mode=MergeMode(parallel.merge_strategy)
+        worktree_dir=parallel.worktree_dir,
+        merge_mode=MergeMode(parallel.merge_strategy),
+        verify_command=settings.agent.verify_command,
     )
-    return WorktreeManager(repository_of(project), store, project_id=project.id, options=options)
+    return WorktreeManager(repo, store, project_id=project.id, options=options, resolver=resolver)
 
 
 @dataclass
@@ -118,9 +126,10 @@ class LocalRuns:
         tasks = [r.task for r in self._active.values() if r.task is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def workspace_for(self, project: Project) -> Workspace:
+    async def workspace_for(self, project: Project) -> Workspace:
         """The workspace of a project's repository, for merges and resolutions by a person."""
-        return project_workspace(self.store, project, self._settings(repository_of(project)))
+        settings = self._settings(repository_of(project))
+        return await project_workspace(self.store, project, settings, self.model_endpoint)
 
     async def _run(self, project: Project, repo: Path, active: _Active) -> RunSummary | None:
         settings = self._settings(repo)

@@ -8,7 +8,7 @@ refused while a run of the project is active here (its merge queue owns the inte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from yokeflow.core.merging import MergeResult, Resolution
@@ -31,7 +31,7 @@ __all__ = [
     "resolve_epic",
 ]
 
-WorkspaceOpener = Callable[[Project], Workspace]
+WorkspaceOpener = Callable[[Project], Awaitable[Workspace]]
 """Opens the workspace (repository, worktrees, merge queue) of a project."""
 
 
@@ -63,7 +63,7 @@ async def _workspace(
         raise InvalidTransitionError(
             f"project {project.name!r} is running: its merge queue owns the worktrees until it ends"
         )
-    workspace = opener(project)
+    workspace = await opener(project)
     await workspace.initialize()
     return workspace
 

@@ -10,6 +10,7 @@ tested with the real Claude CLI elsewhere, and the demo runs the whole pipeline 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,10 @@ class GitSessions:
     attempts: dict[str, int] = field(default_factory=dict)
     on_start: Callable[[Task, int], Awaitable[bool]] | None = None
     """Called as an attempt starts; returning True ends it at once (e.g. the agent parked it)."""
+    gather: int = 0
+    """When > 0, a session starts its delay only once this many ran at the same time (or after
+    30 s): the overlap a concurrency test looks for then does not depend on the machine's load."""
+    _gathered: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
         return "claude-opus-4-5" if escalate else "claude-haiku-4-5"
@@ -64,6 +69,8 @@ class GitSessions:
     ) -> SessionOutcome:
         self.running += 1
         self.peak = max(self.peak, self.running)
+        if self.peak >= self.gather:
+            self._gathered.set()
         self.attempts[task.key] = attempt
         start = time.monotonic()
         path = Path(worktree.path)
@@ -73,6 +80,8 @@ class GitSessions:
         if self.on_start is not None and await self.on_start(task, attempt):
             self.running -= 1
             return SessionOutcome(True, model, self.cost, time.monotonic() - start)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._gathered.wait(), 30)
         try:
             waited = asyncio.create_task(cancel.wait())
             done, _ = await asyncio.wait({waited}, timeout=self.delays.get(task.key, self.delay))
