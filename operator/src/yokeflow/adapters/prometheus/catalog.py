@@ -1,7 +1,8 @@
 """Every ``yokeflow_`` metric family, defined once on an injected registry.
 
 Labels are bounded: task states, run phases, models, token kinds, outcomes, merge statuses,
-reconcile results and project names (one per project in the database) — never task ids or keys.
+reconcile results, and ``project``: a project's name (the API) or a ProjectRun's
+``namespace/name`` (the operator), one per run that exists — never task ids or keys.
 The API (and ``yokeflow run --serve``) registers :class:`ApiFamilies`; the operator registers
 :class:`OperatorFamilies`. Both carry ``yokeflow_build_info``, told apart by ``component``.
 The alert rules and dashboards use only names from :func:`exposed_names`, which a test checks.
@@ -45,6 +46,38 @@ def _build_info(registry: CollectorRegistry, component: str) -> Gauge:
     )
     info.labels(version=__version__, component=component).set(1)
     return info
+
+
+def _agents_running(registry: CollectorRegistry) -> Gauge:
+    return Gauge(
+        "yokeflow_agents_running",
+        "Agents running now (the API: this process's runs; the operator: its ProjectRuns).",
+        registry=registry,
+    )
+
+
+def _queue_depth(registry: CollectorRegistry) -> Gauge:
+    return Gauge(
+        "yokeflow_queue_depth",
+        "Ready tasks of running runs waiting for an agent slot (pending, every dependency done).",
+        registry=registry,
+    )
+
+
+def _budgets(registry: CollectorRegistry) -> tuple[Gauge, Gauge]:
+    limit = Gauge(
+        "yokeflow_budget_usd",
+        "A running run's budget limit in dollars (runs with a limit only).",
+        ["project"],
+        registry=registry,
+    )
+    remaining = Gauge(
+        "yokeflow_budget_remaining_usd",
+        "Dollars left of a running run's budget (runs with a limit only).",
+        ["project"],
+        registry=registry,
+    )
+    return limit, remaining
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,20 +130,14 @@ class ApiFamilies:
         self.tasks = Gauge(
             "yokeflow_tasks", "Tasks of every project by status.", ["status"], registry=registry
         )
-        self.queue_depth = Gauge(
-            "yokeflow_queue_depth",
-            "Ready tasks (pending, every dependency done) of running projects waiting for an agent.",
-            registry=registry,
-        )
+        self.queue_depth = _queue_depth(registry)
         self.runs = Gauge(
             "yokeflow_runs",
             "Projects by the phase of their latest run in this process.",
             ["phase"],
             registry=registry,
         )
-        self.agents_running = Gauge(
-            "yokeflow_agents_running", "Agents running in this process's runs.", registry=registry
-        )
+        self.agents_running = _agents_running(registry)
         self.sessions = Counter(
             "yokeflow_task_sessions",
             "Agent sessions on tasks that ended, by outcome (success or failure).",
@@ -142,18 +169,7 @@ class ApiFamilies:
         )
         self.spend = _SpendCollector()
         registry.register(self.spend)
-        self.budget_remaining = Gauge(
-            "yokeflow_budget_remaining_usd",
-            "Dollars left of a running run's budget (runs with a limit only).",
-            ["project"],
-            registry=registry,
-        )
-        self.budget = Gauge(
-            "yokeflow_budget_usd",
-            "A running run's budget limit in dollars (runs with a limit only).",
-            ["project"],
-            registry=registry,
-        )
+        self.budget, self.budget_remaining = _budgets(registry)
         self.makespan = Gauge(
             "yokeflow_run_makespan_seconds",
             "A run's wall time so far (final once it ended).",
@@ -195,9 +211,13 @@ class OperatorFamilies:
         )
         self.project_run_cost = Gauge(
             "yokeflow_project_run_cost_usd",
-            "Dollars spent so far by the ProjectRuns this operator serves.",
+            "Dollars a ProjectRun has spent so far (its status), by ProjectRun (namespace/name).",
+            ["project"],
             registry=registry,
         )
+        self.agents_running = _agents_running(registry)
+        self.queue_depth = _queue_depth(registry)
+        self.budget, self.budget_remaining = _budgets(registry)
         self.reconciles = Counter(
             "yokeflow_reconciles",
             "Reconciles of ProjectRuns, by result (ok, temporary_error, permanent_error).",
