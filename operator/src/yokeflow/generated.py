@@ -12,6 +12,7 @@ from pathlib import Path
 
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
+from yokeflow.docgen import configuration_markdown
 from yokeflow.specs.argocd import argocd_cm_yaml
 from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
@@ -53,6 +54,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/api/openapi.json": _openapi,
     **{path: _crd_file(path) for path in crd_files()},
     "docs/crds.md": reference_file,
+    "docs/configuration.md": configuration_markdown,
     "deploy/rbac/operator.yaml": rbac_yaml,
     "docs/rbac.md": rbac_markdown,
     "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
