@@ -66,6 +66,7 @@ def test_default_values_render_what_a_cluster_accepts(
         "NetworkPolicy/demo-yokeflow-operator",
         "NetworkPolicy/demo-yokeflow-postgresql",
         "Service/demo-yokeflow-api",
+        "Service/demo-yokeflow-operator",
         "Service/demo-yokeflow-postgresql",
         "ServiceAccount/demo-yokeflow-operator",
         "StatefulSet/demo-yokeflow-postgresql",
@@ -81,7 +82,10 @@ def test_default_values_render_what_a_cluster_accepts(
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
-    assert container["ports"] == [{"name": "health", "containerPort": 8080}]
+    assert container["ports"] == [
+        {"name": "health", "containerPort": 8080},
+        {"name": "metrics", "containerPort": 8081},
+    ]
     assert container["resources"]["limits"]["memory"] == "512Mi"
     env = {e["name"]: e for e in container["env"]}
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "demo-yokeflow-postgresql"
@@ -137,7 +141,8 @@ def test_external_database_and_monitoring(
     kinds = _kinds(objects)
     assert "StatefulSet/demo-yokeflow-postgresql" not in kinds
     assert not any(k.startswith("NetworkPolicy/demo-yokeflow-postgresql") for k in kinds)
-    assert "ServiceMonitor/demo-yokeflow" in kinds
+    assert "ServiceMonitor/demo-yokeflow-api" in kinds
+    assert "ServiceMonitor/demo-yokeflow-operator" in kinds
     assert "PrometheusRule/demo-yokeflow" in kinds
     dashboards = [
         o for o in objects if o["kind"] == "ConfigMap" and "dashboard" in o["metadata"]["name"]
@@ -162,8 +167,10 @@ def test_external_database_and_monitoring(
         "key": "url",
     }
     assert container["envFrom"] == [{"secretRef": {"name": "anthropic"}}]
-    monitor = next(o for o in objects if o["kind"] == "ServiceMonitor")
-    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus"
+    monitors = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ServiceMonitor"}
+    assert all(m["metadata"]["labels"]["release"] == "kube-prometheus" for m in monitors.values())
+    assert monitors["demo-yokeflow-operator"]["spec"]["endpoints"][0]["port"] == "metrics"
+    monitor = monitors["demo-yokeflow-api"]
     assert monitor["spec"]["endpoints"][0]["authorization"]["credentials"] == {
         "name": "demo-yokeflow-api", "key": "token",
     }  # fmt: skip

@@ -236,7 +236,7 @@ class NetworkPolicyValues(_Values):
 
     enabled: bool = True
     """Admit traffic only where it is needed: the API's port from anywhere, the operator's
-    health port, PostgreSQL from the operator and the API alone."""
+    health and metrics ports, PostgreSQL from the operator and the API alone."""
 
 
 class ServiceMonitorValues(_Values):
@@ -263,7 +263,7 @@ class MonitoringValues(_Values):
     """Prometheus Operator objects."""
 
     service_monitor: ServiceMonitorValues = Field(default_factory=ServiceMonitorValues)
-    """Scraping the operator and the API."""
+    """Scraping the operator's and the API's ``/metrics``."""
     prometheus_rule: PrometheusRuleValues = Field(default_factory=PrometheusRuleValues)
     """The alert rules."""
 
