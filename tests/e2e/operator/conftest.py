@@ -24,11 +24,12 @@ CRDS = Path(__file__).resolve().parents[3] / "crds"
 
 @dataclass
 class OperatorProcess:
-    """The running ``yokeflow operator``: its process, log and liveness URL."""
+    """The running ``yokeflow operator``: its process, log, liveness and metrics URLs."""
 
     process: subprocess.Popen[bytes]
     log: Path
     liveness_url: str
+    metrics_url: str
     command: list[str]
     env: dict[str, str]
     folder: Path
@@ -95,8 +96,7 @@ def operator(
     """``yokeflow operator`` serving every namespace, stopped at the end of the session."""
     folder = tmp_path_factory.mktemp("operator")
     log = folder / "operator.log"
-    port = _free_port()
-    mcp_port = _free_port()
+    port, metrics_port, mcp_port = _free_port(), _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOKEFLOW_")}
     env.update(
         YOKEFLOW_DATABASE_URL=operator_database,
@@ -111,6 +111,7 @@ def operator(
         "operator",
         f"--kubeconfig={control_plane.kubeconfig}",
         f"--liveness-port={port}",
+        f"--metrics-port={metrics_port}",
     ]
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -122,7 +123,14 @@ def operator(
             start_new_session=True,
         )
     running = OperatorProcess(
-        process, log, f"http://127.0.0.1:{port}/healthz", command, env, folder, operator_database
+        process,
+        log,
+        f"http://127.0.0.1:{port}/healthz",
+        f"http://127.0.0.1:{metrics_port}/metrics",
+        command,
+        env,
+        folder,
+        operator_database,
     )
     try:
         _wait_live(running)

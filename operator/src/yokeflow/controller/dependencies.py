@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from yokeflow.adapters.postgres import PostgresStore
     from yokeflow.controller.executions import RunExecution
     from yokeflow.controller.mcp_server import OperatorTaskManager
+    from yokeflow.controller.metrics_server import OperatorMetrics
 
 __all__ = ["OperatorDependencies", "dependencies_of", "utc_now"]
 
@@ -39,8 +40,11 @@ class OperatorDependencies:
     """All settings (the engine's defaults: model, model endpoint)."""
     store: PostgresStore | None = None
     mcp: OperatorTaskManager | None = None
+    metrics: OperatorMetrics | None = None
     executions: dict[str, RunExecution] = field(default_factory=dict)
     """ProjectRun uid → its execution (rebuilt after a restart from the store and the Jobs)."""
+    written: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(namespace, name) → the status last written for that run."""
     _wakers: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     _gateways: dict[str, KubeJobGateway] = field(default_factory=dict)
 

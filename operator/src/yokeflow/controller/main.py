@@ -17,6 +17,7 @@ from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.adapters.postgres import PostgresStore, migrate
 from yokeflow.controller.dependencies import OperatorDependencies
 from yokeflow.controller.mcp_server import OperatorTaskManager
+from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.controller.registry import build_registry
 from yokeflow.errors import AlreadyExistsError, ConfigError
 from yokeflow.settings import OperatorSettings, Settings
@@ -33,7 +34,12 @@ async def run_operator(settings: Settings, stop: asyncio.Event | None = None) ->
     try:
         async with _engine(settings) as (store, mcp):
             dependencies = OperatorDependencies(
-                api=api, settings=own, everything=settings, store=store, mcp=mcp
+                api=api,
+                settings=own,
+                everything=settings,
+                store=store,
+                mcp=mcp,
+                metrics=OperatorMetrics(),
             )
             await _serve(dependencies, own, stop)
     finally:
@@ -94,7 +100,7 @@ async def _serve(
 ) -> None:
     port = own.liveness_port
     await kopf.operator(
-        registry=build_registry(own),
+        registry=build_registry(own, dependencies.metrics),
         memo=kopf.Memo(dependencies=dependencies),
         namespaces=own.namespaces,
         clusterwide=not own.namespaces,

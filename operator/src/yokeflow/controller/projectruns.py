@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +55,16 @@ async def drive(
     wake = dependencies.waker(namespace, label_value(name))
     while not stopped:
         wake.clear()
-        step = await _pass(dependencies, body, namespace, name, uid)
+        started = time.monotonic()
+        try:
+            step = await _pass(dependencies, body, namespace, name, uid)
+        except Exception as exc:
+            if dependencies.metrics is not None:
+                dependencies.metrics.passed(body, {}, time.monotonic() - started, exc)
+            raise
+        if dependencies.metrics is not None:
+            written = dependencies.written.get((namespace, name), {})
+            dependencies.metrics.passed(body, written, time.monotonic() - started)
         if step is not None and step.finish is not None:
             return
         if step is not None and step.again:
@@ -219,10 +229,9 @@ def _waiting(
 async def _write(
     dependencies: OperatorDependencies, namespace: str, name: str, status: ProjectRunStatus
 ) -> None:
-    await dependencies.api.patch(
-        _RUNS.format(namespace=namespace, name=name),
-        {"status": status.model_dump(mode="json", exclude_none=True)},
-    )
+    written = status.model_dump(mode="json", exclude_none=True)
+    await dependencies.api.patch(_RUNS.format(namespace=namespace, name=name), {"status": written})
+    dependencies.written[(namespace, name)] = written
 
 
 async def spec_changed(*, memo: Any, name: str, namespace: str | None, **_: Any) -> None:
