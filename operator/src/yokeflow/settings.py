@@ -229,8 +229,8 @@ class OperatorSettings(_Section):
     mcp_port: int = Field(default=8090, ge=0, le=65535)
     """Port the operator serves the MCP task manager on (HTTP, for agent pods); 0 picks a free one."""
     mcp_url: str | None = None
-    """The MCP task manager's URL as agent pods reach it (a Service in front of the operator);
-    unset: ``http://<the pod's IP>:<mcp_port>/mcp``."""
+    """The MCP task manager's base URL as agent pods reach it (a Service in front of the
+    operator; ``/mcp`` is added); unset: ``http://<the pod's IP>:<mcp_port>``."""
     mcp_signing_key: SecretStr | None = None
     """The key that signs agents' task tokens (from a Secret), so tokens outlive an operator
     restart; unset makes one per process (running agents lose their tools when it restarts)."""
