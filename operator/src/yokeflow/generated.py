@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from yokeflow.chart import chart_files
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
 from yokeflow.docgen import configuration_markdown
@@ -47,6 +48,10 @@ def _crd_file(path: str) -> Callable[[], str]:
     return lambda: crd_files()[path]
 
 
+def _chart_file(path: str) -> Callable[[], str]:
+    return lambda: chart_files()[path]
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
@@ -58,6 +63,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "deploy/rbac/operator.yaml": rbac_yaml,
     "docs/rbac.md": rbac_markdown,
     "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
+    **{path: _chart_file(path) for path in chart_files()},
 }
 """Repository-relative path → a function returning the file's exact content."""
 
