@@ -6,6 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import yaml
+
 from yokeflow.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +107,19 @@ def test_every_variable_the_pages_name_is_read_somewhere() -> None:
             if f'"{variable}"' not in code and f"'{variable}'" not in code:
                 unknown.append(f"{page.relative_to(ROOT)}: {variable}")
     assert unknown == []
+
+
+def test_the_helm_values_are_those_of_the_charts_values_file() -> None:
+    """Every value the page lists is in charts/yokeflow/values.yaml, and every key there is listed."""
+    chart = yaml.safe_load((ROOT / "charts/yokeflow/values.yaml").read_text(encoding="utf-8"))
+    page = (ROOT / "docs/configuration.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `([A-Za-z.]+)` \|", page.split("## Helm values", 1)[1], re.M)
+    assert "config" in listed
+    for path in listed:
+        node = chart
+        for key in path.split("."):
+            assert isinstance(node, dict), f"{path} is not in values.yaml"
+            assert key in node, f"{path} is not in values.yaml"
+            node = node[key]
+    assert {path.split(".")[0] for path in listed} == set(chart)
+    assert "not taken there: `database.url`" in page
