@@ -14,6 +14,7 @@
     │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
     │   ├── CrdGenerationError    a custom-resource model has no structural-schema form
+    │   ├── UndocumentedFieldError a settings or values field has no description to document
     │   ├── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     │   └── KubeRejectedError     the Kubernetes API refused a request for good (invalid, forbidden,
     │                             not found, already exists); ``reason`` says which
@@ -52,6 +53,7 @@ __all__ = [
     "ScenarioError",
     "TaskManagerUnavailableError",
     "TemporaryError",
+    "UndocumentedFieldError",
     "WorktreeConflictError",
     "YokeflowError",
 ]
@@ -143,6 +145,10 @@ class MigrationError(PermanentError):
 
 class CrdGenerationError(PermanentError):
     """A custom-resource model has no Kubernetes structural-schema form; the message names the field."""
+
+
+class UndocumentedFieldError(PermanentError):
+    """A settings or chart-values field has no docstring, so its reference cannot be written."""
 
 
 class DatabaseUnavailableError(TemporaryError):

@@ -208,6 +208,8 @@ class OperatorSettings(_Section):
     """A kubeconfig file to reach the API server; unset uses the pod's service account."""
     liveness_port: int = Field(default=8080, ge=0, le=65535)
     """Port of the ``/healthz`` liveness endpoint; 0 serves none."""
+    metrics_port: int = Field(default=8081, ge=0, le=65535)
+    """Port of the operator's Prometheus ``/metrics`` (docs/monitoring.md); 0 serves none."""
     watch_server_timeout_seconds: int = Field(default=300, ge=10)
     """The API server ends each watch after this long and it is started again (watches can go
     silent without it)."""

@@ -21,11 +21,12 @@ CRDS = Path(__file__).resolve().parents[3] / "crds"
 
 @dataclass
 class OperatorProcess:
-    """The running ``yokeflow operator``: its process, log and liveness URL."""
+    """The running ``yokeflow operator``: its process, log, liveness and metrics URLs."""
 
     process: subprocess.Popen[bytes]
     log: Path
     liveness_url: str
+    metrics_url: str
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -49,13 +50,14 @@ def operator(
     """``yokeflow operator`` serving every namespace, stopped at the end of the session."""
     folder = tmp_path_factory.mktemp("operator")
     log = folder / "operator.log"
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOKEFLOW_")}
     command = [
         str(Path(sys.executable).parent / "yokeflow"),
         "operator",
         f"--kubeconfig={control_plane.kubeconfig}",
         f"--liveness-port={port}",
+        f"--metrics-port={metrics_port}",
     ]
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -66,7 +68,12 @@ def operator(
             env=env,
             start_new_session=True,
         )
-    running = OperatorProcess(process, log, f"http://127.0.0.1:{port}/healthz")
+    running = OperatorProcess(
+        process,
+        log,
+        f"http://127.0.0.1:{port}/healthz",
+        f"http://127.0.0.1:{metrics_port}/metrics",
+    )
     try:
         _wait_live(running)
         yield running
