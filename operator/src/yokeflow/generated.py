@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from yokeflow.chart import chart_files
+from yokeflow.chart import ChartValues, chart_files
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
 from yokeflow.docgen import configuration_markdown
@@ -59,7 +59,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/api/openapi.json": _openapi,
     **{path: _crd_file(path) for path in crd_files()},
     "docs/crds.md": reference_file,
-    "docs/configuration.md": configuration_markdown,
+    "docs/configuration.md": lambda: configuration_markdown(ChartValues, settings_value="config"),
     "deploy/rbac/operator.yaml": rbac_yaml,
     "docs/rbac.md": rbac_markdown,
     "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
