@@ -32,6 +32,15 @@ PAGES = [
     *sorted((ROOT / "docs").glob("*.md")),
     *sorted((ROOT / "examples").glob("*/README.md")),
 ]
+PENDING = {
+    (
+        "runner",
+        "merge",
+    ): "run by the merge Job (specs/merge_job.py); the operator does not start it yet",
+    ("runner", "plan"): "run by the planning Job (specs/planning_job.py); not started yet either",
+}
+"""Commands the pages name as not written yet (docs/kubernetes-objects.md says so). An entry
+must go once its command exists: the check then holds it to its options like any other."""
 _SHELL_BLOCKS = {"", "sh", "bash", "shell", "console"}
 _SEPARATORS = {"&&", "||", ";", "|"}
 
@@ -87,13 +96,12 @@ def shown_commands(page: Path) -> Iterator[Shown]:
                     command = []
                 else:
                     command.append(word)
-    for number, line in enumerate(text.splitlines(), 1):
-        if number in fenced:
-            continue
-        for span in re.findall(r"`([^`]+)`", line):
-            span = span.replace("\\|", "|")
-            if re.match(r"(\.venv/bin/)?yokeflow\s", span):
-                yield Shown(f"{name}:{number}", tuple(span.split()), notation=True)
+    prose = "\n".join("" if n in fenced else line for n, line in enumerate(text.splitlines(), 1))
+    for match in re.finditer(r"`([^`]+)`", prose):
+        span = " ".join(match.group(1).replace("\\|", "|").split())  # a span may wrap lines
+        if "\n\n" not in match.group(1) and re.match(r"(\.venv/bin/)?yokeflow\s", span):
+            number = prose.count("\n", 0, match.start()) + 1
+            yield Shown(f"{name}:{number}", tuple(span.split()), notation=True)
 
 
 def _clean(words: tuple[str, ...], notation: bool) -> list[list[str]]:
@@ -153,7 +161,8 @@ def _problems_of_yokeflow(args: list[str]) -> Iterator[str]:
     rest = list(args)
     while _is_group(tree[path]) and rest and not rest[0].startswith("-"):
         if (*path, rest[0]) not in tree:
-            yield f"`yokeflow {' '.join(path)}` has no command {rest[0]!r}"
+            if (*path, rest[0]) not in PENDING:
+                yield f"`yokeflow {' '.join(path)}` has no command {rest[0]!r}"
             return
         path = (*path, rest.pop(0))
     command = tree[path]
@@ -243,6 +252,14 @@ def test_every_command_the_pages_show_exists() -> None:
             found.extend(f"{shown.where}: {problem}" for problem in problems(shown))
     assert found == []
     assert checked >= 50
+
+
+def test_commands_not_written_yet_are_still_missing() -> None:
+    """A pending command that exists now must leave :data:`PENDING` (and the page's caveat)."""
+    written = [" ".join(path) for path in PENDING if path in _tree()]
+    assert written == [], (
+        f"now written, drop from PENDING and docs/kubernetes-objects.md: {written}"
+    )
 
 
 @pytest.mark.parametrize(

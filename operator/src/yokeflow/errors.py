@@ -22,6 +22,7 @@
         ├── AgentError            an agent session could not be started or run to a result
         ├── GitCommandError       a git command failed or timed out (command, exit code, stderr)
         ├── DatabaseUnavailableError the database cannot be reached (URL shown, password hidden)
+        ├── TaskManagerUnavailableError the MCP task manager did not take a runner's report
         └── KubeUnavailableError  the Kubernetes API could not answer now (unreachable, 429, 5xx,
                                   a write conflict); ``retry_after`` when the server named one
 
@@ -50,6 +51,7 @@ __all__ = [
     "PlanError",
     "PromptError",
     "ScenarioError",
+    "TaskManagerUnavailableError",
     "TemporaryError",
     "UndocumentedFieldError",
     "WorktreeConflictError",
@@ -151,6 +153,11 @@ class UndocumentedFieldError(PermanentError):
 
 class DatabaseUnavailableError(TemporaryError):
     """The database cannot be reached or does not exist; the message shows the URL, password hidden."""
+
+
+class TaskManagerUnavailableError(TemporaryError):
+    """The MCP task manager could not be reached over HTTP, or refused a runner's report; the
+    message names the URL and the server's answer."""
 
 
 class ScenarioError(PermanentError):

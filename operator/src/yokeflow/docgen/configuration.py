@@ -73,15 +73,22 @@ The chart's values are listed here, generated from its values model, once the ch
 """
 
 
-def configuration_markdown(chart_values: type[BaseModel] | None = None) -> str:
-    """The text of ``docs/configuration.md``; ``chart_values``: the Helm chart's values model."""
+def configuration_markdown(
+    chart_values: type[BaseModel] | None = None, settings_value: str = "config"
+) -> str:
+    """The text of ``docs/configuration.md``.
+
+    ``chart_values`` is the Helm chart's values model; its value ``settings_value`` holds the
+    settings file (``.yokeflow.yaml``) by section, and is listed as such, not as one big default.
+    """
+    rows = field_rows(Settings)
     lines = [_HEADER, "## Settings", ""]
-    lines.extend(_settings_sections(field_rows(Settings)))
+    lines.extend(_settings_sections(rows))
     lines.append(_OTHER_VARIABLES)
     if chart_values is None:
         lines.append(_NO_CHART)
     else:
-        lines.extend(_chart_section(chart_values))
+        lines.extend(_chart_section(chart_values, settings_value, rows))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -101,14 +108,32 @@ def _settings_sections(rows: list[FieldRow]) -> Iterable[str]:
         yield ""
 
 
-def _chart_section(model: type[BaseModel]) -> Iterable[str]:
+def _chart_section(
+    model: type[BaseModel], settings_value: str, settings: list[FieldRow]
+) -> Iterable[str]:
+    taken = model().model_dump(mode="json", by_alias=True).get(settings_value, {})
+    left_out = [
+        f"`{'.'.join(row.path)}`"
+        for row in settings
+        if row.path[-1] not in taken.get(row.path[0], {})
+    ]
     yield "## Helm values"
+    yield ""
+    yield (
+        f"The chart's `values.yaml` and `values.schema.json` are generated from the same model "
+        f"(`{model.__module__}.{model.__name__}`). `{settings_value}.<section>.<field>` "
+        f"sets the setting of that name above (e.g. `{settings_value}.parallel.max_concurrency`)"
+        + (f"; not taken there: {', '.join(left_out)}." if left_out else ".")
+    )
     yield ""
     yield "| value | type | default | allowed | meaning |"
     yield "| --- | --- | --- | --- | --- |"
     for row in field_rows(model):
+        default = row.default
+        if row.path == (settings_value,):
+            default = "every setting's default (above)"
         yield (
-            f"| `{'.'.join(row.path)}` | {row.type} | {row.default} | {row.checks} "
+            f"| `{'.'.join(row.path)}` | {row.type} | {default} | {row.checks} "
             f"| {_cell(row.description)} |"
         )
     yield ""
