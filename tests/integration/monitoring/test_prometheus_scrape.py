@@ -11,7 +11,6 @@ them without error; and every dashboard panel's PromQL is accepted by it, return
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import shutil
 import signal
@@ -25,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import kopf
 import pytest
 import yaml
 
 from yokeflow.adapters.scripted_model import ScriptedModelServer
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.core.scenario import parse_scenario
+from yokeflow.errors import TemporaryError
 from yokeflow.specs.dashboards import DASHBOARDS, VARIABLES
 from yokeflow.testing.git_repos import make_repository
 
@@ -131,25 +130,16 @@ def served(tmp_path: Path, pg_database_url: str) -> Iterator[Served]:
 
 @pytest.fixture
 async def operator_metrics() -> AsyncIterator[tuple[OperatorMetrics, int]]:
-    """An operator's metrics server, its reconcile wrapper fed two ProjectRuns and one error."""
+    """An operator's metrics server that saw passes over two ProjectRuns and one failed pass."""
     metrics = OperatorMetrics()
-
-    async def reconcile(*, body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        if body["metadata"]["name"] == "broken":
-            raise kopf.TemporaryError("the API server refused", delay=1)
-        patch["status"] = {
-            "phase": "Running",
-            "costUsd": "1.25",
-            "tasks": {"running": 2, "queued": 1},
-        }
-
-    counted = metrics.observed(reconcile)
+    status = {"phase": "Running", "costUsd": "1.25", "tasks": {"running": 2, "queued": 1}}
     for name in ("shop", "blog", "broken"):
-        body = kopf.Body(
-            {"metadata": {"name": name, "namespace": "team"}, "spec": {"budget": {"limitUsd": 10}}}
-        )
-        with contextlib.suppress(kopf.TemporaryError):
-            await counted(body=body, patch=kopf.Patch())
+        body = {
+            "metadata": {"name": name, "namespace": "team"},
+            "spec": {"budget": {"limitUsd": 10}},
+        }
+        error = TemporaryError("the API server refused") if name == "broken" else None
+        metrics.passed(body, {} if error else status, 0.02, error)
     port = await metrics.start(0, host="127.0.0.1")
     try:
         yield metrics, port
