@@ -123,3 +123,17 @@ def test_the_helm_values_are_those_of_the_charts_values_file() -> None:
             node = node[key]
     assert {path.split(".")[0] for path in listed} == set(chart)
     assert "not taken there: `database.url`" in page
+
+
+def test_the_readmes_two_commands_are_what_ci_and_set_up_run() -> None:
+    """The main job and the test command, as the README shows them, exist; CI runs the latter."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Set-up on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert [block.strip() for block in blocks] == [
+        "bash scripts/setup.sh && .venv/bin/yokeflow demo",
+        "bash scripts/test.sh",
+    ]
+    ci = (ROOT / ".ci/run").read_text(encoding="utf-8").splitlines()
+    assert ci[-1] == "bash scripts/test.sh", "CI must end with exactly the README's test command"
+    assert "bash scripts/setup.sh" in ci

@@ -4,6 +4,8 @@ dependency order, ``maxConcurrency``, merge Jobs after task Jobs, one Job per at
 
 from __future__ import annotations
 
+import random
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,68 @@ def test_a_run_on_kwok_nodes_succeeds_in_dependency_order_within_max_concurrency
     header, row = table.splitlines()[:2]
     assert header.split() == ["NAME", "PHASE", "PROGRESS", "READY", "REASON", "COST", "AGE"]
     assert row.split()[:6] == ["kwok", "Succeeded", "8/8", "True", "Succeeded", "0"]
+
+
+def test_the_operator_killed_three_times_resumes_and_creates_no_job_twice(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    url = git_server.publish(make_repository(tmp_path / "source"), f"kills-{namespace}")
+    run = project_run("killed", url, parallel={"maxConcurrency": 2})
+    chance = random.Random()
+    kills: list[float] = []
+
+    with JobWatcher(kubectl, namespace) as watcher:
+        kubectl.apply(run, "-n", namespace)
+        try:
+            for _ in range(3):
+                wait = chance.uniform(1.0, 6.0)
+                time.sleep(wait)
+                kills.append(wait)
+                operator.kill()
+                operator.restart()
+        finally:
+            if not operator.alive():
+                operator.restart()
+        done = wait_for_phase(kubectl, namespace, "killed", {"Succeeded", "Failed"})
+    jobs, creations, peak = watcher.snapshot()
+
+    assert done["status"]["phase"] == "Succeeded", (kills, done["status"])
+    assert done["status"]["progress"] == "8/8"
+    assert len(creations) == len(set(creations)), f"a Job was created twice (kills at {kills})"
+    assert peak <= 2
+    tasks = [r.task for r in jobs.values() if r.component == "agent"]
+    assert sorted(tasks) == sorted(DEPENDS), f"one Job per task expected: {sorted(tasks)}"
+    merged = [key for r in jobs.values() if r.component == "merge" for key in r.merging]
+    assert sorted(merged) == sorted(DEPENDS), f"every task merged once: {sorted(merged)}"
+
+
+def test_deleting_a_running_run_stops_its_jobs_and_lets_its_batches_go(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    url = git_server.publish(make_repository(tmp_path / "source"), f"gone-{namespace}")
+    kubectl.apply(project_run("gone", url, parallel={"maxConcurrency": 3}), "-n", namespace)
+    deadline = time.monotonic() + 60
+    while not kubectl.get("taskbatches", "-n", namespace)["items"]:
+        assert time.monotonic() < deadline, "no TaskBatch after 60s"
+        time.sleep(0.3)
+
+    kubectl.run("delete", "projectrun", "gone", "-n", namespace, "--timeout=60s")
+
+    assert kubectl.attempt("get", "projectrun", "gone", "-n", namespace).returncode != 0
+    deadline = time.monotonic() + 60
+    while True:
+        left = kubectl.get("taskbatches", "-n", namespace)["items"]
+        jobs = kubectl.get("jobs", "-n", namespace)["items"]
+        running = [j for j in jobs if not j.get("status", {}).get("conditions")]
+        if not left and not running:
+            break
+        assert time.monotonic() < deadline, f"left: {left}, running Jobs: {running}"
+        time.sleep(0.5)

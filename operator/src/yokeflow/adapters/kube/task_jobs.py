@@ -7,9 +7,9 @@ lease, named by the lease's handle, collected once) and adds
 - the task's Secret (MCP configuration with a token scoped to the run and task, the plan file),
   created before its Job (``AlreadyExists`` is the same Secret: a restarted operator launching
   the same attempt again reuses it);
-- the session's cost: agents never reach the database, so the cost the runner reported in its
-  termination message is recorded in the store here, when the Job is collected — before the
-  engine reads the run's spend.
+- the session's cost when its runner could not report it: runners report their cost over HTTP
+  to the task manager; when that report is missing, the cost named in the termination message
+  is recorded here, when the Job is collected — before the engine reads the run's spend.
 """
 
 from __future__ import annotations
@@ -67,17 +67,39 @@ class RunTaskLauncher:
         return await self._jobs.collect()
 
     async def _record_cost(self, session: SessionEnded) -> None:
-        # Before the Job is marked collected: a crash in between records it again on the next
-        # collection rather than never.
-        outcome = session.outcome
-        if outcome.cost_usd > 0:
-            await self._store.record_agent_cost(
-                self._project_id,
-                model=outcome.model or session.lease.model or "unknown",
-                cost_usd=outcome.cost_usd,
-                task_id=session.lease.task_id,
-                operation="task",
-            )
+        """Record what the report says the session cost, unless the runner already did.
+
+        A runner reports its session's cost itself, over HTTP to the task manager
+        (``ports.session_reports``): then a cost row of its session exists and nothing is added.
+        When that report was lost, the termination message's cost is recorded (on the session's
+        row if it opened one). Called before the Job is marked collected: a crash in between
+        finds the cost recorded on the next collection and adds nothing.
+        """
+        outcome, lease = session.outcome, session.lease
+        if outcome.cost_usd <= 0:
+            return
+        # The attempt's session rows: opened after its lease was saved (a small margin for
+        # clocks that differ between the operator and the database).
+        rows = [
+            row
+            for row in await self._store.list_sessions(self._project_id, task_id=lease.task_id)
+            if row.started_at is not None and row.started_at.timestamp() >= lease.started_at - 5
+        ]
+        paid = {
+            cost.session_id
+            for cost in await self._store.list_agent_costs(self._project_id)
+            if cost.task_id == lease.task_id
+        }
+        if any(row.id in paid for row in rows):
+            return
+        await self._store.record_agent_cost(
+            self._project_id,
+            model=outcome.model or lease.model or "unknown",
+            cost_usd=outcome.cost_usd,
+            session_id=rows[-1].id if rows else None,
+            task_id=lease.task_id,
+            operation="task",
+        )
 
     async def stop(self, lease: Lease) -> None:
         await self._jobs.stop(lease)
