@@ -163,11 +163,15 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
         "spec": {"repository": {"url": url}, "plan": _PLAN},
     }
     kubectl.apply(run, "-n", namespace)
+    applied = time.monotonic()
     done = _wait_phase(kubectl, namespace, "chart-run", timeout=150)
+    succeeded_in = time.monotonic() - applied
     assert done["status"]["phase"] == "Succeeded", done["status"]
     assert done["status"]["progress"] == "2/2"
 
+    started = time.monotonic()
     helm.run("uninstall", "demo", "-n", namespace, "--wait", "--timeout=60s")
+    uninstalled_in = time.monotonic() - started
     assert json.loads(helm.run("list", "-n", namespace, "-o", "json")) == []
     for crd in _CRDS:  # kept: helm.sh/resource-policy
         assert kubectl.attempt("get", "crd", crd).returncode == 0, crd
@@ -177,4 +181,4 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
     while _status(f"http://127.0.0.1:{health}/healthz") != 0:  # the pod's process is gone
         assert time.monotonic() < deadline, "the operator's process outlived its pod"
         time.sleep(0.3)
-    print(f"helm install --wait took {installed_in:.1f}s")
+    print(f"install {installed_in:.1f}s, run {succeeded_in:.1f}s, uninstall {uninstalled_in:.1f}s")

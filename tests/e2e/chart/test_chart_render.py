@@ -85,7 +85,12 @@ def test_default_values_render_what_a_cluster_accepts(
     assert container["ports"] == [
         {"name": "health", "containerPort": 8080},
         {"name": "metrics", "containerPort": 8081},
+        {"name": "mcp", "containerPort": 8090},
     ]
+    env_names = [e["name"] for e in container["env"]]
+    assert "YOKEFLOW_OPERATOR_AGENT_IMAGE" in env_names
+    assert {"name": "YOKEFLOW_OPERATOR_MCP_URL",
+            "value": f"http://demo-yokeflow-operator.{namespace}.svc:8090"} in container["env"]  # fmt: skip
     assert container["resources"]["limits"]["memory"] == "512Mi"
     env = {e["name"]: e for e in container["env"]}
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "demo-yokeflow-postgresql"
