@@ -28,7 +28,8 @@ Sources, strongest first:
 1. command-line flags (e.g. `--max-concurrency`),
 2. environment variables `YOKEFLOW_<SECTION>_<FIELD>` (upper case; lists and mappings as JSON,
    e.g. `YOKEFLOW_COST_MODEL_OVERRIDES='{{"schema": "claude-opus-4-5"}}'`),
-3. `{CONFIG_FILE}` in the project folder (sections as mappings),
+3. `{CONFIG_FILE}` in the project folder (sections as mappings; in a cluster the chart's `config`
+   value is mounted as the operator's and the API's `{CONFIG_FILE}`),
 4. defaults.
 
 `yokeflow config show` prints every effective value and its source; secrets are masked — the
