@@ -43,6 +43,20 @@ def test_paths_under_a_mount_are_rewritten_and_others_are_not(tmp_path: Path) ->
     assert paths.rewrite("--dir=/work") == f"--dir={tmp_path}/w"
 
 
+def test_a_replacement_is_never_rewritten_again(tmp_path: Path) -> None:
+    # The pod's folders live under /tmp here, and the pod mounts a volume at /tmp.
+    pod = Path("/tmp/node/pods/uid")
+    container = {"volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+    paths = path_map_for(
+        container, {"tmp": tmp_path / "tmp"}, {"/dev/termination-log": pod / "termination"}
+    )
+
+    assert paths.rewrite("> /dev/termination-log") == f"> {pod}/termination"
+    assert paths.rewrite("/tmp/report.json /dev/termination-log") == (
+        f"{tmp_path}/tmp/report.json {pod}/termination"
+    )
+
+
 def test_a_mount_of_an_unknown_volume_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedPodError, match="names no volume"):
         path_map_for({"volumeMounts": [{"name": "nope", "mountPath": "/x"}]}, {}, {})

@@ -10,8 +10,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from yokeflow.chart import ChartValues, chart_files
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
+from yokeflow.docgen import configuration_markdown
 from yokeflow.specs.argocd import argocd_cm_yaml
 from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
@@ -46,6 +48,10 @@ def _crd_file(path: str) -> Callable[[], str]:
     return lambda: crd_files()[path]
 
 
+def _chart_file(path: str) -> Callable[[], str]:
+    return lambda: chart_files()[path]
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "schema/plan.schema.json": lambda: _json(plan_json_schema()),
     "mcp-task-manager/tools.snapshot.json": _mcp_tools,
@@ -53,9 +59,11 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/api/openapi.json": _openapi,
     **{path: _crd_file(path) for path in crd_files()},
     "docs/crds.md": reference_file,
+    "docs/configuration.md": lambda: configuration_markdown(ChartValues, settings_value="config"),
     "deploy/rbac/operator.yaml": rbac_yaml,
     "docs/rbac.md": rbac_markdown,
     "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
+    **{path: _chart_file(path) for path in chart_files()},
 }
 """Repository-relative path → a function returning the file's exact content."""
 

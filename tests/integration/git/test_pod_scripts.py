@@ -200,20 +200,41 @@ def test_a_push_that_is_not_a_fast_forward_fails_instead_of_forcing(
     remote: tuple[Path, str], tmp_path: Path, bin_dir: Path
 ) -> None:
     bare, commit = remote
-    # The branch exists on the remote already with other work (an earlier attempt).
+    clone, agent = _task_pod(bare, commit)
+    assert _run(clone, tmp_path, bin_dir).returncode == 0
+    # Meanwhile the branch appears on the remote with other work.
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(bare), str(other))
     git(other, "config", "user.email", "d@example.com")
     git(other, "config", "user.name", "D")
-    earlier = commit_file(other, "earlier.txt", "earlier attempt\n")
+    elsewhere = commit_file(other, "elsewhere.txt", "pushed meanwhile\n")
     git(other, "push", "-q", "origin", "HEAD:refs/heads/yokeflow/run/t1")
-    clone, agent = _task_pod(bare, commit)
-    assert _run(clone, tmp_path, bin_dir).returncode == 0
 
     done = _run(agent, tmp_path, bin_dir, FAKE_OUTCOME="done")
 
     assert done.returncode == EXIT_PUSH_FAILED
-    assert git(bare, "rev-parse", "refs/heads/yokeflow/run/t1") == earlier
+    assert git(bare, "rev-parse", "refs/heads/yokeflow/run/t1") == elsewhere
+
+
+def test_a_new_attempt_continues_from_the_branch_an_earlier_one_pushed(
+    remote: tuple[Path, str], tmp_path: Path, bin_dir: Path
+) -> None:
+    bare, commit = remote
+    first = tmp_path / "first"
+    first.mkdir()
+    clone, agent = _task_pod(bare, commit)
+    assert _run(clone, first, bin_dir).returncode == 0
+    assert _run(agent, first, bin_dir, FAKE_OUTCOME="failed").returncode == EXIT_TASK_FAILED
+    earlier = git(bare, "rev-parse", "refs/heads/yokeflow/run/t1")
+
+    assert _run(clone, tmp_path, bin_dir).returncode == 0
+    repo = tmp_path / "workspace" / "repo"
+    assert git(repo, "rev-parse", "HEAD") == earlier
+    done = _run(agent, tmp_path, bin_dir, FAKE_OUTCOME="done")
+
+    assert done.returncode == 0, done.stderr
+    pushed = git(bare, "rev-parse", "refs/heads/yokeflow/run/t1")
+    assert git(bare, "merge-base", earlier, pushed) == earlier  # a fast-forward, nothing lost
 
 
 def test_the_merge_step_pushes_the_integration_branch(

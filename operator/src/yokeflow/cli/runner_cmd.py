@@ -5,14 +5,14 @@ The wiring is in :mod:`yokeflow.runner.main`; this module only parses the comman
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from yokeflow.adapters import git_hygiene
-from yokeflow.errors import ConfigError
+from yokeflow.core.termination import fit_report
+from yokeflow.errors import ConfigError, YokeflowError
 from yokeflow.runner.main import run_task_command
 from yokeflow.settings import load_settings
 
@@ -73,7 +73,12 @@ def task_command(
     ] = None,
 ) -> None:
     """Build the prompt, run the session, verify, commit in the worktree, record the cost, and
-    print a JSON report. Exits 0 when the task is done, 3 when it failed."""
+    print a JSON report (at most 4096 bytes: a pod's termination message). Exits 0 when the
+    task is done, 3 when it failed.
+
+    Given --plan and an --mcp-config naming the task manager over HTTP with a bearer token (a
+    task Job), no database is used: the session and its cost are reported to the task manager
+    under the token's task, and a failed attempt's work is committed too."""
     agent_overrides: dict[str, Any] = {}
     if endpoint is not None:
         agent_overrides["model_endpoint"] = endpoint
@@ -83,22 +88,30 @@ def task_command(
         agent_overrides["timeout_seconds"] = timeout
     settings = load_settings(overrides={"agent": agent_overrides} if agent_overrides else None)
 
-    report = run_task_command(
-        settings,
-        project=project,
-        task=task,
-        worktree=worktree,
-        plan=plan,
-        model=model,
-        verify=tuple(verify or ()),
-        branch=branch,
-        base_branch=base_branch,
-        transcript=transcript,
-        mcp_config=mcp_config,
-        max_retries=max_retries,
-        expertise=expertise,
-    )
-    typer.echo(json.dumps(report.to_dict(), indent=2))
+    try:
+        report = run_task_command(
+            settings,
+            project=project,
+            task=task,
+            worktree=worktree,
+            plan=plan,
+            model=model,
+            verify=tuple(verify or ()),
+            branch=branch,
+            base_branch=base_branch,
+            transcript=transcript,
+            mcp_config=mcp_config,
+            max_retries=max_retries,
+            expertise=expertise,
+        )
+    except YokeflowError as exc:
+        # The report is the pod's termination message: even a runner that could not start
+        # leaves one, saying why.
+        typer.echo(
+            fit_report({"task": task, "success": False, "stage": "setup", "error": str(exc)})
+        )
+        raise
+    typer.echo(fit_report(report.to_dict()))
     if not report.success:
         raise typer.Exit(FAILED_TASK_EXIT)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
@@ -143,6 +143,9 @@ class RunContext:
     clock: Clock
     events: EventSink
     budget: RunBudgetPort | None = None
+    session_handle: Callable[[Task], str] | None = None
+    """Names a session from its task as stored once it runs (``attempts`` counts every launch, so
+    each launch gets its own name): a Job's deterministic name in a cluster. Unset: a random id."""
     started_at: float = 0.0
     """Wall time the run (this process's part of it) started: event times count from it."""
     cancelled: bool = False
@@ -517,7 +520,7 @@ async def _prepare(run: RunContext, seen: Seen, action: StartTask) -> _Launch | 
             task_key=task.key,
             attempt=action.attempt,
             owner=run.owner,
-            handle=uuid.uuid4().hex,
+            handle=run.session_handle(task) if run.session_handle else uuid.uuid4().hex,
             started_at=run.clock.now(),
             host=socket.gethostname(),
             model=model,

@@ -34,15 +34,20 @@ class PathMap:
     entries: tuple[tuple[str, str], ...]
 
     def rewrite(self, text: str) -> str:
-        """``text`` with every mapped path replaced by its local folder (longest path first)."""
-        for container_path, local in self.entries:
-            pattern = re.compile(r"(?<![\w.\-/])" + re.escape(container_path) + r"(?=/|$|[^\w.\-])")
-            text = pattern.sub(functools.partial(_replacement, local), text)
-        return text
+        """``text`` with every mapped path replaced by its local folder (longest path first).
+
+        One pass: a replacement is never rewritten again (a pod folder under ``/tmp`` stays
+        itself when the pod mounts a volume at ``/tmp``)."""
+        if not self.entries:
+            return text
+        locals_by_path = dict(self.entries)
+        alternatives = "|".join(re.escape(path) for path, _ in self.entries)
+        pattern = re.compile(r"(?<![\w.\-/])(" + alternatives + r")(?=/|$|[^\w.\-])")
+        return pattern.sub(functools.partial(_replacement, locals_by_path), text)
 
 
-def _replacement(local: str, _match: re.Match[str]) -> str:
-    return local
+def _replacement(locals_by_path: Mapping[str, str], match: re.Match[str]) -> str:
+    return locals_by_path[match.group(1)]
 
 
 def path_map_for(
