@@ -15,6 +15,7 @@ from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
 from yokeflow.docgen import configuration_markdown
 from yokeflow.specs.argocd import argocd_cm_yaml
+from yokeflow.specs.dashboards import DASHBOARDS, dashboard_files
 from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
@@ -44,6 +45,10 @@ def _openapi() -> str:
     return _json(build_app().openapi())
 
 
+def _dashboard_file(path: str) -> Callable[[], str]:
+    return lambda: dashboard_files()[path]
+
+
 def _crd_file(path: str) -> Callable[[], str]:
     return lambda: crd_files()[path]
 
@@ -64,6 +69,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/rbac.md": rbac_markdown,
     "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
     **{path: _chart_file(path) for path in chart_files()},
+    **{path: _dashboard_file(path) for path in dashboard_files(DASHBOARDS)},
 }
 """Repository-relative path → a function returning the file's exact content."""
 

@@ -114,6 +114,10 @@ class RunBudgetPort(Protocol):
 
     def remaining(self) -> float | None: ...
 
+    def limit(self) -> float | None:
+        """The run's budget limit in dollars (None: no limit)."""
+        ...
+
     async def estimate(self, task: Task, model: str) -> float: ...
 
     async def reserve(self, key: str, amount: float) -> bool: ...
@@ -295,6 +299,7 @@ async def _collect(run: RunContext) -> bool:
                     float(run.cost_usd),
                     run.budget.remaining() if run.budget is not None else None,
                     run.at(),
+                    run.budget.limit() if run.budget is not None else None,
                 )
             )
     if ended or landed:
@@ -356,6 +361,7 @@ async def _settle_session(run: RunContext, ended: SessionEnded) -> None:
             float(run.cost_usd),
             run.budget.remaining() if run.budget is not None else None,
             run.at(),
+            run.budget.limit() if run.budget is not None else None,
         )
     )
 
