@@ -166,6 +166,7 @@ async def _rolled(
         integration_commit=execution.execution.workspace.integration_commit,
         now=now,
         generation=generation,
+        queued=await execution.launcher.queued(),
     )
     if body is not None:
         for notice in rolled.notices:

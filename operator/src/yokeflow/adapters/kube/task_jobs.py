@@ -18,11 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yokeflow.adapters.kube.client import KubeApi
-from yokeflow.adapters.kube.launcher import JobBuilder, KubeTaskLauncher
+from yokeflow.adapters.kube.launcher import COLLECTED_ANNOTATION, JobBuilder, KubeTaskLauncher
 from yokeflow.errors import KubeRejectedError
 from yokeflow.ports.jobs import JobGateway
 from yokeflow.ports.launcher import LaunchRequest, Lease, LostSpend, SessionEnded
 from yokeflow.ports.store import Store
+from yokeflow.specs.names import ANNOTATION_TASK_KEY
 
 __all__ = ["RunTaskLauncher", "SecretBuilder"]
 
@@ -46,6 +47,8 @@ class RunTaskLauncher:
     ) -> None:
         self._api = api
         self._namespace = jobs.namespace
+        self._gateway = jobs
+        self._selector = selector
         self._jobs = KubeTaskLauncher(jobs, selector, build_job, self._record_cost)
         self._build_secret = build_secret
         self._store = store
@@ -62,6 +65,14 @@ class RunTaskLauncher:
 
     async def live(self) -> Sequence[Lease]:
         return await self._jobs.live()
+
+    async def queued(self) -> frozenset[str]:
+        """Task keys whose Job Kueue holds suspended (shown as Queued; never un-suspended)."""
+        return frozenset(
+            seen.annotations.get(ANNOTATION_TASK_KEY, "")
+            for seen in await self._gateway.observe(self._selector)
+            if seen.state == "queued" and COLLECTED_ANNOTATION not in seen.annotations
+        )
 
     async def collect(self) -> Sequence[SessionEnded]:
         return await self._jobs.collect()
