@@ -5,7 +5,8 @@ command tree of ``yokeflow`` itself: each sub-command must exist (and answer ``-
 option must be one that command has, a choice must be one it accepts, and no more positional
 words may be given than it takes. Usage notation is understood: ``[--opt X]``, ``(a | b)``,
 ``a|b`` (each alternative is checked), ``ARG…``. The quick start's ``helm`` and ``kubectl``
-lines must name a chart and manifests that are in the repository; ``bash FILE`` a script that is.
+lines must name a chart and manifests that are in the repository (``docker … -f`` a file that is),
+``bash FILE`` a script that is.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _shell_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
 def shown_commands(page: Path) -> Iterator[Shown]:
     """Every ``yokeflow``, ``helm``, ``kubectl`` and ``bash`` command ``page`` shows."""
     text = page.read_text(encoding="utf-8")
-    name = page.relative_to(ROOT)
+    name = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
     fenced = set()
     for first, language, lines in _blocks(text):
         fenced.update(range(first - 1, first + len(lines) + 1))
@@ -90,8 +91,8 @@ def shown_commands(page: Path) -> Iterator[Shown]:
                     if command:
                         yield Shown(f"{name}:{first + offset}", tuple(command), notation=False)
                     command = []
-                else:
-                    command.append(word)
+                elif command or not re.match(r"[A-Za-z_][A-Za-z0-9_]*=", word):
+                    command.append(word)  # leading VAR=value assignments are not the program
     prose = "\n".join("" if n in fenced else line for n, line in enumerate(text.splitlines(), 1))
     for match in re.finditer(r"`([^`]+)`", prose):
         span = " ".join(match.group(1).replace("\\|", "|").split())  # a span may wrap lines
@@ -207,11 +208,11 @@ def _help_failure(path: tuple[str, ...]) -> str:
 
 
 def _problems_of_files(program: str, args: list[str]) -> Iterator[str]:
-    """``helm``/``kubectl``/``bash``: the repository files they are given must exist."""
+    """``helm``/``kubectl``/``docker``/``bash``: the repository files they are given must exist."""
     files = []
     if program == "bash":
         files = args[:1]
-    elif program in {"helm", "kubectl"}:
+    elif program in {"helm", "kubectl", "docker"}:
         words = iter(args)
         for word in words:
             if word in {"-f", "--filename", "--values", "--patch-file"}:
@@ -262,6 +263,7 @@ def test_commands_not_written_yet_are_still_missing() -> None:
     ("words", "notation", "expected"),
     [
         (("yokeflow", "frobnicate"), False, "has no command 'frobnicate'"),
+        (("yokeflow", "demo", "--turbo"), False, "has no option --turbo"),
         (("yokeflow", "tasks", "frobnicate"), False, "`yokeflow tasks` has no command"),
         (("yokeflow", "run", "--repo", ".", "--turbo"), False, "has no option --turbo"),
         (("yokeflow", "graph", "p.yaml", "--format", "svg"), False, "takes one of"),
@@ -276,6 +278,14 @@ def test_the_check_fails_on_what_does_not_exist(
 ) -> None:
     found = problems(Shown("test", words, notation))
     assert any(expected in problem for problem in found), found
+
+
+def test_a_command_after_variable_assignments_is_checked(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```sh\nYOKEFLOW_COST_BUDGET_LIMIT_USD=1 FOO=2 yokeflow demo --turbo\n```\n")
+    [shown] = shown_commands(page)
+    assert shown.words == ("yokeflow", "demo", "--turbo")
+    assert problems(shown) == ["`yokeflow demo` has no option --turbo"]
 
 
 def test_usage_notation_is_read_as_usage() -> None:

@@ -6,6 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import yaml
+
 from yokeflow.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,4 +106,52 @@ def test_every_variable_the_pages_name_is_read_somewhere() -> None:
                 continue
             if f'"{variable}"' not in code and f"'{variable}'" not in code:
                 unknown.append(f"{page.relative_to(ROOT)}: {variable}")
+    assert unknown == []
+
+
+def test_the_helm_values_are_those_of_the_charts_values_file() -> None:
+    """Every value the page lists is in charts/yokeflow/values.yaml, and every key there is listed."""
+    chart = yaml.safe_load((ROOT / "charts/yokeflow/values.yaml").read_text(encoding="utf-8"))
+    page = (ROOT / "docs/configuration.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `([A-Za-z.]+)` \|", page.split("## Helm values", 1)[1], re.M)
+    assert "config" in listed
+    for path in listed:
+        node = chart
+        for key in path.split("."):
+            assert isinstance(node, dict), f"{path} is not in values.yaml"
+            assert key in node, f"{path} is not in values.yaml"
+            node = node[key]
+    assert {path.split(".")[0] for path in listed} == set(chart)
+    assert "not taken there: `database.url`" in page
+
+
+def test_the_readmes_two_commands_are_what_ci_and_set_up_run() -> None:
+    """The main job and the test command, as the README shows them, exist; CI runs the latter."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Set-up on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert [block.strip() for block in blocks] == [
+        "bash scripts/setup.sh && .venv/bin/yokeflow demo",
+        "bash scripts/test.sh",
+    ]
+    ci = (ROOT / ".ci/run").read_text(encoding="utf-8").splitlines()
+    assert ci[-1] == "bash scripts/test.sh", "CI must end with exactly the README's test command"
+    assert "bash scripts/setup.sh" in ci
+
+
+def test_every_metric_the_pages_name_is_in_the_code() -> None:
+    """A `yokeflow_…` name on a page (a metric, a module) is one the code or the chart holds."""
+    chart = ROOT / "charts/yokeflow"
+    known = "\n".join(
+        [
+            *(path.read_text(encoding="utf-8") for path in SOURCES),
+            *(path.read_text(encoding="utf-8") for path in chart.rglob("*") if path.is_file()),
+        ]
+    )
+    unknown = []
+    for page in PAGES:
+        for name in sorted(set(re.findall(r"\byokeflow_[a-z_]*[a-z]\b", page.read_text()))):
+            family = re.sub(r"_(total|bucket|sum|count)$", "", name)
+            if name not in known and family not in known:
+                unknown.append(f"{page.relative_to(ROOT)}: {name}")
     assert unknown == []

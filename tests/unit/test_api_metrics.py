@@ -61,7 +61,7 @@ async def test_metrics_follow_the_events_and_read_the_store(tmp_path: Path) -> N
         BatchStart(1, ("schema",), 0.1),
         AgentStatus((("schema", "claude-haiku"),), 0, 4, 0.2),
         TaskComplete("schema", True, 1, 40.0, 0.3, None, 40.5),
-        CostUpdate("schema", "claude-haiku", 0.3, 0.3, 1.7, 40.5),
+        CostUpdate("schema", "claude-haiku", 0.3, 0.3, 1.5, 40.5, 2.0),
         MergeDone("schema", "merged", "c0ffee", (), 42.0),
     ):
         metrics.observe(pid, event)
@@ -84,7 +84,7 @@ async def test_metrics_follow_the_events_and_read_the_store(tmp_path: Path) -> N
     assert seen[("yokeflow_cost_usd_total", (("model", "claude-haiku"),))] == 0.3
     assert seen[("yokeflow_tokens_total", (("kind", "input"), ("model", "claude-haiku")))] == 1000
     assert seen[("yokeflow_budget_usd", (("project", "shop"),))] == 2.0
-    assert seen[("yokeflow_budget_remaining_usd", (("project", "shop"),))] == 1.7
+    assert seen[("yokeflow_budget_remaining_usd", (("project", "shop"),))] == 1.5
     assert seen[("yokeflow_run_makespan_seconds", (("project", "shop"),))] == 42.0
     assert seen[("yokeflow_run_lower_bound_seconds", (("project", "shop"),))] == 40.0
     assert seen[("yokeflow_worktree_disk_bytes", (("project", "shop"),))] >= 200_000

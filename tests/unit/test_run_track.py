@@ -32,8 +32,8 @@ def test_a_run_from_start_to_end() -> None:
     assert track.phase == "Running"
     track.follow(TaskStart("a", "e", 1, "m", "/w/a", 0.6))
     track.follow(TaskComplete("a", True, 1, 10.0, 0.2, None, 11.0))
-    track.follow(CostUpdate("a", "m", 0.2, 0.2, 0.8, 11.0))
-    assert (track.spent_usd, track.remaining_usd, track.budget_usd) == (0.2, 0.8, 1.0)
+    track.follow(CostUpdate("a", "m", 0.2, 0.2, 0.7, 11.0, 1.0))
+    assert (track.remaining_usd, track.budget_usd) == (0.7, 1.0)
     assert track.follow(MergeDone("a", "merged", "c0ffee", (), 13.5)) == 2.5
     # A second merge event of the same task (after a conflict's resolution) is not timed again.
     assert track.follow(MergeDone("a", "merged", "c0ffee", (), 14.0)) is None
@@ -51,7 +51,7 @@ def test_the_next_run_starts_afresh_and_outcomes_map_to_phases() -> None:
     track = RunTrack()
     track.follow(BatchStart(1, ("a",), 0.1))
     track.follow(TaskComplete("a", True, 1, 5.0, 0.1, None, 5.0))
-    track.follow(CostUpdate("a", "m", 0.1, 0.1, 0.0, 5.0))
+    track.follow(CostUpdate("a", "m", 0.1, 0.1, 0.0, 5.0, 0.1))
     track.follow(RunFinished("budget_exhausted", "no money", 6.0))
     assert track.phase == "BudgetExhausted"
     track.follow(AgentStatus((("b", "m"),), 1, 2, 0.2))  # a resumed run's first event

@@ -221,6 +221,21 @@ class OperatorSettings(_Section):
     """Client-side limit on Job creation (the API server's 429 Retry-After is honoured too)."""
     job_creation_burst: int = Field(default=100, ge=1)
     """Jobs that may be created at once after a quiet spell."""
+    owner: str = Field(default="yokeflow-operator", min_length=1, max_length=200)
+    """The owner id of every run this operator drives (one replica): a restarted operator is the
+    same owner, so it keeps the Jobs its predecessor started instead of waiting them out."""
+    agent_image: str = "ghcr.io/yokeflow/agent:latest"
+    """The image of task and merge Jobs when a run names none (it holds ``git`` and ``yokeflow``)."""
+    mcp_port: int = Field(default=8090, ge=0, le=65535)
+    """Port the operator serves the MCP task manager on (HTTP, for agent pods); 0 picks a free one."""
+    mcp_url: str | None = None
+    """The MCP task manager's base URL as agent pods reach it (a Service in front of the
+    operator; ``/mcp`` is added); unset: ``http://<the pod's IP>:<mcp_port>``."""
+    mcp_signing_key: SecretStr | None = None
+    """The key that signs agents' task tokens (from a Secret), so tokens outlive an operator
+    restart; unset makes one per process (running agents lose their tools when it restarts)."""
+    model_api_key_secret: str | None = None
+    """``secret-name/key`` of the model API key for runs that name none."""
 
 
 class Settings(BaseSettings):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .metric_names import exported_names, yokeflow_names_in
+from yokeflow.testing.metric_names import exported_names, yokeflow_names_in
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "charts/yokeflow/rules/yokeflow.rules.yaml"

@@ -36,7 +36,7 @@ COMMANDS: tuple[Entry, ...] = (
         "generate",
         _CLI + "generate_cmd",
         "generate",
-        "Regenerate the files that are produced from code (JSON schemas, snapshots, CRDs).",
+        "Regenerate the files that are produced from code (schemas, CRDs, the chart, reference pages).",
     ),
     Entry(
         "simulate",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from yokeflow.adapters.prometheus.catalog import OperatorFamilies
+from yokeflow.errors import PermanentError, TemporaryError
 
 __all__ = ["OperatorMetrics", "RunSeen"]
 
@@ -61,33 +61,28 @@ class OperatorMetrics:
         self.runs: dict[str, RunSeen] = {}
         self._runner: web.AppRunner | None = None
 
-    def observed(self, handler: Handler) -> Handler:
-        """``handler`` (a ProjectRun reconcile) counted, timed, and its status remembered."""
-
-        @functools.wraps(handler)  # kopf names the handler after the wrapped one
-        async def counted(*, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> Any:
-            f = self.families
-            started = time.monotonic()
-            try:
-                result = await handler(body=body, patch=patch, **kwargs)
-            except Exception as exc:
-                kind = "permanent_error" if isinstance(exc, kopf.PermanentError) else None
-                if kind is None:
-                    kind = "temporary_error" if isinstance(exc, kopf.TemporaryError) else "error"
-                f.reconciles.labels(result=kind).inc()
-                cause = exc.__cause__ if exc.__cause__ is not None else exc
-                f.reconcile_errors.labels(error=type(cause).__name__[:64]).inc()
-                raise
-            finally:
-                f.reconcile_duration.observe(time.monotonic() - started)
-            f.reconciles.labels(result="ok").inc()
-            meta = body.get("metadata", {})
-            key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
-            status = {**dict(body.get("status") or {}), **dict(patch.get("status") or {})}
-            self.runs[key] = _run_seen(body.get("spec") or {}, status)
-            return result
-
-        return counted
+    def passed(
+        self,
+        body: Mapping[str, Any],
+        status: Mapping[str, Any],
+        seconds: float,
+        error: BaseException | None = None,
+    ) -> None:
+        """One pass of a ProjectRun's daemon: counted by result (an error by its class), timed,
+        and the status it wrote remembered."""
+        f = self.families
+        f.reconcile_duration.observe(seconds)
+        if error is not None:
+            kind = "temporary_error" if isinstance(error, TemporaryError) else "error"
+            if isinstance(error, PermanentError):
+                kind = "permanent_error"
+            f.reconciles.labels(result=kind).inc()
+            f.reconcile_errors.labels(error=type(error).__name__[:64]).inc()
+            return
+        f.reconciles.labels(result="ok").inc()
+        meta = body.get("metadata", {})
+        key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        self.runs[key] = _run_seen(body.get("spec") or {}, status)
 
     def forgotten(self, handler: Handler) -> Handler:
         """``handler`` (a ProjectRun's deletion) that forgets the run once it succeeded."""

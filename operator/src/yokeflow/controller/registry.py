@@ -11,6 +11,7 @@ from yokeflow.controller import projectruns
 from yokeflow.controller.dependencies import dependencies_of
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.settings import OperatorSettings
+from yokeflow.specs.names import LABEL_MANAGED_BY, MANAGED_BY
 
 __all__ = ["GROUP", "VERSION", "build_registry"]
 
@@ -27,7 +28,6 @@ def build_registry(
     registry = kopf.OperatorRegistry()
     runs = (GROUP, VERSION, "projectruns")
     metrics = metrics or OperatorMetrics()
-    reconcile = metrics.observed(projectruns.reconcile)
 
     async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         _configure(settings, own)
@@ -38,16 +38,13 @@ def build_registry(
         metrics.serve_on(registry, settings.metrics_port)
     kopf.on.login(registry=registry)(_login)
     kopf.on.probe(registry=registry, id="api")(_probe)
-    kopf.on.create(*runs, registry=registry)(reconcile)
-    kopf.on.resume(*runs, registry=registry)(reconcile)
-    kopf.on.update(*runs, registry=registry, field="spec")(reconcile)
+    # One daemon per run does every pass (the run's only status writer); events wake it.
+    kopf.daemon(*runs, registry=registry, cancellation_timeout=10.0)(projectruns.drive)
+    kopf.on.update(*runs, registry=registry, field="spec")(projectruns.spec_changed)
     kopf.on.delete(*runs, registry=registry)(metrics.forgotten(projectruns.deleted))
-    kopf.timer(
-        *runs,
-        registry=registry,
-        interval=settings.resync_seconds,
-        initial_delay=settings.resync_seconds,
-    )(reconcile)
+    kopf.on.event("batch", "v1", "jobs", registry=registry, labels={LABEL_MANAGED_BY: MANAGED_BY})(
+        projectruns.job_event
+    )
     return registry
 
 

@@ -53,9 +53,10 @@ class RunTrack:
     """Seconds from the run's start to its end (or to its latest event while it runs)."""
     task_seconds: dict[str, float] = field(default_factory=dict)
     """Agent time per task key, summed over attempts."""
-    spent_usd: float | None = None
     remaining_usd: float | None = None
-    """The budget left after the latest session (None: no limit, or no session yet)."""
+    """The budget left to reserve after the latest session (None: no limit, or no session yet)."""
+    budget_usd: float | None = None
+    """The run's budget limit (None: no limit, or no session yet)."""
     _session_ended: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -66,13 +67,6 @@ class RunTrack:
         if self.outcome is None:
             return None
         return _PHASE_OF_OUTCOME.get(self.outcome, "Failed")
-
-    @property
-    def budget_usd(self) -> float | None:
-        """The run's budget limit: spent plus remaining (None without a limit)."""
-        if self.remaining_usd is None or self.spent_usd is None:
-            return None
-        return self.spent_usd + self.remaining_usd
 
     def follow(self, event: Event) -> float | None:
         """Take one event; returns a merge's duration (seconds since its task's session ended)
@@ -87,8 +81,8 @@ class RunTrack:
                 self.task_seconds[key] = self.task_seconds.get(key, 0.0) + event.duration_seconds
                 self._session_ended[key] = event.at
             case "cost_update":
-                self.spent_usd = event.total_usd
                 self.remaining_usd = event.remaining_usd
+                self.budget_usd = event.limit_usd
             case "merge":
                 ended = self._session_ended.pop(event.task, None)
                 if ended is not None:
@@ -107,4 +101,4 @@ class RunTrack:
         self.makespan_seconds = 0.0
         self.task_seconds.clear()
         self._session_ended.clear()
-        self.spent_usd = self.remaining_usd = None
+        self.remaining_usd = self.budget_usd = None

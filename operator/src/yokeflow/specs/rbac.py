@@ -71,9 +71,16 @@ RULES: tuple[RuleGroup, ...] = (
         ),
     ),
     RuleGroup(
-        "Task, merge and planning Jobs: created, observed, deleted to cancel. Never patched: a "
-        "Job Kueue keeps suspended is never un-suspended by the operator.",
-        ({"apiGroups": ["batch"], "resources": ["jobs"], "verbs": [*_READ, "create", "delete"]},),
+        "Task, merge and planning Jobs: created, observed, deleted to cancel, annotated once "
+        "collected. Their spec is never patched: a Job Kueue keeps suspended is never "
+        "un-suspended by the operator.",
+        (
+            {
+                "apiGroups": ["batch"],
+                "resources": ["jobs"],
+                "verbs": [*_READ, "create", "patch", "delete"],
+            },
+        ),
     ),
     RuleGroup(
         "Pods of those Jobs are only read: their phase, exit codes and termination messages tell "

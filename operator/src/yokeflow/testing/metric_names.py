@@ -1,4 +1,5 @@
-"""Every series name YokeFlow exports: what rules and dashboards may use."""
+"""Every series name YokeFlow exports (what alert rules and dashboards may use), and the names a
+PromQL expression mentions: for the tests that cross-check them."""
 
 from __future__ import annotations
 
