@@ -97,7 +97,7 @@ def test_a_merge_job_merges_the_clean_branch_keeps_the_conflict_and_is_idempoten
 
     first, second = reports
     assert first["merged"] == ["clean"]
-    assert first["conflicted"] == ["clash"]
+    assert first["conflicts"] == [{"key": "clash", "files": ["README.md"]}]
     assert first["pushed"] is True
     assert first["integration_commit"] == merged
     bare = git_server.bare_path(name)

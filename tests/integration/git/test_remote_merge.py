@@ -95,9 +95,7 @@ def test_branches_merge_in_order_a_conflict_is_kept_and_a_rerun_merges_nothing(
     assert report["pushed"] is True
     assert _statuses(report) == {"a": "merged", "b": "merged", "c": "conflict"}
     assert report["merged"] == ["a", "b"]
-    assert report["conflicted"] == ["c"]
-    conflict = next(t for t in report["tasks"] if t["task"] == "c")
-    assert conflict["conflicts"] == ["README.md"]
+    assert report["conflicts"] == [{"key": "c", "files": ["README.md"]}]
     pushed = git(remote, "rev-parse", "main")
     assert pushed == report["integration_commit"]
     assert report["base_commit"] == start
@@ -170,4 +168,6 @@ def test_a_missing_branch_is_reported_and_the_rest_still_lands(
     assert code == FAILED_MERGE_EXIT
     assert report["pushed"] is True
     assert _statuses(report) == {"gone": "missing", "a": "merged"}
+    assert report["merged"] == ["a"]
+    assert "task/gone" in report["error"]
     assert git(remote, "show", "main:a.txt") == "work of a"

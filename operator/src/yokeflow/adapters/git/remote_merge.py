@@ -78,28 +78,37 @@ class MergeOutcome:
         return self.pushed and all(t.status not in ("missing", "failed") for t in self.tasks)
 
     def to_dict(self) -> dict[str, Any]:
-        """The report: the decision fields first, then each task."""
-
-        def keys(status: tuple[str, ...]) -> list[str]:
-            return [t.task for t in self.tasks if t.status in status]
-
+        """The report the operator's merge lane reads: ``merged`` task keys (on the pushed
+        integration commit; none when nothing was pushed), ``conflicts`` with their files,
+        ``integration_commit`` (only when pushed), ``error``; then each task's details."""
+        unmerged = [t for t in self.tasks if t.status in ("missing", "failed")]
+        error = self.error or (
+            "; ".join(f"{t.task}: {t.error}" for t in unmerged) if unmerged else None
+        )
         return {
             "success": self.success,
+            "pushed": self.pushed,
             "integration_branch": self.integration_branch,
             "base_commit": self.base_commit,
-            "integration_commit": self.integration_commit,
-            "pushed": self.pushed,
+            "integration_commit": self.integration_commit if self.pushed else None,
             "attempts": self.attempts,
-            "merged": keys(("merged", "already_merged")),
-            "conflicted": keys(("conflict",)),
-            "error": self.error,
+            "merged": [
+                t.task
+                for t in self.tasks
+                if self.pushed and t.status in ("merged", "already_merged")
+            ],
+            "conflicts": [
+                {"key": t.task, "files": list(t.conflicts)}
+                for t in self.tasks
+                if t.status == "conflict"
+            ],
+            "error": error,
             "tasks": [
                 {
                     "task": t.task,
                     "branch": t.branch,
                     "status": t.status,
                     "commit": t.commit,
-                    "conflicts": list(t.conflicts),
                     "error": t.error,
                 }
                 for t in self.tasks
