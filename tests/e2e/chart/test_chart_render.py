@@ -259,3 +259,16 @@ def test_templates_use_no_lookup_or_randomness(chart: Path) -> None:
                 if not action.lstrip("- ").startswith("/*"):
                     assert not forbidden.search(action), f"{template}: {{{{{action}}}}}"
     assert actions > 100
+
+
+def test_the_readmes_helm_install_renders(helm: Helm, chart: Path, namespace: str) -> None:
+    """The quick start's `helm install … --set …` names values the schema accepts."""
+    readme = (chart.parents[1] / "README.md").read_text()
+    command = re.search(r"^helm install (\S+) charts/yokeflow(.*?)(?<!\\)$", readme,
+                        re.MULTILINE | re.DOTALL)  # fmt: skip
+    assert command, "README.md shows no `helm install … charts/yokeflow`"
+    sets = re.findall(r"--set (\S+)", command.group(2))
+    assert sets
+    args = [arg for value in sets for arg in ("--set", value)]
+    objects = _objects(_render(helm, chart, namespace, *args))
+    assert any(o["kind"] == "Deployment" for o in objects)
