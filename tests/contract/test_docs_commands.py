@@ -34,10 +34,6 @@ PAGES = [
     *sorted((ROOT / "examples").glob("*/README.md")),
 ]
 PENDING = {
-    (
-        "runner",
-        "merge",
-    ): "run by the merge Job (specs/merge_job.py); the operator does not start it yet",
     ("runner", "plan"): "run by the planning Job (specs/planning_job.py); not started yet either",
 }
 """Commands the pages name as not written yet (docs/kubernetes-objects.md says so). An entry

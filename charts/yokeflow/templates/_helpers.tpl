@@ -127,3 +127,13 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: ["ALL"]
 {{- end }}
+
+{{/* The MCP task manager's URL as agent pods reach it: operator.mcpUrl, else the operator's
+Service (none when config.operator.mcp_port is 0: a free port is picked per start). */}}
+{{- define "yokeflow.mcpUrl" -}}
+{{- if .Values.operator.mcpUrl }}
+{{- .Values.operator.mcpUrl }}
+{{- else if int .Values.config.operator.mcp_port }}
+{{- printf "http://%s.%s.svc:%d" (include "yokeflow.operatorName" .) .Release.Namespace (int .Values.config.operator.mcp_port) }}
+{{- end }}
+{{- end }}

@@ -54,23 +54,30 @@ def test_default_values_render_what_a_cluster_accepts(
 ) -> None:
     text = _render(helm, chart, namespace)
     objects = _objects(text)
-    assert _kinds(objects) == [
-        "ClusterRole/" + f"{namespace}-demo-yokeflow-operator",
-        "ClusterRoleBinding/" + f"{namespace}-demo-yokeflow-operator",
-        "ConfigMap/demo-yokeflow-config",
-        "CustomResourceDefinition/projectruns.yokeflow.io",
-        "CustomResourceDefinition/taskbatches.yokeflow.io",
-        "Deployment/demo-yokeflow-api",
-        "Deployment/demo-yokeflow-operator",
-        "NetworkPolicy/demo-yokeflow-api",
-        "NetworkPolicy/demo-yokeflow-operator",
-        "NetworkPolicy/demo-yokeflow-postgresql",
-        "Service/demo-yokeflow-api",
-        "Service/demo-yokeflow-operator",
-        "Service/demo-yokeflow-postgresql",
-        "ServiceAccount/demo-yokeflow-operator",
-        "StatefulSet/demo-yokeflow-postgresql",
+    dashboards = [
+        f"ConfigMap/demo-yokeflow-dashboard-{path.stem}"
+        for path in sorted((chart / "dashboards").glob("*.json"))
     ]
+    assert _kinds(objects) == sorted(
+        [
+            *dashboards,
+            "ClusterRole/" + f"{namespace}-demo-yokeflow-operator",
+            "ClusterRoleBinding/" + f"{namespace}-demo-yokeflow-operator",
+            "ConfigMap/demo-yokeflow-config",
+            "CustomResourceDefinition/projectruns.yokeflow.io",
+            "CustomResourceDefinition/taskbatches.yokeflow.io",
+            "Deployment/demo-yokeflow-api",
+            "Deployment/demo-yokeflow-operator",
+            "NetworkPolicy/demo-yokeflow-api",
+            "NetworkPolicy/demo-yokeflow-operator",
+            "NetworkPolicy/demo-yokeflow-postgresql",
+            "Service/demo-yokeflow-api",
+            "Service/demo-yokeflow-operator",
+            "Service/demo-yokeflow-postgresql",
+            "ServiceAccount/demo-yokeflow-operator",
+            "StatefulSet/demo-yokeflow-postgresql",
+        ]
+    )
     _dry_run(kubectl, text, namespace)
     by_kind = {o["kind"] + "/" + o["metadata"]["name"]: o for o in objects}
 
@@ -85,7 +92,12 @@ def test_default_values_render_what_a_cluster_accepts(
     assert container["ports"] == [
         {"name": "health", "containerPort": 8080},
         {"name": "metrics", "containerPort": 8081},
+        {"name": "mcp", "containerPort": 8090},
     ]
+    env_names = [e["name"] for e in container["env"]]
+    assert "YOKEFLOW_OPERATOR_AGENT_IMAGE" in env_names
+    assert {"name": "YOKEFLOW_OPERATOR_MCP_URL",
+            "value": f"http://demo-yokeflow-operator.{namespace}.svc:8090"} in container["env"]  # fmt: skip
     assert container["resources"]["limits"]["memory"] == "512Mi"
     env = {e["name"]: e for e in container["env"]}
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "demo-yokeflow-postgresql"
@@ -116,7 +128,7 @@ def test_the_settings_file_is_one_yokeflow_reads(
         "--set-json", "config.cost.budget_limit_usd=12.5",
         "--set-json", 'config.cost.model_overrides={"testing":"haiku"}',
     )  # fmt: skip
-    (config,) = [o for o in _objects(text) if o["kind"] == "ConfigMap"]
+    (config,) = [o for o in _objects(text) if o["metadata"]["name"] == "demo-yokeflow-config"]
     (tmp_path / ".yokeflow.yaml").write_text(config["data"][".yokeflow.yaml"])
     settings = load_settings(tmp_path, environ={})
     assert settings.parallel.max_concurrency == 7
@@ -247,3 +259,16 @@ def test_templates_use_no_lookup_or_randomness(chart: Path) -> None:
                 if not action.lstrip("- ").startswith("/*"):
                     assert not forbidden.search(action), f"{template}: {{{{{action}}}}}"
     assert actions > 100
+
+
+def test_the_readmes_helm_install_renders(helm: Helm, chart: Path, namespace: str) -> None:
+    """The quick start's `helm install … --set …` names values the schema accepts."""
+    readme = (chart.parents[1] / "README.md").read_text()
+    command = re.search(r"^helm install (\S+) charts/yokeflow(.*?)(?<!\\)$", readme,
+                        re.MULTILINE | re.DOTALL)  # fmt: skip
+    assert command, "README.md shows no `helm install … charts/yokeflow`"
+    sets = re.findall(r"--set (\S+)", command.group(2))
+    assert sets
+    args = [arg for value in sets for arg in ("--set", value)]
+    objects = _objects(_render(helm, chart, namespace, *args))
+    assert any(o["kind"] == "Deployment" for o in objects)

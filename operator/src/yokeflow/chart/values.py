@@ -18,7 +18,9 @@ from pydantic.alias_generators import to_camel
 from yokeflow.settings import Settings
 
 __all__ = [
+    "AGENT_IMAGE",
     "CONFIG_EXCLUDED",
+    "OPERATOR_IMAGE",
     "ApiAuthValues",
     "ApiServiceValues",
     "ApiValues",
@@ -38,17 +40,32 @@ __all__ = [
     "PrometheusRuleValues",
     "RbacValues",
     "ResourceValues",
+    "SecretKeyValues",
     "ServiceAccountValues",
     "ServiceMonitorValues",
     "config_defaults",
 ]
 
+OPERATOR_IMAGE = "ghcr.io/yokeflow/yokeflow-operator"
+"""The operator and API image (``images/operator``), without its tag."""
+AGENT_IMAGE = "ghcr.io/yokeflow/yokeflow-agent"
+"""The agent image (``images/agent``), without its tag."""
+
 CONFIG_EXCLUDED: frozenset[str] = frozenset(
-    {"database.url", "database.data_dir", "operator.kubeconfig"}
+    {
+        "database.url",
+        "database.data_dir",
+        "operator.kubeconfig",
+        "operator.agent_image",
+        "operator.mcp_url",
+        "operator.mcp_signing_key",
+    }
 )
-"""Settings the chart does not take under ``config``: the database URL is a secret (it comes from
-``database.existingSecret`` or the in-chart PostgreSQL), the embedded server's folder is for one
-machine, and pods reach the API server with their service account."""
+"""Settings the chart does not take under ``config``: the database URL and the MCP signing key
+are secrets (they come from Secrets: ``database``, ``operator.mcpSigningKey``); the embedded
+server's folder is for one machine; pods reach the API server with their service account; the
+agent image is ``agentImage`` (its tag follows the chart's) and the MCP URL is the operator's
+Service (``operator.mcpUrl`` overrides it)."""
 
 
 class _Values(BaseModel):
@@ -100,10 +117,26 @@ class _PodPlacement(_Values):
     """Further environment variables of the container (Kubernetes ``env`` entries)."""
 
 
+class SecretKeyValues(_Values):
+    """A key of a Secret."""
+
+    existing_secret: str = ""
+    """The Secret's name; empty: none."""
+    key: str = "key"
+    """The key."""
+
+
 class OperatorValues(_PodPlacement):
     """The operator: one replica, replaced with ``Recreate`` (kopf's peering is not leader
-    election, so two must never run at once). Its liveness port is
-    ``config.operator.liveness_port``."""
+    election, so two must never run at once). Its ports are ``config.operator.liveness_port``,
+    ``metrics_port`` and ``mcp_port``."""
+
+    mcp_signing_key: SecretKeyValues = Field(default_factory=SecretKeyValues)
+    """The Secret key that signs agents' task tokens, so that they outlive an operator restart;
+    empty: a new key per start (running agents then lose their task tools when it restarts)."""
+    mcp_url: str = ""
+    """The MCP task manager's URL as agent pods reach it; empty: the operator's Service
+    (``http://<fullname>-operator.<namespace>.svc:<mcp_port>``)."""
 
 
 class ApiAuthValues(_Values):
@@ -297,10 +330,11 @@ class KueueValues(_Values):
 class ChartValues(_Values):
     """Every value of the ``yokeflow`` Helm chart."""
 
-    image: ImageValues = Field(
-        default_factory=lambda: ImageValues(repository="ghcr.io/yokeflow/yokeflow-operator")
-    )
+    image: ImageValues = Field(default_factory=lambda: ImageValues(repository=OPERATOR_IMAGE))
     """The operator image (``images/operator``); the API runs from it too."""
+    agent_image: ImageValues = Field(default_factory=lambda: ImageValues(repository=AGENT_IMAGE))
+    """The image of task, merge and planning Jobs when a ProjectRun names none
+    (``images/agent``; ``spec.agent.image`` overrides it per run)."""
     image_pull_secrets: list[dict[str, str]] = Field(default_factory=list)
     """Secrets for pulling images from a private registry (``[{name: …}]``)."""
     name_override: str = ""

@@ -11,17 +11,25 @@ from typing import Annotated, Any
 import typer
 
 from yokeflow.adapters import git_hygiene
+from yokeflow.core.merging import MergeMode
 from yokeflow.core.termination import fit_report
 from yokeflow.errors import ConfigError, YokeflowError
-from yokeflow.runner.main import run_task_command
+from yokeflow.runner.main import run_merge_command, run_task_command
 from yokeflow.settings import load_settings
 
-__all__ = ["FAILED_TASK_EXIT", "app"]
+__all__ = ["FAILED_MERGE_EXIT", "FAILED_TASK_EXIT", "NOT_PUSHED_EXIT", "app"]
 
-app = typer.Typer(help="Run one task's agent session end to end.", no_args_is_help=True)
+app = typer.Typer(
+    help="What runs inside a task, merge or planning Job.",
+    no_args_is_help=True,
+)
 
 FAILED_TASK_EXIT = 3
 """The exit code of a task that ran but failed (errors before that exit 1 or 2)."""
+FAILED_MERGE_EXIT = 3
+"""``runner merge``: a named task branch is missing on the remote or could not be merged."""
+NOT_PUSHED_EXIT = 4
+"""``runner merge``: the integration branch could not be pushed."""
 
 
 @app.command("task")
@@ -114,6 +122,50 @@ def task_command(
     typer.echo(fit_report(report.to_dict()))
     if not report.success:
         raise typer.Exit(FAILED_TASK_EXIT)
+
+
+@app.command("merge")
+def merge_command(
+    repository: Annotated[
+        Path, typer.Option("--repository", help="The clone to merge in (its remote is --remote).")
+    ],
+    integration_branch: Annotated[
+        str, typer.Option("--integration-branch", help="The branch the tasks are merged into.")
+    ],
+    tasks: Annotated[
+        list[str],
+        typer.Option(
+            "--task", help="KEY=BRANCH of a task to merge (repeatable; merged in this order)."
+        ),
+    ],
+    strategy: Annotated[
+        MergeMode, typer.Option("--strategy", help="A merge commit, or one squashed commit.")
+    ] = MergeMode.MERGE,
+    remote: Annotated[
+        str, typer.Option("--remote", help="Where the branches are fetched from and pushed to.")
+    ] = "origin",
+) -> None:
+    """Fetch the task branches, merge them one after another onto the integration branch with
+    the merge queue (a conflict leaves it untouched), and push it — never forced: when the
+    remote moved meanwhile, fetch and merge again. Prints a JSON report (at most 4096 bytes).
+    Branches already merged are not merged again. Exits 0 when pushed (conflicts are listed,
+    not failures), 3 when a branch is missing or could not be merged, 4 when not pushed."""
+    pairs = [_task_branch(raw) for raw in tasks]
+    outcome = run_merge_command(
+        repository, integration_branch=integration_branch, mode=strategy, remote=remote, tasks=pairs
+    )
+    typer.echo(fit_report(outcome.to_dict()))
+    if not outcome.pushed:
+        raise typer.Exit(NOT_PUSHED_EXIT)
+    if not outcome.success:
+        raise typer.Exit(FAILED_MERGE_EXIT)
+
+
+def _task_branch(raw: str) -> tuple[str, str]:
+    key, sep, branch = raw.partition("=")
+    if not sep or not key.strip() or not branch.strip():
+        raise ConfigError(f"--task {raw!r}: expected KEY=BRANCH")
+    return key.strip(), branch.strip()
 
 
 @app.command("hygiene")

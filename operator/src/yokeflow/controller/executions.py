@@ -44,6 +44,7 @@ from yokeflow.specs.names import (
     Owner,
     task_job_name,
 )
+from yokeflow.specs.objects import Toleration
 from yokeflow.specs.pods import PodSettings
 from yokeflow.specs.task_job import build_task_job, build_task_secret
 
@@ -99,11 +100,23 @@ def pod_settings(dependencies: OperatorDependencies) -> PodSettings:
         name, _, key = own.model_api_key_secret.partition("/")
         secret = (name, key or "api-key")
     mcp = dependencies.mcp
+    tolerations: list[Toleration] = []
+    for wanted in own.pod_tolerations:
+        toleration: Toleration = {"operator": wanted.operator}
+        if wanted.key is not None:
+            toleration["key"] = wanted.key
+        if wanted.value is not None:
+            toleration["value"] = wanted.value
+        if wanted.effect is not None:
+            toleration["effect"] = wanted.effect
+        tolerations.append(toleration)
     return PodSettings(
         image=own.agent_image,
         mcp_url=mcp.url if mcp is not None else "",
         model_endpoint=everything.agent.model_endpoint if everything is not None else None,
         api_key_secret=secret,
+        node_selector=dict(own.pod_node_selector),
+        tolerations=tuple(tolerations),
     )
 
 

@@ -26,9 +26,11 @@ import anyio
 import platformdirs
 
 from yokeflow.adapters.claude import ClaudeAgentRunner
+from yokeflow.adapters.git.remote_merge import MergeOutcome, RemoteMerge
 from yokeflow.adapters.prompt_files import load_prompts
 from yokeflow.adapters.session_reports import HttpSessionReports, reporting_server
 from yokeflow.adapters.task_checkout import GitTaskCheckout
+from yokeflow.core.merging import MergeMode
 from yokeflow.core.naming import sanitize_path_component
 from yokeflow.core.plan import parse_plan
 from yokeflow.core.prompts import PromptTemplates
@@ -39,7 +41,7 @@ from yokeflow.services.task_run import TaskReport, TaskRunConfig, TaskSpec, run_
 from yokeflow.services.task_sources import spec_from_plan, spec_from_store
 from yokeflow.settings import Settings
 
-__all__ = ["load_mcp_config", "run_task_command", "task_from_scope"]
+__all__ = ["load_mcp_config", "run_merge_command", "run_task_command", "task_from_scope"]
 
 
 def load_mcp_config(path: Path) -> tuple[McpServer, ...]:
@@ -274,3 +276,16 @@ def run_task_command(
         expertise=expertise,
     )
     return anyio.run(lambda: _run(settings, prepared, project=project, task=task, environ=environ))
+
+
+def run_merge_command(
+    repository: Path,
+    *,
+    integration_branch: str,
+    mode: MergeMode,
+    tasks: list[tuple[str, str]],
+    remote: str = "origin",
+) -> MergeOutcome:
+    """Merge task branches of ``remote`` as ``yokeflow runner merge`` does (blocking)."""
+    merge = RemoteMerge(repository, integration_branch=integration_branch, mode=mode, remote=remote)
+    return anyio.run(merge.run, tasks)
