@@ -58,6 +58,7 @@ class RunExecution:
     """One run's execution and what mirrors it into the cluster."""
 
     execution: ClusterExecution
+    launcher: RunTaskLauncher
     mirror: TaskBatchMirror
     project_id: int
     epics: dict[str, str]
@@ -252,4 +253,4 @@ async def open_execution(
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)
-    return RunExecution(execution, mirror, project.id, epics, branches)
+    return RunExecution(execution, launcher, mirror, project.id, epics, branches)
