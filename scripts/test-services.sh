@@ -5,6 +5,8 @@
 #   - Debian's PostgreSQL 15 (the embedded PostgreSQL 18 comes from the Python package), started
 #     on 127.0.0.1:5432 with a password for the postgres user: YOKEFLOW_TEST_PG15_URL;
 #   - strace (a test proves the agent CLI contacts nothing but its model endpoint);
+#   - Debian's prometheus (promtool checks and unit-tests the alert rules in charts/yokeflow/rules/,
+#     and a real Prometheus scrapes the API in tests/integration/monitoring/);
 #   - Debian's chromium (the dashboard's browser tests drive it with Playwright; no browser
 #     download ever);
 #   - the Kubernetes control plane's binaries, built from the Go module proxy into a cache
@@ -17,6 +19,7 @@ env_file=.test-services.env
 
 need=()
 command -v strace >/dev/null || need+=(strace)
+command -v promtool >/dev/null || need+=(prometheus)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql-common)

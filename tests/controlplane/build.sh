@@ -4,6 +4,10 @@
 #
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, helm
 #
+# and, into its crds/ folder, the CRDs of the other projects the Helm chart makes objects of
+# (Prometheus Operator's ServiceMonitor and PrometheusRule, Kueue's LocalQueue) from their Go
+# modules, pinned by tools/crds/go.mod and go.sum.
+#
 # into ${YOKEFLOW_TESTBIN_ROOT:-~/.cache/yokeflow/testbin}/<version key>/ (the key names every
 # version in versions.env, so a bump builds into a fresh directory and old ones stay usable).
 # Sources are the committed wrapper modules in tools/<tool>/ (go.mod + go.sum, -mod=readonly):
@@ -99,6 +103,24 @@ done
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok ""
 build helm helm helm.sh/helm/v3/cmd/helm \
     "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
+
+# The CRDs the chart's tests install into the test API server (see tools/crds/go.mod).
+if [ ! -f "$out/crds/kueue.x-k8s.io_localqueues.yaml" ]; then
+    echo "fetch   CRDs of prometheus-operator and kueue"
+    dirs="$(cd "$tools/crds" && go mod download -json \
+        github.com/prometheus-operator/prometheus-operator sigs.k8s.io/kueue \
+        | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    mkdir -p "$out/.crds.partial"
+    for dir in $dirs; do
+        for file in example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
+                    example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
+                    config/components/crd/bases/kueue.x-k8s.io_localqueues.yaml; do
+            [ -f "$dir/$file" ] && cp "$dir/$file" "$out/.crds.partial/"
+        done
+    done
+    rm -rf "$out/crds"
+    mv "$out/.crds.partial" "$out/crds"
+fi
 
 cat > "$out/VERSIONS" <<VERSIONS
 kubernetes ${KUBERNETES_VERSION}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from yokeflow.testing.processnode.containers import image_repository
 from yokeflow.testing.processnode.environment import container_environment
 from yokeflow.testing.processnode.volumes import (
     UnsupportedPodError,
@@ -41,6 +42,20 @@ def test_paths_under_a_mount_are_rewritten_and_others_are_not(tmp_path: Path) ->
         == f"cd {tmp_path}/w && ls /workshop /x/work"
     )
     assert paths.rewrite("--dir=/work") == f"--dir={tmp_path}/w"
+
+
+def test_a_replacement_is_never_rewritten_again(tmp_path: Path) -> None:
+    # The pod's folders live under /tmp here, and the pod mounts a volume at /tmp.
+    pod = Path("/tmp/node/pods/uid")
+    container = {"volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+    paths = path_map_for(
+        container, {"tmp": tmp_path / "tmp"}, {"/dev/termination-log": pod / "termination"}
+    )
+
+    assert paths.rewrite("> /dev/termination-log") == f"> {pod}/termination"
+    assert paths.rewrite("/tmp/report.json /dev/termination-log") == (
+        f"{tmp_path}/tmp/report.json {pod}/termination"
+    )
 
 
 def test_a_mount_of_an_unknown_volume_is_refused(tmp_path: Path) -> None:
@@ -112,3 +127,16 @@ async def test_a_missing_key_fails_the_container() -> None:
     }
     with pytest.raises(UnsupportedPodError, match="has no key 'nope'"):
         await container_environment({"metadata": {}}, container, fetch, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("ghcr.io/yokeflow/yokeflow-operator:0.1.0", "ghcr.io/yokeflow/yokeflow-operator"),
+        ("localhost:5000/a/b@sha256:" + "0" * 64, "localhost:5000/a/b"),
+        ("postgres", "postgres"),
+        ("registry:5000/postgres:17", "registry:5000/postgres"),
+    ],
+)
+def test_an_image_is_known_by_its_repository(image: str, repository: str) -> None:
+    assert image_repository(image) == repository

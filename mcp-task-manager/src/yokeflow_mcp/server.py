@@ -12,7 +12,7 @@ from mcp.server.fastmcp import FastMCP
 
 from yokeflow.ports.plan_edits import PlanEdits
 from yokeflow.ports.store import Store
-from yokeflow_mcp import tools_graph, tools_plan, tools_progress, tools_read
+from yokeflow_mcp import routes_sessions, tools_graph, tools_plan, tools_progress, tools_read
 from yokeflow_mcp.access import ScopeSource
 from yokeflow_mcp.toolbox import Toolbox
 
@@ -43,7 +43,9 @@ def build_server(
     http_path: str = MCP_PATH,
 ) -> FastMCP[Any]:
     """A FastMCP app serving the task tools; ``host``, ``port`` and ``http_path`` matter only
-    for HTTP (an app mounted under ``/mcp`` by another server is built with ``http_path="/"``)."""
+    for HTTP (an app mounted under ``/mcp`` by another server is built with ``http_path="/"``),
+    where the runners' session reports are served under ``http_path`` too
+    (:mod:`yokeflow_mcp.routes_sessions`)."""
     app: FastMCP[Any] = FastMCP(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
@@ -57,4 +59,5 @@ def build_server(
     tools_progress.register(app, box)
     tools_plan.register(app, box)
     tools_graph.register(app, box)
+    routes_sessions.register(app, box, http_path)
     return app

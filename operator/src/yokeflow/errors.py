@@ -14,6 +14,7 @@
     │   ├── BudgetExhaustedError  the run's budget cannot cover the next agent; nothing more starts
     │   ├── MigrationError        the database schema cannot be brought up to date
     │   ├── CrdGenerationError    a custom-resource model has no structural-schema form
+    │   ├── UndocumentedFieldError a settings or values field has no description to document
     │   ├── WorktreeConflictError a merge would conflict; the branch is kept, the files are listed
     │   └── KubeRejectedError     the Kubernetes API refused a request for good (invalid, forbidden,
     │                             not found, already exists); ``reason`` says which
@@ -21,6 +22,7 @@
         ├── AgentError            an agent session could not be started or run to a result
         ├── GitCommandError       a git command failed or timed out (command, exit code, stderr)
         ├── DatabaseUnavailableError the database cannot be reached (URL shown, password hidden)
+        ├── TaskManagerUnavailableError the MCP task manager did not take a runner's report
         └── KubeUnavailableError  the Kubernetes API could not answer now (unreachable, 429, 5xx,
                                   a write conflict); ``retry_after`` when the server named one
 
@@ -49,7 +51,9 @@ __all__ = [
     "PlanError",
     "PromptError",
     "ScenarioError",
+    "TaskManagerUnavailableError",
     "TemporaryError",
+    "UndocumentedFieldError",
     "WorktreeConflictError",
     "YokeflowError",
 ]
@@ -143,8 +147,17 @@ class CrdGenerationError(PermanentError):
     """A custom-resource model has no Kubernetes structural-schema form; the message names the field."""
 
 
+class UndocumentedFieldError(PermanentError):
+    """A settings or chart-values field has no docstring, so its reference cannot be written."""
+
+
 class DatabaseUnavailableError(TemporaryError):
     """The database cannot be reached or does not exist; the message shows the URL, password hidden."""
+
+
+class TaskManagerUnavailableError(TemporaryError):
+    """The MCP task manager could not be reached over HTTP, or refused a runner's report; the
+    message names the URL and the server's answer."""
 
 
 class ScenarioError(PermanentError):

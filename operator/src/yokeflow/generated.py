@@ -10,9 +10,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from yokeflow.chart import ChartValues, chart_files
 from yokeflow.core.plan import plan_json_schema
 from yokeflow.crdgen import crd_files, reference_file
+from yokeflow.docgen import configuration_markdown
 from yokeflow.specs.argocd import argocd_cm_yaml
+from yokeflow.specs.dashboards import DASHBOARDS, dashboard_files
 from yokeflow.specs.rbac import rbac_markdown, rbac_yaml
 
 __all__ = ["GENERATED", "render_all", "stale_files"]
@@ -42,8 +45,16 @@ def _openapi() -> str:
     return _json(build_app().openapi())
 
 
+def _dashboard_file(path: str) -> Callable[[], str]:
+    return lambda: dashboard_files()[path]
+
+
 def _crd_file(path: str) -> Callable[[], str]:
     return lambda: crd_files()[path]
+
+
+def _chart_file(path: str) -> Callable[[], str]:
+    return lambda: chart_files()[path]
 
 
 GENERATED: dict[str, Callable[[], str]] = {
@@ -53,9 +64,12 @@ GENERATED: dict[str, Callable[[], str]] = {
     "docs/api/openapi.json": _openapi,
     **{path: _crd_file(path) for path in crd_files()},
     "docs/crds.md": reference_file,
+    "docs/configuration.md": lambda: configuration_markdown(ChartValues, settings_value="config"),
     "deploy/rbac/operator.yaml": rbac_yaml,
     "docs/rbac.md": rbac_markdown,
     "examples/argocd/argocd-cm.yaml": argocd_cm_yaml,
+    **{path: _chart_file(path) for path in chart_files()},
+    **{path: _dashboard_file(path) for path in dashboard_files(DASHBOARDS)},
 }
 """Repository-relative path → a function returning the file's exact content."""
 

@@ -40,6 +40,7 @@ __all__ = [
     "LearningSettings",
     "OperatorSettings",
     "ParallelSettings",
+    "PodToleration",
     "Settings",
     "effective_values",
     "env_name",
@@ -199,6 +200,19 @@ class AgentSettings(_Section):
         return names
 
 
+class PodToleration(_Section):
+    """One toleration of the operator's task and merge pods (as in a Pod spec)."""
+
+    key: str | None = None
+    """The taint key it matches; unset with ``Exists`` matches every taint."""
+    operator: Literal["Exists", "Equal"] = "Equal"
+    """``Equal`` matches ``value``; ``Exists`` any value."""
+    value: str | None = None
+    """The taint value ``Equal`` matches."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """The taint effect it matches; unset matches every effect."""
+
+
 class OperatorSettings(_Section):
     """How the Kubernetes operator (``yokeflow operator``) runs."""
 
@@ -208,6 +222,8 @@ class OperatorSettings(_Section):
     """A kubeconfig file to reach the API server; unset uses the pod's service account."""
     liveness_port: int = Field(default=8080, ge=0, le=65535)
     """Port of the ``/healthz`` liveness endpoint; 0 serves none."""
+    metrics_port: int = Field(default=8081, ge=0, le=65535)
+    """Port of the operator's Prometheus ``/metrics`` (docs/monitoring.md); 0 serves none."""
     watch_server_timeout_seconds: int = Field(default=300, ge=10)
     """The API server ends each watch after this long and it is started again (watches can go
     silent without it)."""
@@ -219,6 +235,25 @@ class OperatorSettings(_Section):
     """Client-side limit on Job creation (the API server's 429 Retry-After is honoured too)."""
     job_creation_burst: int = Field(default=100, ge=1)
     """Jobs that may be created at once after a quiet spell."""
+    owner: str = Field(default="yokeflow-operator", min_length=1, max_length=200)
+    """The owner id of every run this operator drives (one replica): a restarted operator is the
+    same owner, so it keeps the Jobs its predecessor started instead of waiting them out."""
+    agent_image: str = "ghcr.io/yokeflow/agent:latest"
+    """The image of task and merge Jobs when a run names none (it holds ``git`` and ``yokeflow``)."""
+    mcp_port: int = Field(default=8090, ge=0, le=65535)
+    """Port the operator serves the MCP task manager on (HTTP, for agent pods); 0 picks a free one."""
+    mcp_url: str | None = None
+    """The MCP task manager's base URL as agent pods reach it (a Service in front of the
+    operator; ``/mcp`` is added); unset: ``http://<the pod's IP>:<mcp_port>``."""
+    mcp_signing_key: SecretStr | None = None
+    """The key that signs agents' task tokens (from a Secret), so tokens outlive an operator
+    restart; unset makes one per process (running agents lose their tools when it restarts)."""
+    pod_node_selector: dict[str, str] = Field(default_factory=dict)
+    """Node labels every task and merge pod must match (a node pool for agents); empty: any."""
+    pod_tolerations: list[PodToleration] = Field(default_factory=list)
+    """Tolerations of every task and merge pod (JSON), for nodes tainted for agents."""
+    model_api_key_secret: str | None = None
+    """``secret-name/key`` of the model API key for runs that name none."""
 
 
 class Settings(BaseSettings):

@@ -20,7 +20,7 @@ import pytest
 
 from yokeflow.adapters.postgres import PostgresStore
 from yokeflow.adapters.postgres.mcp_ops import PostgresPlanEdits
-from yokeflow.adapters.postgres.tasks import CLAIM
+from yokeflow.adapters.postgres.tasks import CLAIM_ONE
 from yokeflow.core.plan import Epic, Plan, Task
 from yokeflow.core.records import TaskStatus
 from yokeflow.errors import (
@@ -259,7 +259,10 @@ async def test_the_claim_reads_the_ready_index_and_stays_cheap_half_way(
     store: PostgresStore,
 ) -> None:
     """EXPLAIN ANALYZE of the claim on a 4,000-task plan half done: an index scan of
-    tasks_ready_idx that touches a handful of pages, not the pending tasks."""
+    tasks_ready_idx that touches a handful of pages, not the pending tasks — in the plan made for
+    the values (custom) and in the one a connection keeps after five calls (generic). And the
+    connection does keep it: the claim is not planned again on every call (with ``LIMIT $3``
+    it was, at this size: planning took longer than running it)."""
     stored = await store.create_plan(random_plan(epics=10, tasks_per_epic=400, seed=5))
     pid = stored.project.id
     for _ in range(40):
@@ -268,25 +271,39 @@ async def test_the_claim_reads_the_ready_index_and_stays_cheap_half_way(
         await asyncio.gather(*(store.complete_task(t.id) for t in batch))
     await store.pool.execute("ANALYZE tasks")
     async with store.pool.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
-        try:
-            plan: Any = await conn.fetchval(
-                f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {CLAIM}", pid, "w", 1
-            )
-        finally:
-            await tx.rollback()
-    text = str(plan)
-    scans = {
-        (n["Node Type"], n.get("Index Name"))
-        for n in _nodes(plan[0]["Plan"])
-        if n.get("Relation Name") == "tasks"
-    }
-    assert ("Index Scan", "tasks_ready_idx") in scans, text
-    assert ("Seq Scan", None) not in scans, text
-    top = plan[0]["Plan"]  # buffer counts include the nodes below
-    blocks = top["Shared Hit Blocks"] + top["Shared Read Blocks"]
-    assert blocks < 100, f"the claim touched {blocks} pages: {text}"
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                await conn.execute(f"SET LOCAL plan_cache_mode = {mode}")
+                await conn.execute(f"PREPARE yf_claim (integer, text) AS {CLAIM_ONE}")
+                plan: Any = await conn.fetchval(
+                    f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE yf_claim ({pid}, 'w')"
+                )
+            finally:
+                await tx.rollback()
+                await conn.execute("DEALLOCATE yf_claim")
+            text = f"{mode}: {plan}"
+            scans = {
+                (n["Node Type"], n.get("Index Name"))
+                for n in _nodes(plan[0]["Plan"])
+                if n.get("Relation Name") == "tasks"
+            }
+            assert ("Index Scan", "tasks_ready_idx") in scans, text
+            assert ("Seq Scan", None) not in scans, text
+            top = plan[0]["Plan"]  # buffer counts include the nodes below
+            blocks = top["Shared Hit Blocks"] + top["Shared Read Blocks"]
+            assert blocks < 100, f"the claim touched {blocks} pages: {text}"
+            assert top["Actual Rows"] == 1, text
+        for n in range(20):
+            await conn.fetch(CLAIM_ONE, pid, f"w{n}")
+        kept = await conn.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+            CLAIM_ONE,
+        )
+    assert kept is not None
+    assert kept["custom_plans"] <= 5, dict(kept)
+    assert kept["generic_plans"] >= 15, dict(kept)
 
 
 def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:

@@ -52,7 +52,7 @@ def fix_gitignore(repo: Path, required: tuple[str, ...] = STANDARD_GITIGNORE) ->
 
     The file is written, not committed (the session's commit picks it up). Files already
     tracked stay tracked: untracking them is a decision for people (see
-    ``docs/exporting-projects.md``).
+    ``docs/exporting.md``).
     """
     path = repo / ".gitignore"
     current = path.read_text(encoding="utf-8") if path.is_file() else ""

@@ -70,7 +70,9 @@ def changes_since(cwd: Path, base: str, session_start: str | None = None) -> Cha
     try:
         start = _git(cwd, "merge-base", base, "HEAD")
     except GitCommandError:
-        start = base  # not a branch we share history with: compare with it directly
+        # Not a branch we share history with (or none by that name here: a pod's clone holds
+        # only the task branch): compare with it directly, else with where the session began.
+        start = base if session_start is None or _resolves(cwd, base) else session_start
     if session_start is not None and start == _git(cwd, "rev-parse", "HEAD"):
         start = session_start
     paths = tuple(_git(cwd, "diff", "--name-only", "--no-renames", start, "HEAD").splitlines())
@@ -88,6 +90,14 @@ def changes_since(cwd: Path, base: str, session_start: str | None = None) -> Cha
         tuple(a for a in added if a),
         tuple(r for r in removed if r),
     )
+
+
+def _resolves(cwd: Path, rev: str) -> bool:
+    try:
+        _git(cwd, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    except GitCommandError:
+        return False
+    return True
 
 
 def head(cwd: Path) -> str | None:

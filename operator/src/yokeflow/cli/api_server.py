@@ -46,14 +46,21 @@ async def serve_api(
     token: str,
     model_endpoint: str | None = None,
     static_dir: Path | None = None,
+    run_settings: Settings | None = None,
 ) -> AsyncIterator[ServedApi]:
-    """Serve the API until the block ends; runs started through it are cancelled then."""
+    """Serve the API until the block ends; runs started through it are cancelled then.
+
+    ``run_settings`` are the settings of every run started here (``yokeflow run --serve``: the
+    command line's, its ``--budget`` and ``--max-concurrency`` included); unset, each run reads
+    its repository's settings."""
     import uvicorn
 
     from yokeflow.web.app import STATIC_DIR, create_app, local_deps
 
     events = EventLog()
     runs = LocalRuns(store, database_url, events.sink, model_endpoint=model_endpoint)
+    if run_settings is not None:
+        runs.settings_for = lambda _repo: run_settings
     deps = local_deps(
         store,
         settings,

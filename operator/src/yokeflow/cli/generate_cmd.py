@@ -20,7 +20,7 @@ def generate(
         bool, typer.Option("--check", help="Change nothing; exit 1 when a file is stale.")
     ] = False,
 ) -> None:
-    """Regenerate the files that are produced from code (JSON schemas, snapshots, CRDs)."""
+    """Regenerate the files that are produced from code (schemas, CRDs, the chart, reference pages)."""
     if check:
         stale = stale_files(root)
         for relative in stale:

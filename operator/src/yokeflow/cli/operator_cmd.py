@@ -29,6 +29,9 @@ def operator(
     liveness_port: Annotated[
         int | None, typer.Option(help="Port of the /healthz liveness endpoint; 0 serves none.")
     ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Port of the Prometheus /metrics endpoint; 0 serves none.")
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every handler call.")
     ] = False,
@@ -41,6 +44,8 @@ def operator(
         overrides["namespaces"] = namespace
     if liveness_port is not None:
         overrides["liveness_port"] = liveness_port
+    if metrics_port is not None:
+        overrides["metrics_port"] = metrics_port
     settings = load_settings(overrides={"operator": overrides})
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

@@ -5,23 +5,31 @@ The wiring is in :mod:`yokeflow.runner.main`; this module only parses the comman
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from yokeflow.adapters import git_hygiene
-from yokeflow.errors import ConfigError
-from yokeflow.runner.main import run_task_command
+from yokeflow.core.merging import MergeMode
+from yokeflow.core.termination import fit_report
+from yokeflow.errors import ConfigError, YokeflowError
+from yokeflow.runner.main import run_merge_command, run_task_command
 from yokeflow.settings import load_settings
 
-__all__ = ["FAILED_TASK_EXIT", "app"]
+__all__ = ["FAILED_MERGE_EXIT", "FAILED_TASK_EXIT", "NOT_PUSHED_EXIT", "app"]
 
-app = typer.Typer(help="Run one task's agent session end to end.", no_args_is_help=True)
+app = typer.Typer(
+    help="What runs inside a task, merge or planning Job.",
+    no_args_is_help=True,
+)
 
 FAILED_TASK_EXIT = 3
 """The exit code of a task that ran but failed (errors before that exit 1 or 2)."""
+FAILED_MERGE_EXIT = 3
+"""``runner merge``: a named task branch is missing on the remote or could not be merged."""
+NOT_PUSHED_EXIT = 4
+"""``runner merge``: the integration branch could not be pushed."""
 
 
 @app.command("task")
@@ -73,7 +81,12 @@ def task_command(
     ] = None,
 ) -> None:
     """Build the prompt, run the session, verify, commit in the worktree, record the cost, and
-    print a JSON report. Exits 0 when the task is done, 3 when it failed."""
+    print a JSON report (at most 4096 bytes: a pod's termination message). Exits 0 when the
+    task is done, 3 when it failed.
+
+    Given --plan and an --mcp-config naming the task manager over HTTP with a bearer token (a
+    task Job), no database is used: the session and its cost are reported to the task manager
+    under the token's task, and a failed attempt's work is committed too."""
     agent_overrides: dict[str, Any] = {}
     if endpoint is not None:
         agent_overrides["model_endpoint"] = endpoint
@@ -83,24 +96,76 @@ def task_command(
         agent_overrides["timeout_seconds"] = timeout
     settings = load_settings(overrides={"agent": agent_overrides} if agent_overrides else None)
 
-    report = run_task_command(
-        settings,
-        project=project,
-        task=task,
-        worktree=worktree,
-        plan=plan,
-        model=model,
-        verify=tuple(verify or ()),
-        branch=branch,
-        base_branch=base_branch,
-        transcript=transcript,
-        mcp_config=mcp_config,
-        max_retries=max_retries,
-        expertise=expertise,
-    )
-    typer.echo(json.dumps(report.to_dict(), indent=2))
+    try:
+        report = run_task_command(
+            settings,
+            project=project,
+            task=task,
+            worktree=worktree,
+            plan=plan,
+            model=model,
+            verify=tuple(verify or ()),
+            branch=branch,
+            base_branch=base_branch,
+            transcript=transcript,
+            mcp_config=mcp_config,
+            max_retries=max_retries,
+            expertise=expertise,
+        )
+    except YokeflowError as exc:
+        # The report is the pod's termination message: even a runner that could not start
+        # leaves one, saying why.
+        typer.echo(
+            fit_report({"task": task, "success": False, "stage": "setup", "error": str(exc)})
+        )
+        raise
+    typer.echo(fit_report(report.to_dict()))
     if not report.success:
         raise typer.Exit(FAILED_TASK_EXIT)
+
+
+@app.command("merge")
+def merge_command(
+    repository: Annotated[
+        Path, typer.Option("--repository", help="The clone to merge in (its remote is --remote).")
+    ],
+    integration_branch: Annotated[
+        str, typer.Option("--integration-branch", help="The branch the tasks are merged into.")
+    ],
+    tasks: Annotated[
+        list[str],
+        typer.Option(
+            "--task", help="KEY=BRANCH of a task to merge (repeatable; merged in this order)."
+        ),
+    ],
+    strategy: Annotated[
+        MergeMode, typer.Option("--strategy", help="A merge commit, or one squashed commit.")
+    ] = MergeMode.MERGE,
+    remote: Annotated[
+        str, typer.Option("--remote", help="Where the branches are fetched from and pushed to.")
+    ] = "origin",
+) -> None:
+    """Fetch the task branches, merge them one after another onto the integration branch with
+    the merge queue (a conflict leaves it untouched), and push it — never forced: when the
+    remote moved meanwhile, fetch and merge again. Prints a JSON report (at most 4096 bytes).
+    Branches already merged are not merged again. Exits 0 when pushed (conflicts are listed,
+    not failures), 3 when a branch is missing or could not be merged, 4 when not pushed."""
+    pairs = [_task_branch(raw) for raw in tasks]
+    outcome = run_merge_command(
+        repository, integration_branch=integration_branch, mode=strategy, remote=remote, tasks=pairs
+    )
+    typer.echo(fit_report(outcome.to_dict()))
+    if not outcome.pushed:
+        raise typer.Exit(NOT_PUSHED_EXIT)
+    if not outcome.success:
+        raise typer.Exit(FAILED_MERGE_EXIT)
+
+
+def _task_branch(raw: str) -> tuple[str, str]:
+    key, sep, branch = raw.partition("=")
+    if not sep or not key.strip() or not branch.strip():
+        raise ConfigError(f"--task {raw!r}: expected KEY=BRANCH")
+    return key.strip(), branch.strip()
 
 
 @app.command("hygiene")

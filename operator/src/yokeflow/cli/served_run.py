@@ -57,7 +57,7 @@ async def served_run(
         )
         async with serve_api(
             store, engine.url, settings, host=host, port=port, token=token,
-            model_endpoint=engine.endpoint,
+            model_endpoint=engine.endpoint, run_settings=settings,
         ) as served:  # fmt: skip
             console.print(f"Dashboard: {served.dashboard_url}", highlight=False, soft_wrap=True)
             concurrency = settings.parallel.agents

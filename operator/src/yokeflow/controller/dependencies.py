@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import kopf
 
 from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.adapters.kube.jobs import CreationLimit, KubeJobGateway
 from yokeflow.errors import KubeRejectedError
-from yokeflow.settings import OperatorSettings
+from yokeflow.settings import OperatorSettings, Settings
+
+if TYPE_CHECKING:
+    from yokeflow.adapters.postgres import PostgresStore
+    from yokeflow.controller.executions import RunExecution
+    from yokeflow.controller.mcp_server import OperatorTaskManager
+    from yokeflow.controller.metrics_server import OperatorMetrics
 
 __all__ = ["OperatorDependencies", "dependencies_of", "utc_now"]
 
@@ -23,12 +30,32 @@ def utc_now() -> datetime.datetime:
 
 @dataclass
 class OperatorDependencies:
-    """The API client, the settings, the clock and one Job gateway per namespace."""
+    """The API client, the settings, the clock and one Job gateway per namespace; the store and
+    the MCP task manager when runs are carried out; each run's execution and wake-up event."""
 
     api: KubeApi
     settings: OperatorSettings
     clock: Callable[[], datetime.datetime] = utc_now
+    everything: Settings | None = None
+    """All settings (the engine's defaults: model, model endpoint)."""
+    store: PostgresStore | None = None
+    mcp: OperatorTaskManager | None = None
+    metrics: OperatorMetrics | None = None
+    executions: dict[str, RunExecution] = field(default_factory=dict)
+    """ProjectRun uid → its execution (rebuilt after a restart from the store and the Jobs)."""
+    written: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(namespace, name) → the status last written for that run."""
+    _wakers: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     _gateways: dict[str, KubeJobGateway] = field(default_factory=dict)
+
+    def waker(self, namespace: str, run: str) -> asyncio.Event:
+        """Set when something of the run changed (one of its Jobs, its spec)."""
+        return self._wakers.setdefault((namespace, run), asyncio.Event())
+
+    def wake(self, namespace: str, run: str) -> None:
+        event = self._wakers.get((namespace, run))
+        if event is not None:
+            event.set()
 
     def jobs(self, namespace: str) -> KubeJobGateway:
         """The namespace's Job gateway (one per namespace, so its rate limit is shared)."""

@@ -1,43 +1,268 @@
-"""ProjectRun handlers: read the object, call the service, write status fields, post events."""
+"""ProjectRun handlers: read the object, call the services, write status fields, post events.
+
+Each ProjectRun has one kopf daemon (:func:`drive`) for as long as it exists; it is the only
+writer of the run's status. A pass validates the run (``services.cluster_run``) and, once its
+plan resolved, carries it out through the engine's reconcile step
+(``services.cluster_execution``), then writes the status and mirrors the batches. It waits for
+one of the run's Jobs to change (:func:`job_event` wakes it), a spec edit, a retry's timer, or
+``operator.resync_seconds``.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import logging
+import time
+from datetime import datetime
 from typing import Any
 
 import kopf
 
-from yokeflow.controller.dependencies import dependencies_of
+from yokeflow.adapters.kube.task_batches import BatchView, release_all
+from yokeflow.api.v1alpha1 import ProjectRun, ProjectRunStatus
+from yokeflow.controller.dependencies import OperatorDependencies, dependencies_of
 from yokeflow.controller.errors import kopf_errors
+from yokeflow.controller.executions import RunExecution, limits_of, open_execution
+from yokeflow.errors import TemporaryError, YokeflowError
 from yokeflow.services import cluster_run, run_stop
+from yokeflow.services.cluster_execution import batch_progress
+from yokeflow.services.reconcile import Seen, Step, observe
+from yokeflow.services.run_rollup import rollup
+from yokeflow.specs.conditions import set_condition
+from yokeflow.specs.names import LABEL_RUN, label_value
 
-__all__ = ["deleted", "reconcile"]
+__all__ = ["deleted", "drive", "job_event", "spec_changed"]
+
+log = logging.getLogger(__name__)
+_RUNS = "/apis/yokeflow.io/v1alpha1/namespaces/{namespace}/projectruns/{name}/status"
 
 
-async def reconcile(
-    *, body: kopf.Body, patch: kopf.Patch, memo: Any, namespace: str | None, **_: Any
+async def drive(
+    *,
+    body: kopf.Body,
+    memo: Any,
+    name: str,
+    namespace: str | None,
+    uid: str,
+    stopped: kopf.DaemonStopped,
+    **_: Any,
 ) -> None:
-    """Every change, resume and resync of a ProjectRun comes here (see ``registry``)."""
+    """The run's daemon: one pass, then wait for a change; until the run ends or goes."""
     dependencies = dependencies_of(memo)
-    with kopf_errors():
-        report = await cluster_run.reconcile_body(
-            body,
-            functools.partial(dependencies.secret_keys, namespace or "default"),
-            dependencies.clock(),
-        )
-    patch.status.update(report.status.model_dump(mode="json", exclude_none=True))
+    namespace = namespace or "default"
+    wake = dependencies.waker(namespace, label_value(name))
+    while not stopped:
+        wake.clear()
+        started = time.monotonic()
+        try:
+            step = await _pass(dependencies, body, namespace, name, uid)
+        except Exception as exc:
+            if dependencies.metrics is not None:
+                dependencies.metrics.passed(body, {}, time.monotonic() - started, exc)
+            raise
+        if dependencies.metrics is not None:
+            written = dependencies.written.get((namespace, name), {})
+            dependencies.metrics.passed(body, written, time.monotonic() - started)
+        if step is not None and step.finish is not None:
+            return
+        if step is not None and step.again:
+            continue
+        timeout = dependencies.settings.resync_seconds
+        if step is not None and step.wake_at is not None:
+            timeout = min(timeout, max(0.0, step.wake_at - dependencies.clock().timestamp()))
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not stopped and not wake.is_set():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), min(left, 1.0))
+
+
+async def _pass(
+    dependencies: OperatorDependencies,
+    live: kopf.Body,
+    namespace: str,
+    name: str,
+    uid: str,
+) -> Step | None:
+    now = dependencies.clock()
+    body = dict(live)  # one consistent snapshot for the whole pass
+    report = await cluster_run.reconcile_body(
+        body, functools.partial(dependencies.secret_keys, namespace), now
+    )
+    status = report.status
     for event in report.events:
-        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+        kopf.event(live, type=event.type, reason=event.reason, message=event.message)
+    if not report.runnable or dependencies.store is None:
+        await _write(dependencies, namespace, name, status)
+        return None
+    try:
+        return await _execute(dependencies, live, body, status, namespace, uid)
+    except YokeflowError as exc:
+        # A pass that cannot go on now (the remote or the database unreachable, a write race):
+        # said in the status, tried again at the next wake-up.
+        log.warning("%s/%s: %s", namespace, name, exc)
+        await _write(dependencies, namespace, name, _waiting(status, exc, now, body))
+        return None
+
+
+async def _execute(
+    dependencies: OperatorDependencies,
+    live: kopf.Body,
+    body: dict[str, Any],
+    status: ProjectRunStatus,
+    namespace: str,
+    uid: str,
+) -> Step | None:
+    now = dependencies.clock()
+    name = str(body["metadata"]["name"])
+    run = ProjectRun.model_validate({**body, "status": status})
+    execution = dependencies.executions.get(uid)
+    if execution is None:
+        execution = await open_execution(dependencies, run, namespace)
+        dependencies.executions[uid] = execution
+    context = execution.execution.context
+    context.limits = limits_of(run.spec)
+    generation = body.get("metadata", {}).get("generation")
+    if run.spec.suspend:
+        execution.launcher.next_pass()
+        seen = await observe(context)
+        status = await _rolled(dependencies, execution, status, seen, None, now, generation)
+        await _write(dependencies, namespace, name, status)
+        return None
+    execution.launcher.next_pass()
+    step = await execution.execution.step()
+    seen = step.seen or await observe(context)
+    status = await _rolled(dependencies, execution, status, seen, step, now, generation, live)
+    await execution.mirror.sync(
+        await context.store.list_parallel_batches(context.project_id),
+        await _batch_view(execution, seen),
+        execution.execution.workspace.integration_commit or "",
+    )
+    await _write(dependencies, namespace, name, status)
+    return step
+
+
+async def _rolled(
+    dependencies: OperatorDependencies,
+    execution: RunExecution,
+    status: ProjectRunStatus,
+    seen: Seen,
+    step: Step | None,
+    now: datetime,
+    generation: int | None,
+    body: kopf.Body | None = None,
+) -> ProjectRunStatus:
+    context = execution.execution.context
+    cost = await context.store.get_project_cost_total(context.project_id)
+    rolled = rollup(
+        status,
+        seen,
+        finish=step.finish if step is not None else None,
+        max_attempts=context.limits.max_attempts,
+        cost_usd=cost,
+        batches=await batch_progress(context.store, context.project_id),
+        integration_commit=execution.execution.workspace.integration_commit,
+        now=now,
+        generation=generation,
+        queued=await execution.launcher.queued(),
+    )
+    if body is not None:
+        for notice in rolled.notices:
+            kopf.event(body, type=notice.type, reason=notice.reason, message=notice.message)
+    result = rolled.status
+    if step is None:  # suspended: the rollup's phase and Progressing give way to the pause
+        result = result.model_copy(
+            update={
+                "phase": "Suspended",
+                "conditions": set_condition(
+                    result.conditions,
+                    "Progressing",
+                    "False",
+                    "Suspended",
+                    "The run is suspended; no new Job starts.",
+                    now,
+                    generation,
+                ),
+            }
+        )
+    return result
+
+
+async def _batch_view(execution: RunExecution, seen: Seen) -> BatchView:
+    context = execution.execution.context
+    trees = {
+        w.task_id: w
+        for w in await context.store.list_worktrees(context.project_id)
+        if w.task_id is not None
+    }
+    return BatchView(
+        tasks={t.id: t for t in seen.tasks.values()},
+        states=seen.states,
+        epics=execution.epics,
+        worktrees=trees,
+        branches=execution.branches,
+        max_attempts=context.limits.max_attempts,
+    )
+
+
+def _waiting(
+    status: ProjectRunStatus, error: YokeflowError, now: datetime, body: dict[str, Any]
+) -> ProjectRunStatus:
+    generation = body.get("metadata", {}).get("generation")
+    temporary = isinstance(error, TemporaryError)
+    reason = "Waiting" if temporary else "ExecutionFailed"
+    text = str(error).strip()
+    message = (text.splitlines()[0] if text else reason)[:1000].rstrip(".") + "."
+    conditions = set_condition(
+        status.conditions,
+        "Progressing",
+        "Unknown" if temporary else "False",
+        reason,
+        message,
+        now,
+        generation,
+    )
+    return status.model_copy(update={"conditions": conditions})
+
+
+async def _write(
+    dependencies: OperatorDependencies, namespace: str, name: str, status: ProjectRunStatus
+) -> None:
+    written = status.model_dump(mode="json", exclude_none=True)
+    await dependencies.api.patch(_RUNS.format(namespace=namespace, name=name), {"status": written})
+    dependencies.written[(namespace, name)] = written
+
+
+async def spec_changed(*, memo: Any, name: str, namespace: str | None, **_: Any) -> None:
+    """A spec edit (``suspend``, ``maxConcurrency``…) wakes the run's daemon."""
+    dependencies_of(memo).wake(namespace or "default", label_value(name))
+
+
+async def job_event(*, memo: Any, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    """One of a run's Jobs changed: its daemon takes a pass now."""
+    run = labels.get(LABEL_RUN)
+    if run:
+        dependencies_of(memo).wake(namespace or "default", run)
 
 
 async def deleted(
-    *, body: kopf.Body, memo: Any, name: str, namespace: str | None, **_: Any
+    *, body: kopf.Body, memo: Any, name: str, namespace: str | None, uid: str, **_: Any
 ) -> None:
-    """A deleted run: stop its unfinished Jobs (branches stay on the remote); then kopf removes
-    the finalizer and the run goes."""
+    """A deleted run: stop its unfinished Jobs (branches stay on the remote), let its
+    TaskBatches go; then kopf removes the finalizer and the run goes."""
     dependencies = dependencies_of(memo)
+    namespace = namespace or "default"
+    dependencies.executions.pop(uid, None)
     with kopf_errors():
-        stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace or "default"), name)
-    if stopped:
+        stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace), name)
+    if stopped:  # said at once: a retry of this handler finds nothing left to stop
         message = f"Stopped {len(stopped)} unfinished Jobs; every task branch stays on the remote."
         kopf.event(body, type="Normal", reason="Cancelled", message=message)
+    with kopf_errors():
+        released = await release_all(dependencies.api, namespace, name)
+    if released:
+        log.info("%s/%s: released %d TaskBatches", namespace, name, released)

@@ -9,7 +9,9 @@ import kopf
 from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.controller import projectruns
 from yokeflow.controller.dependencies import dependencies_of
+from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.settings import OperatorSettings
+from yokeflow.specs.names import LABEL_MANAGED_BY, MANAGED_BY
 
 __all__ = ["GROUP", "VERSION", "build_registry"]
 
@@ -18,28 +20,31 @@ VERSION = "v1alpha1"
 _PREFIX = "yokeflow.io"
 
 
-def build_registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
-    """A registry with the operator's handlers; nothing is registered at import time."""
+def build_registry(
+    settings: OperatorSettings, metrics: OperatorMetrics | None = None
+) -> kopf.OperatorRegistry:
+    """A registry with the operator's handlers (counted by ``metrics``, served on
+    ``settings.metrics_port``); nothing is registered at import time."""
     registry = kopf.OperatorRegistry()
     runs = (GROUP, VERSION, "projectruns")
+    metrics = metrics or OperatorMetrics()
 
     async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         _configure(settings, own)
 
     own = settings
     kopf.on.startup(registry=registry)(configure)
+    if settings.metrics_port:
+        metrics.serve_on(registry, settings.metrics_port)
     kopf.on.login(registry=registry)(_login)
     kopf.on.probe(registry=registry, id="api")(_probe)
-    kopf.on.create(*runs, registry=registry)(projectruns.reconcile)
-    kopf.on.resume(*runs, registry=registry)(projectruns.reconcile)
-    kopf.on.update(*runs, registry=registry, field="spec")(projectruns.reconcile)
-    kopf.on.delete(*runs, registry=registry)(projectruns.deleted)
-    kopf.timer(
-        *runs,
-        registry=registry,
-        interval=settings.resync_seconds,
-        initial_delay=settings.resync_seconds,
-    )(projectruns.reconcile)
+    # One daemon per run does every pass (the run's only status writer); events wake it.
+    kopf.daemon(*runs, registry=registry, cancellation_timeout=10.0)(projectruns.drive)
+    kopf.on.update(*runs, registry=registry, field="spec")(projectruns.spec_changed)
+    kopf.on.delete(*runs, registry=registry)(metrics.forgotten(projectruns.deleted))
+    kopf.on.event("batch", "v1", "jobs", registry=registry, labels={LABEL_MANAGED_BY: MANAGED_BY})(
+        projectruns.job_event
+    )
     return registry
 
 

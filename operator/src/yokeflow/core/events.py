@@ -84,7 +84,8 @@ class MergeDone:
 
 @dataclass(frozen=True, slots=True)
 class CostUpdate:
-    """The run's spending after a session: total, and the budget left (None: no limit)."""
+    """The run's spending after a session: total, the budget left to reserve (limit minus spent
+    and reserved by running agents), and the limit (both None: no limit)."""
 
     task: str
     model: str
@@ -92,6 +93,7 @@ class CostUpdate:
     total_usd: float
     remaining_usd: float | None
     at: float
+    limit_usd: float | None = None
     kind: Literal["cost_update"] = field(default="cost_update", init=False)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from yokeflow.core.graph import DependencyGraph
 from yokeflow.core.records import CostSummary
+from yokeflow.core.run_track import measured_lower_bound
 from yokeflow.core.run_view import TaskLine
 from yokeflow.services.executor import RunSummary
 
@@ -102,9 +103,8 @@ def build_report(
 ) -> RunReport:
     """The report of a run; ``lines`` (the store's view of its tasks) give the reasons."""
     seconds = dict(summary.task_seconds)
-    chain = graph.ranks(durations={k: seconds.get(k, 0.0) for k in graph.tasks})
     total = sum(seconds.values())
-    bound = max(max(chain.values(), default=0.0), total / concurrency)
+    bound = measured_lower_bound(graph, seconds, concurrency)
     by_model = tuple(
         sorted(
             ((c.model or "?", c.calls, c.cost_usd) for c in costs),

@@ -2,11 +2,19 @@
 prompts and the store, wired into the task use case (:mod:`yokeflow.services.task_run`).
 
 This is what a task Job runs (through ``yokeflow runner task``); it is also the place to look for
-how the real pieces fit together.
+how the real pieces fit together. The task comes from one of three places:
+
+- the database (no ``--plan``): a local worker; the session row and cost go to the store;
+- a plan file and an MCP configuration naming the task manager over HTTP with a bearer token —
+  a task Job's pod (**cluster mode**): no database; the session row and cost are reported to the
+  task manager (:mod:`yokeflow.adapters.session_reports`) under the token's project and task,
+  and what a failed attempt left is committed too, so that the pod's script pushes it;
+- a plan file alone: nothing is recorded, the cost is only reported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import time
@@ -18,18 +26,22 @@ import anyio
 import platformdirs
 
 from yokeflow.adapters.claude import ClaudeAgentRunner
+from yokeflow.adapters.git.remote_merge import MergeOutcome, RemoteMerge
 from yokeflow.adapters.prompt_files import load_prompts
+from yokeflow.adapters.session_reports import HttpSessionReports, reporting_server
 from yokeflow.adapters.task_checkout import GitTaskCheckout
+from yokeflow.core.merging import MergeMode
 from yokeflow.core.naming import sanitize_path_component
 from yokeflow.core.plan import parse_plan
 from yokeflow.core.prompts import PromptTemplates
 from yokeflow.errors import ConfigError, PlanError
 from yokeflow.ports.agent import McpServer
+from yokeflow.ports.session_reports import ReportingScope
 from yokeflow.services.task_run import TaskReport, TaskRunConfig, TaskSpec, run_task
 from yokeflow.services.task_sources import spec_from_plan, spec_from_store
 from yokeflow.settings import Settings
 
-__all__ = ["load_mcp_config", "run_task_command"]
+__all__ = ["load_mcp_config", "run_merge_command", "run_task_command", "task_from_scope"]
 
 
 def load_mcp_config(path: Path) -> tuple[McpServer, ...]:
@@ -111,6 +123,8 @@ def _prepare(
         except OSError as exc:
             raise PlanError(str(plan), "", f"cannot read: {exc.strerror}") from None
         spec = spec_from_plan(parse_plan(text, str(plan)), task, str(plan))
+    servers = load_mcp_config(mcp_config) if mcp_config else ()
+    cluster = spec is not None and reporting_server(servers) is not None
     config = TaskRunConfig(
         worktree=worktree,
         model=model or settings.cost.default_model,
@@ -121,9 +135,10 @@ def _prepare(
         max_turns=settings.agent.max_turns,
         timeout_seconds=settings.agent.timeout_seconds,
         transcript_path=transcript or _transcript_path(project, task),
-        mcp_servers=load_mcp_config(mcp_config) if mcp_config else (),
+        mcp_servers=servers,
         max_retries=max_retries,
         expertise=_read_expertise(expertise),
+        keep_failed_work=cluster,
     )
     return _Prepared(config, spec, load_prompts())
 
@@ -156,7 +171,10 @@ async def _run(
     async with anyio.create_task_group() as group:
         group.start_soon(_cancel_on_signal, cancel)
         try:
-            if prepared.spec is not None:
+            reporter = reporting_server(prepared.config.mcp_servers)
+            if prepared.spec is not None and reporter is not None:
+                report = await _run_reported(prepared, prepared.spec, reporter, agent, cancel)
+            elif prepared.spec is not None:
                 report = await run_task(
                     prepared.spec,
                     prepared.config,
@@ -187,6 +205,41 @@ async def _run(
             group.cancel_scope.cancel()
     assert report is not None  # run_task returns a report or raises
     return report
+
+
+def task_from_scope(spec: TaskSpec, scope: ReportingScope) -> TaskSpec:
+    """``spec`` (from a plan file) bound to the project and task a token is for; a token of
+    another task is refused."""
+    if scope.task is not None and scope.task != spec.key:
+        raise ConfigError(
+            f"the MCP token is for task {scope.task!r}, but the runner was asked to run {spec.key!r}"
+        )
+    return dataclasses.replace(spec, project_id=scope.project_id, task_id=scope.task_id)
+
+
+async def _run_reported(
+    prepared: _Prepared,
+    spec: TaskSpec,
+    server: McpServer,
+    agent: ClaudeAgentRunner,
+    cancel: anyio.Event,
+) -> TaskReport:
+    assert server.url is not None
+    reports = HttpSessionReports(server.url, server.headers)
+    try:
+        bound = task_from_scope(spec, await reports.scope())
+        return await run_task(
+            bound,
+            prepared.config,
+            agent=agent,
+            checkout=GitTaskCheckout(prepared.config.worktree),
+            prompts=prepared.prompts,
+            costs=reports,
+            sessions=reports,
+            cancel=cancel,
+        )
+    finally:
+        await reports.aclose()
 
 
 def run_task_command(
@@ -223,3 +276,16 @@ def run_task_command(
         expertise=expertise,
     )
     return anyio.run(lambda: _run(settings, prepared, project=project, task=task, environ=environ))
+
+
+def run_merge_command(
+    repository: Path,
+    *,
+    integration_branch: str,
+    mode: MergeMode,
+    tasks: list[tuple[str, str]],
+    remote: str = "origin",
+) -> MergeOutcome:
+    """Merge task branches of ``remote`` as ``yokeflow runner merge`` does (blocking)."""
+    merge = RemoteMerge(repository, integration_branch=integration_branch, mode=mode, remote=remote)
+    return anyio.run(merge.run, tasks)

@@ -194,6 +194,10 @@ class RunBudgetLedger:
         left = self._budget.ledger.remaining
         return None if left is None else float(left)
 
+    def limit(self) -> float | None:
+        limit = self._budget.ledger.limit
+        return None if limit is None else float(limit)
+
     async def estimate(self, task: Task, model: str) -> float:
         if model not in self._estimates:  # refreshed after every settled session
             self._estimates[model] = float(await self._estimator.estimate(self._project_id, model))

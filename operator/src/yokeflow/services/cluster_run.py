@@ -11,9 +11,9 @@ status to write and the events to post:
   task counts;
 - a spec text (which needs a planning Job) → ``Planned`` Unknown, reason ``PlanningUnavailable``.
 
-Launching task Jobs, merging and rolling their results up come through the engine's reconcile
-step with the Kubernetes launcher; until that is wired the run stays ``Pending`` once planned,
-and says so in ``Progressing``.
+A run whose plan resolved is ``runnable``: the operator then carries it out through the engine's
+reconcile step (:mod:`yokeflow.services.cluster_execution`), which owns the phase, the counts and
+the ``Progressing`` and ``Ready`` conditions from then on; ``suspend: true`` pauses it.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class RunReport:
 
     status: ProjectRunStatus
     events: tuple[RunEvent, ...]
+    runnable: bool = False
+    """The plan resolved: the engine may carry the run out (unless it is suspended)."""
 
 
 async def reconcile_body(
@@ -160,12 +162,11 @@ async def reconcile_run(run: ProjectRun, secret_keys: SecretKeys, now: datetime)
         )
     if spec.suspend:
         note("Progressing", "False", "Suspended", "The run is suspended; no new Job starts.")
-    else:
-        note(
-            "Progressing",
-            "Unknown",
-            "ExecutionUnavailable",
-            "This operator validates and plans runs; launching task Jobs is not wired yet.",
-        )
-    note("Ready", "False", "NotFinished", "The run has not finished.")
-    return RunReport(status, tuple(events))
+        if status.phase not in _FINAL:
+            status = status.model_copy(update={"phase": "Suspended"})
+    if status.phase not in _FINAL:
+        note("Ready", "False", "NotFinished", "The run has not finished.")
+    return RunReport(status, tuple(events), runnable=spec.plan is not None)
+
+
+_FINAL = frozenset({"Succeeded", "Failed", "Cancelled"})

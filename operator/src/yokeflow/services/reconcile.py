@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
@@ -114,6 +114,10 @@ class RunBudgetPort(Protocol):
 
     def remaining(self) -> float | None: ...
 
+    def limit(self) -> float | None:
+        """The run's budget limit in dollars (None: no limit)."""
+        ...
+
     async def estimate(self, task: Task, model: str) -> float: ...
 
     async def reserve(self, key: str, amount: float) -> bool: ...
@@ -143,6 +147,9 @@ class RunContext:
     clock: Clock
     events: EventSink
     budget: RunBudgetPort | None = None
+    session_handle: Callable[[Task], str] | None = None
+    """Names a session from its task as stored once it runs (``attempts`` counts every launch, so
+    each launch gets its own name): a Job's deterministic name in a cluster. Unset: a random id."""
     started_at: float = 0.0
     """Wall time the run (this process's part of it) started: event times count from it."""
     cancelled: bool = False
@@ -292,6 +299,7 @@ async def _collect(run: RunContext) -> bool:
                     float(run.cost_usd),
                     run.budget.remaining() if run.budget is not None else None,
                     run.at(),
+                    run.budget.limit() if run.budget is not None else None,
                 )
             )
     if ended or landed:
@@ -353,6 +361,7 @@ async def _settle_session(run: RunContext, ended: SessionEnded) -> None:
             float(run.cost_usd),
             run.budget.remaining() if run.budget is not None else None,
             run.at(),
+            run.budget.limit() if run.budget is not None else None,
         )
     )
 
@@ -517,7 +526,7 @@ async def _prepare(run: RunContext, seen: Seen, action: StartTask) -> _Launch | 
             task_key=task.key,
             attempt=action.attempt,
             owner=run.owner,
-            handle=uuid.uuid4().hex,
+            handle=run.session_handle(task) if run.session_handle else uuid.uuid4().hex,
             started_at=run.clock.now(),
             host=socket.gethostname(),
             model=model,

@@ -18,6 +18,7 @@ from yokeflow.core.hygiene import GITIGNORE_HEADER
 from yokeflow.core.prompts import PromptTemplates
 from yokeflow.core.records import SessionStatus
 from yokeflow.core.run_state import NO_CHANGES, own_files_only
+from yokeflow.errors import TemporaryError, YokeflowError
 from yokeflow.ports.agent import (
     AgentRequest,
     AgentResult,
@@ -81,6 +82,10 @@ class TaskRunConfig:
     env: Mapping[str, str] = field(default_factory=dict)
     marker: str | None = None
     """Names the session's processes (the lease's handle)."""
+    keep_failed_work: bool = False
+    """Commit what a failed attempt left in the worktree too (in a pod, whose worktree does not
+    outlive it, so that its work is pushed to the task branch and the next attempt continues
+    from it, as a local retry continues in its kept worktree)."""
 
 
 class SessionLedger(Protocol):
@@ -122,6 +127,8 @@ class TaskReport:
     base_commit: str | None = None
     cost_usd: str = "0"
     cost_recorded: bool = False
+    cost_error: str | None = None
+    """Why the cost could not be recorded (the work is committed all the same)."""
     session_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,6 +188,49 @@ def _yokeflow_files_only(changes: Changes, gitignore_added: Sequence[str]) -> bo
     )
 
 
+async def _keep_failed_work(
+    checkout: TaskCheckout, config: TaskRunConfig, spec: TaskSpec, report: TaskReport
+) -> None:
+    if not config.keep_failed_work or report.session.get("end") == "cancelled":
+        return
+    message = f"{spec.key}: unfinished ({report.stage} failed)\n\n{(report.error or '')[:500]}"
+    try:
+        commit = await anyio.to_thread.run_sync(checkout.commit_all, message)
+    except YokeflowError:
+        return  # nothing committable (or git refused): the report says why the task failed
+    if commit is not None:
+        report.commit = commit
+
+
+async def _record_cost(
+    costs: CostRecorder,
+    spec: TaskSpec,
+    result: AgentResult,
+    session_row: int | None,
+    report: TaskReport,
+) -> None:
+    assert spec.project_id is not None
+    try:
+        await costs.record_agent_cost(
+            spec.project_id,
+            model=result.model,
+            cost_usd=result.total_cost_usd,
+            session_id=session_row,
+            task_id=spec.task_id,
+            operation="task",
+            input_tokens=result.usage.input,
+            output_tokens=result.usage.output,
+            cache_read_tokens=result.usage.cache_read,
+            cache_creation_tokens=result.usage.cache_creation,
+        )
+    except TemporaryError as exc:
+        # An outage of the books must not cost the work: it is committed and reported, and the
+        # report carries the cost for whoever reads it.
+        report.cost_error = str(exc)
+        return
+    report.cost_recorded = True
+
+
 async def run_task(
     spec: TaskSpec,
     config: TaskRunConfig,
@@ -230,21 +280,10 @@ async def run_task(
     report.cost_usd = str(result.total_cost_usd)
     try:
         if costs is not None and spec.project_id is not None:
-            await costs.record_agent_cost(
-                spec.project_id,
-                model=result.model,
-                cost_usd=result.total_cost_usd,
-                session_id=session_row,
-                task_id=spec.task_id,
-                operation="task",
-                input_tokens=result.usage.input,
-                output_tokens=result.usage.output,
-                cache_read_tokens=result.usage.cache_read,
-                cache_creation_tokens=result.usage.cache_creation,
-            )
-            report.cost_recorded = True
+            await _record_cost(costs, spec, result, session_row, report)
         if not result.success:
             report.error = result.error or f"session ended: {result.end}"
+            await _keep_failed_work(checkout, config, spec, report)
             return report
         report.stage = "verification"
         steps: Sequence[VerificationStep] = await anyio.to_thread.run_sync(
@@ -255,6 +294,7 @@ async def run_task(
         if failed is not None:
             code = "timed out" if failed.exit_code is None else f"exit {failed.exit_code}"
             report.error = f"verification failed: `{failed.command}` ({code})"
+            await _keep_failed_work(checkout, config, spec, report)
             return report
         report.stage = "commit"
         message = f"{spec.key}: {spec.title}\n\nYokeFlow task {spec.key} ({spec.epic_key})."
@@ -280,12 +320,13 @@ async def run_task(
                 if result.end == "cancelled"
                 else SessionStatus.FAILED
             )
-            await sessions.end_session(
+            await _end_session(
+                sessions,
                 session_row,
                 status,
-                summary=result.final_text,
-                error=report.error,
-                metrics={
+                result.final_text,
+                report.error,
+                {
                     "cost_usd": float(Decimal(report.cost_usd)),
                     "num_turns": result.num_turns,
                     "duration_seconds": round(result.duration_seconds, 3),
@@ -293,3 +334,21 @@ async def run_task(
                     "commit": report.commit,
                 },
             )
+
+
+async def _end_session(
+    sessions: SessionLedger,
+    session_row: int,
+    status: SessionStatus,
+    summary: str | None,
+    error: str | None,
+    metrics: Mapping[str, Any],
+) -> None:
+    try:
+        await sessions.end_session(
+            session_row, status, summary=summary, error=error, metrics=metrics
+        )
+    except TemporaryError:
+        # Left open, the row tells the run that this session's end was not recorded (its
+        # reconcile step closes it); the report stands either way.
+        return

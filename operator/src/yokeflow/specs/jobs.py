@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from yokeflow.specs.names import Owner, owner_reference
-from yokeflow.specs.objects import Container, Job, Volume
+from yokeflow.specs.objects import Container, Job, PodSpec, Toleration, Volume
 from yokeflow.specs.pods import PodSettings, pod_security_context
 
 __all__ = ["JobShape", "job"]
@@ -42,6 +42,19 @@ def job(
     volumes: list[Volume],
 ) -> Job:
     """A ``batch/v1`` Job of exactly one pod that is never restarted or retried by Kubernetes."""
+    pod: PodSpec = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security_context(settings),
+        "initContainers": init_containers,
+        "containers": containers,
+        "volumes": volumes,
+    }
+    if settings.node_selector:
+        pod["nodeSelector"] = dict(settings.node_selector)
+    if settings.tolerations:
+        pod["tolerations"] = [Toleration(**t) for t in settings.tolerations]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -62,15 +75,7 @@ def job(
             "suspend": shape.suspend,
             "template": {
                 "metadata": {"labels": dict(shape.labels), "annotations": dict(shape.annotations)},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security_context(settings),
-                    "initContainers": init_containers,
-                    "containers": containers,
-                    "volumes": volumes,
-                },
+                "spec": pod,
             },
         },
     }

@@ -23,6 +23,7 @@ __all__ = [
     "PolicyRule",
     "Secret",
     "SecurityContext",
+    "Toleration",
     "Volume",
     "VolumeMount",
 ]
@@ -166,6 +167,14 @@ class Volume(TypedDict):
     persistentVolumeClaim: NotRequired[PersistentVolumeClaimVolumeSource]
 
 
+class Toleration(TypedDict):
+    key: NotRequired[str]
+    operator: NotRequired[Literal["Exists", "Equal"]]
+    value: NotRequired[str]
+    effect: NotRequired[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]]
+    tolerationSeconds: NotRequired[int]
+
+
 class PodSpec(TypedDict):
     restartPolicy: Literal["Never"]
     automountServiceAccountToken: bool
@@ -175,6 +184,8 @@ class PodSpec(TypedDict):
     containers: list[Container]
     volumes: list[Volume]
     serviceAccountName: NotRequired[str]
+    nodeSelector: NotRequired[dict[str, str]]
+    tolerations: NotRequired[list[Toleration]]
 
 
 class TemplateMeta(TypedDict):

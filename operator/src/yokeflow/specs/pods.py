@@ -18,6 +18,7 @@ from yokeflow.specs.objects import (
     EnvVar,
     PodSecurityContext,
     SecurityContext,
+    Toleration,
     Volume,
     VolumeMount,
 )
@@ -89,6 +90,10 @@ class PodSettings:
     """Container requests when a run sets none."""
     default_limits: dict[str, int | str] = field(default_factory=lambda: {"memory": "4Gi"})
     """Container limits when a run sets none."""
+    node_selector: dict[str, str] = field(default_factory=dict)
+    """``nodeSelector`` of every pod (e.g. a node pool for agents); empty: any node."""
+    tolerations: tuple[Toleration, ...] = ()
+    """``tolerations`` of every pod, for nodes tainted for agents."""
 
 
 def is_ssh_url(url: str) -> bool:
@@ -246,7 +251,12 @@ else
 fi
 cd "$REPO"
 git cat-file -e "$commit^{commit}" 2>/dev/null || git fetch --no-tags origin "$commit"
-git checkout --quiet -B "$branch" "$commit"
+if git rev-parse --verify --quiet "refs/remotes/origin/$branch" >/dev/null; then
+  # An earlier attempt's kept branch: continue from it, as a local retry does in its worktree.
+  git checkout --quiet -B "$branch" "refs/remotes/origin/$branch"
+else
+  git checkout --quiet -B "$branch" "$commit"
+fi
 """
 
 
@@ -254,7 +264,8 @@ def clone_container(
     spec: ProjectRunSpec, settings: PodSettings, image: str, commit: str, branch: str
 ) -> Container:
     """The init container: clone the run's repository into the worktree volume and check out
-    ``branch`` at ``commit`` (through the reference cache when one is mounted)."""
+    ``branch`` at ``commit`` (through the reference cache when one is mounted) — or where the
+    remote's ``branch`` is, when an earlier attempt left it there."""
     _, git_mounts = git_volumes(spec)
     reference = (
         f"{REFERENCE_CACHE_DIR}/{settings.reference_cache_path}"

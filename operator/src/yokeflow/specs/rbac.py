@@ -22,6 +22,7 @@ __all__ = [
     "cluster_role",
     "rbac_markdown",
     "rbac_yaml",
+    "rule_lines",
 ]
 
 OPERATOR_NAME = "yokeflow-operator"
@@ -70,9 +71,16 @@ RULES: tuple[RuleGroup, ...] = (
         ),
     ),
     RuleGroup(
-        "Task, merge and planning Jobs: created, observed, deleted to cancel. Never patched: a "
-        "Job Kueue keeps suspended is never un-suspended by the operator.",
-        ({"apiGroups": ["batch"], "resources": ["jobs"], "verbs": [*_READ, "create", "delete"]},),
+        "Task, merge and planning Jobs: created, observed, deleted to cancel, annotated once "
+        "collected. Their spec is never patched: a Job Kueue keeps suspended is never "
+        "un-suspended by the operator.",
+        (
+            {
+                "apiGroups": ["batch"],
+                "resources": ["jobs"],
+                "verbs": [*_READ, "create", "patch", "delete"],
+            },
+        ),
     ),
     RuleGroup(
         "Pods of those Jobs are only read: their phase, exit codes and termination messages tell "
@@ -100,6 +108,18 @@ RULES: tuple[RuleGroup, ...] = (
         ),
     ),
     RuleGroup(
+        "kopf's own observation: which CustomResourceDefinitions and namespaces exist (the "
+        "resources and namespaces it serves, as they are added and removed). Read only.",
+        (
+            {
+                "apiGroups": ["apiextensions.k8s.io"],
+                "resources": ["customresourcedefinitions"],
+                "verbs": ["list", "watch"],
+            },
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]},
+        ),
+    ),
+    RuleGroup(
         "Events on our resources: what happened, for `kubectl describe`.",
         (
             {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
@@ -124,6 +144,21 @@ def _flow(values: Sequence[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
+def rule_lines() -> list[str]:
+    """The ClusterRole's ``rules:`` entries as YAML lines (indented two spaces), each group
+    under a comment saying why; the manifest and the Helm chart's template both use them."""
+    lines: list[str] = []
+    for group in RULES:
+        lines += textwrap.wrap(group.why, width=98, initial_indent="  # ", subsequent_indent="  # ")
+        for rule in group.rules:
+            lines += [
+                f"  - apiGroups: {_flow(rule['apiGroups'])}",
+                f"    resources: {_flow(rule['resources'])}",
+                f"    verbs: {_flow(rule['verbs'])}",
+            ]
+    return lines
+
+
 def rbac_yaml(namespace: str = "yokeflow-system") -> str:
     """``deploy/rbac/operator.yaml``: the ServiceAccount, ClusterRole (commented) and binding."""
     lines = [
@@ -145,14 +180,7 @@ def rbac_yaml(namespace: str = "yokeflow-system") -> str:
         "    app.kubernetes.io/name: yokeflow",
         "rules:",
     ]
-    for group in RULES:
-        lines += textwrap.wrap(group.why, width=98, initial_indent="  # ", subsequent_indent="  # ")
-        for rule in group.rules:
-            lines += [
-                f"  - apiGroups: {_flow(rule['apiGroups'])}",
-                f"    resources: {_flow(rule['resources'])}",
-                f"    verbs: {_flow(rule['verbs'])}",
-            ]
+    lines += rule_lines()
     lines += [
         "---",
         "apiVersion: rbac.authorization.k8s.io/v1",

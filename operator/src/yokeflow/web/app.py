@@ -92,7 +92,11 @@ def local_deps(
         settings=settings,
         token=token,
         events=events or EventLog(),
-        metrics=Metrics(registry or CollectorRegistry()),
+        metrics=Metrics(
+            registry or CollectorRegistry(),
+            concurrency=settings.parallel.agents,
+            worktree_dir=settings.parallel.worktree_dir,
+        ),
         transcripts=TranscriptFiles(),
         diffs=GitDiffs(),
         runs=runs,

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -30,7 +30,13 @@ from yokeflow.ports.launcher import (
     SessionOutcome,
 )
 
-__all__ = ["COLLECTED_ANNOTATION", "LEASE_ANNOTATION", "JobBuilder", "KubeTaskLauncher"]
+__all__ = [
+    "COLLECTED_ANNOTATION",
+    "LEASE_ANNOTATION",
+    "EndedHook",
+    "JobBuilder",
+    "KubeTaskLauncher",
+]
 
 LEASE_ANNOTATION = "yokeflow.io/lease"
 """The lease of the session a Job runs, as JSON."""
@@ -39,15 +45,24 @@ COLLECTED_ANNOTATION = "yokeflow.io/collected"
 
 JobBuilder = Callable[[Lease, LaunchRequest], dict[str, Any]]
 """Builds the Job manifest of one session (named ``lease.handle``)."""
+EndedHook = Callable[[SessionEnded], Awaitable[None]]
+"""Called for each ended session before its Job is marked collected (record what it reported)."""
 
 
 class KubeTaskLauncher:
     """Task sessions as Jobs of one namespace, found by a label selector (see the module doc)."""
 
-    def __init__(self, jobs: JobGateway, selector: str, build: JobBuilder) -> None:
+    def __init__(
+        self,
+        jobs: JobGateway,
+        selector: str,
+        build: JobBuilder,
+        on_ended: EndedHook | None = None,
+    ) -> None:
         self._jobs = jobs
         self._selector = selector
         self._build = build
+        self._on_ended = on_ended
 
     async def launch(self, lease: Lease, request: LaunchRequest) -> Lease:
         manifest = self._build(lease, request)
@@ -80,7 +95,10 @@ class KubeTaskLauncher:
             lease = _lease_of(seen)
             if lease is None:
                 continue
-            ended.append(SessionEnded(lease, outcome(seen, lease)))
+            session = SessionEnded(lease, outcome(seen, lease))
+            if self._on_ended is not None:
+                await self._on_ended(session)
+            ended.append(session)
             await self._jobs.annotate(seen.name, {COLLECTED_ANNOTATION: "true"})
         return ended
 

@@ -50,6 +50,7 @@ class LeaseQueries:
         try:
             took = await conn.fetchval(f"SELECT pg_try_advisory_lock({_OWNER_KEY})", owner)
         except BaseException:
+            conn.terminate()  # it may hold the lock: it must not go back to the pool
             await self._pool.release(conn)
             raise
         if not took:
@@ -63,16 +64,19 @@ class LeaseQueries:
             return
         try:
             await conn.execute(f"SELECT pg_advisory_unlock({_OWNER_KEY})", owner)
+        except BaseException:
+            conn.terminate()  # still holding the lock: it must not go back to the pool
+            raise
         finally:
             await self._pool.release(conn)
 
     async def owner_alive(self, owner: str) -> bool:
         if owner in self.__dict__.get("_owners", {}):
             return True
-        async with self._pool.acquire() as conn:
-            took = await conn.fetchval(f"SELECT pg_try_advisory_lock({_OWNER_KEY})", owner)
-            if took:
-                await conn.execute(f"SELECT pg_advisory_unlock({_OWNER_KEY})", owner)
+        # A transaction lock: released at commit even if this call is cancelled half-way, so
+        # the pooled connection never keeps it (the pool does not reset connections).
+        async with self._pool.acquire() as conn, conn.transaction():
+            took = await conn.fetchval(f"SELECT pg_try_advisory_xact_lock({_OWNER_KEY})", owner)
         return not took
 
     async def save_lease(self, lease: Lease) -> None:

@@ -11,15 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from yokeflow.testing.processnode.volumes import PathMap, UnsupportedPodError
 
-__all__ = ["ContainerEnd", "run_container", "termination_message"]
+__all__ = [
+    "BIND_MOUNTED",
+    "ContainerEnd",
+    "image_repository",
+    "run_container",
+    "termination_message",
+]
 
 _MESSAGE_LIMIT = 4096
 """Kubernetes keeps at most 4 KiB of a termination message."""
@@ -35,6 +42,19 @@ class ContainerEnd:
     message: str
 
 
+BIND_MOUNTED = ("/var/run/secrets/kubernetes.io/serviceaccount",)
+"""Mount paths that libraries read at a fixed place (the in-cluster client reads its token
+there), which no rewriting of the command can reach: these are bind-mounted over the real path
+in a mount namespace of the container's own (``unshare``; the node must run as root)."""
+
+
+def image_repository(image: str) -> str:
+    """``ghcr.io/x/y:1.0`` or ``ghcr.io/x/y@sha256:…`` → ``ghcr.io/x/y``."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
 async def run_container(
     container: Mapping[str, Any],
     env: Mapping[str, str],
@@ -42,14 +62,26 @@ async def run_container(
     pod_dir: Path,
     grace_seconds: float,
     now: Any,
+    entrypoints: Mapping[str, Sequence[str]] | None = None,
 ) -> ContainerEnd:
-    """Run the container's command to its end; cancelling it kills the process group."""
-    argv = [*container.get("command", []), *container.get("args", [])]
-    if not container.get("command"):
+    """Run the container's command to its end; cancelling it kills the process group.
+
+    A container naming no ``command`` runs its image's entrypoint as ``entrypoints`` gives it
+    (image repository → local command), with its ``args``, as a runtime runs an image's
+    ``ENTRYPOINT``."""
+    command = list(container.get("command") or [])
+    if not command:
+        command = list((entrypoints or {}).get(image_repository(container.get("image", "")), []))
+    if not command:
         raise UnsupportedPodError(
-            f"container {container['name']!r} names no command (the process node runs no images)"
+            f"container {container['name']!r} names no command and its image"
+            f" {container.get('image')!r} has no entrypoint on this node (the process node runs"
+            " no images)"
         )
-    argv = [paths.rewrite(part) for part in argv]
+    argv = [paths.rewrite(part) for part in [*command, *container.get("args", [])]]
+    binds = [(local, path) for path, local in paths.entries if path in BIND_MOUNTED]
+    if binds:
+        argv = _in_own_mount_namespace(container["name"], binds, argv)
     workdir, log_path = _prepare(container, paths, pod_dir)
     started_at = now()
     with log_path.open("ab") as log:
@@ -77,6 +109,23 @@ async def run_container(
         finished_at=now(),
         message=termination_message(container, paths, log_path, exit_code),
     )
+
+
+def _in_own_mount_namespace(name: str, binds: list[tuple[str, str]], argv: list[str]) -> list[str]:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        raise UnsupportedPodError(
+            f"container {name!r} mounts {', '.join(p for _, p in binds)}, which the process"
+            " node bind-mounts in a mount namespace: run the node as root with unshare(1)"
+        )
+    pairs: list[str] = []
+    for local, path in binds:
+        Path(path).mkdir(parents=True, exist_ok=True)  # the mount point, empty on this machine
+        pairs += [local, path]
+    script = (
+        'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; shift 2; done; shift; exec "$@"'
+    )
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh",
+            *pairs, "--", *argv]  # fmt: skip
 
 
 def _prepare(container: Mapping[str, Any], paths: PathMap, pod_dir: Path) -> tuple[Path, Path]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from yokeflow.testing.processnode.volumes import Fetch, UnsupportedPodError, decoded_values
 
-__all__ = ["container_environment"]
+__all__ = ["container_environment", "pod_field"]
 
 _REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)|\$\$")
 
@@ -63,11 +63,12 @@ async def _value_from(
                 )
             return values[ref["key"]]
     if "fieldRef" in source:
-        return _field(pod, source["fieldRef"]["fieldPath"], pod_ip)
+        return pod_field(pod, source["fieldRef"]["fieldPath"], pod_ip)
     raise UnsupportedPodError(f"environment source {sorted(source)} is not supported")
 
 
-def _field(pod: Mapping[str, Any], path: str, pod_ip: str) -> str:
+def pod_field(pod: Mapping[str, Any], path: str, pod_ip: str) -> str:
+    """The value of a downward API field path of ``pod`` (``metadata.namespace``…)."""
     metadata = pod.get("metadata", {})
     fields = {
         "metadata.name": metadata.get("name", ""),

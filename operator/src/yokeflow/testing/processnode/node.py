@@ -7,7 +7,14 @@ group. Phase, container states, exit codes and termination messages are written 
 status subresource as a kubelet writes them. A pod being deleted has its processes stopped
 (SIGTERM, grace, SIGKILL) and is then removed with grace 0, as a kubelet confirms a deletion.
 
-Only ``restartPolicy: Never`` is run (the Jobs YokeFlow makes); images are not pulled.
+Pods of Jobs (``restartPolicy: Never``) run once. Pods of Deployments and StatefulSets
+(``Always``, ``OnFailure``) are kept running: a container that ends is started again after a
+back-off, ``httpGet`` readiness and liveness probes are run (``probes``), and the pod is Ready
+when every container is. Images are not pulled: a container with no ``command`` runs its
+image's entrypoint as ``NodeConfig.entrypoints`` maps it to a local command. A pod that mounts
+its service account's token gets a real token of that account (TokenRequest, bound to the pod)
+and ``KUBERNETES_SERVICE_HOST``/``PORT`` naming the API server, so in-cluster clients work
+(``containers.BIND_MOUNTED``).
 """
 
 from __future__ import annotations
@@ -27,8 +34,11 @@ from typing import Any
 from yokeflow.adapters.kube.client import JsonObject, KubeApi
 from yokeflow.errors import KubeRejectedError, KubeUnavailableError
 from yokeflow.testing.processnode.containers import ContainerEnd, run_container
-from yokeflow.testing.processnode.environment import container_environment
+from yokeflow.testing.processnode.environment import container_environment, pod_field
+from yokeflow.testing.processnode.pod_status import PodStatusReport
+from yokeflow.testing.processnode.probes import watch_probes
 from yokeflow.testing.processnode.volumes import (
+    PodSources,
     UnsupportedPodError,
     materialize_volumes,
     path_map_for,
@@ -67,6 +77,16 @@ class NodeConfig:
     heartbeat_seconds: float = 10.0
     watch_timeout_seconds: int = 50
     max_grace_seconds: float = 10.0
+    entrypoints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Image repository (no tag) → the local command that stands in for its ``ENTRYPOINT``."""
+    api_server: tuple[str, int] | None = None
+    """The API server's host and port, given to containers as ``KUBERNETES_SERVICE_HOST`` and
+    ``KUBERNETES_SERVICE_PORT`` (a kubelet gives the ``kubernetes`` Service's; there is no
+    Service routing here)."""
+    max_probe_period_seconds: float = 2.0
+    """Probes run at least this often (their ``periodSeconds`` is capped), so tests wait less."""
+    restart_backoff_seconds: float = 1.0
+    """The first wait before a container that ended is started again; doubled up to 30 s."""
 
 
 def _now() -> str:
@@ -288,19 +308,24 @@ class ProcessNode:
             float(spec.get("terminationGracePeriodSeconds", 30)), self._config.max_grace_seconds
         )
         started = _now()
-        report = _StatusReport(started, self._ip)
+        report = PodStatusReport(started, self._ip)
         try:
-            if spec.get("restartPolicy", "Always") != "Never":
-                raise UnsupportedPodError(
-                    "the process node runs only pods with restartPolicy Never"
-                )
-            volumes = await materialize_volumes(spec.get("volumes", []), pod_dir / "volumes", fetch)
+            sources = PodSources(
+                token=functools.partial(self._token, pod),
+                field=functools.partial(pod_field, pod, pod_ip=self._ip),
+            )
+            volumes = await materialize_volumes(
+                spec.get("volumes", []), pod_dir / "volumes", fetch, sources
+            )
             base = {
                 "PATH": self._config.path,
                 "HOME": str(pod_dir / "home"),
                 "LANG": "C.UTF-8",
                 "HOSTNAME": meta["name"],
             }
+            if self._config.api_server is not None:
+                host, port = self._config.api_server
+                base.update(KUBERNETES_SERVICE_HOST=host, KUBERNETES_SERVICE_PORT=str(port))
             (pod_dir / "home").mkdir(parents=True, exist_ok=True)
             for init in spec.get("initContainers", []):
                 report.running_init(init["name"], _now())
@@ -310,6 +335,13 @@ class ProcessNode:
                 if end.exit_code != 0:
                     await self._write_status(pod, report.status("Failed", spec))
                     return
+            if spec.get("restartPolicy", "Always") != "Never":
+                run = functools.partial(self._run_one, pod, volumes=volumes, base=base,
+                                        pod_dir=pod_dir, grace=grace, fetch=fetch)  # fmt: skip
+                await asyncio.gather(
+                    *(self._keep_running(pod, c, run, report) for c in spec["containers"])
+                )
+                return
             for container in spec["containers"]:
                 report.running(container["name"], _now())
             await self._write_status(pod, report.status("Running", spec))
@@ -335,6 +367,86 @@ class ProcessNode:
                 await self._write_status(pod, stopped)
             raise
 
+    async def _keep_running(
+        self,
+        pod: JsonObject,
+        container: Mapping[str, Any],
+        run: Any,
+        report: PodStatusReport,
+    ) -> None:
+        """Run one container of a long-lived pod until the pod goes: probe it, restart it when
+        it ends (``OnFailure``: only when it failed), kill it when liveness fails."""
+        name, spec = container["name"], pod["spec"]
+        restarts, last, backoff = 0, None, self._config.restart_backoff_seconds
+        while True:
+            report.running(name, _now(), ready=False, restarts=restarts, last=last)
+            await self._write_status(pod, report.status("Running", spec))
+            process = asyncio.create_task(run(container=container))
+            killed = False
+
+            def kill(process: asyncio.Task[ContainerEnd] = process) -> None:
+                nonlocal killed
+                killed = True
+                process.cancel()
+
+            started = _now()
+
+            async def readiness(
+                ready: bool,
+                started: str = started,
+                restarts: int = restarts,
+                last: ContainerEnd | None = last,
+            ) -> None:
+                report.running(name, started, ready=ready, restarts=restarts, last=last)
+                await self._write_status(pod, report.status("Running", spec))
+
+            probes = asyncio.create_task(
+                watch_probes(container, self._ip, self._config.max_probe_period_seconds,
+                             readiness, kill)
+            )  # fmt: skip
+            try:
+                end = await process
+            except asyncio.CancelledError:
+                if not killed or _cancelling():
+                    probes.cancel()
+                    raise
+                end = ContainerEnd(137, _now(), _now(), "killed: the liveness probe failed")
+            finally:
+                probes.cancel()
+            last, restarts = end, restarts + 1
+            if spec.get("restartPolicy") == "OnFailure" and end.exit_code == 0:
+                report.terminated(name, end)
+                await self._write_status(pod, report.status("Running", spec))
+                return
+            _log.info("container %s of %s ended (%d); restarting in %.0fs",
+                      name, pod["metadata"]["name"], end.exit_code, backoff)  # fmt: skip
+            report.waiting(name, "CrashLoopBackOff", restarts, last)
+            await self._write_status(pod, report.status("Running", spec))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+    async def _token(self, pod: JsonObject, source: Mapping[str, Any]) -> str:
+        """A token of the pod's service account, bound to the pod (the TokenRequest API)."""
+        meta = pod["metadata"]
+        account = pod["spec"].get("serviceAccountName") or "default"
+        request = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {
+                "audiences": [source["audience"]] if source.get("audience") else [],
+                "expirationSeconds": int(source.get("expirationSeconds", 3607)),
+                "boundObjectRef": {
+                    "apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"],
+                },
+            },
+        }  # fmt: skip
+        path = f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{account}/token"
+        try:
+            answer = await self._api.create(path, request)
+        except KubeRejectedError as exc:
+            raise UnsupportedPodError(f"no token for service account {account!r}: {exc}") from exc
+        return str(answer["status"]["token"])
+
     async def _run_one(
         self,
         pod: JsonObject,
@@ -352,7 +464,9 @@ class ProcessNode:
         extra = {container.get("terminationMessagePath", "/dev/termination-log"): message_file}
         paths = path_map_for(container, volumes, extra)
         env = {**base, **await container_environment(pod, container, fetch, self._ip)}
-        return await run_container(container, env, paths, pod_dir, grace, _now)
+        return await run_container(
+            container, env, paths, pod_dir, grace, _now, self._config.entrypoints
+        )
 
     async def _write_status(self, pod: JsonObject, status: JsonObject) -> None:
         meta = pod["metadata"]
@@ -370,89 +484,6 @@ class ProcessNode:
                 raise
 
 
-class _StatusReport:
-    """The container statuses of one pod as they change; ``status`` renders the pod status."""
-
-    def __init__(self, started: str, ip: str) -> None:
-        self._started = started
-        self._ip = ip
-        self._init: dict[str, JsonObject] = {}
-        self._main: dict[str, JsonObject] = {}
-
-    def running_init(self, name: str, at: str) -> None:
-        self._init[name] = _container_status(name, {"running": {"startedAt": at}}, ready=False)
-
-    def terminated_init(self, name: str, end: ContainerEnd) -> None:
-        self._init[name] = _container_status(name, _terminated(end), ready=False)
-
-    def running(self, name: str, at: str) -> None:
-        self._main[name] = _container_status(name, {"running": {"startedAt": at}}, ready=True)
-
-    def terminated(self, name: str, end: ContainerEnd) -> None:
-        self._main[name] = _container_status(name, _terminated(end), ready=False)
-
-    def status(
-        self, phase: str, spec: Mapping[str, Any], stopped_at: str | None = None
-    ) -> JsonObject:
-        main = dict(self._main)
-        if stopped_at is not None:
-            for name, current in main.items():
-                if "running" in current["state"]:
-                    started = current["state"]["running"]["startedAt"]
-                    end = ContainerEnd(137, started, stopped_at, "stopped: the pod was deleted")
-                    main[name] = _container_status(name, _terminated(end), ready=False)
-        for container in spec.get("containers", []):
-            main.setdefault(
-                container["name"],
-                _container_status(
-                    container["name"], {"waiting": {"reason": "PodInitializing"}}, ready=False
-                ),
-            )
-        running = phase == "Running"
-        initialized = all("terminated" in s["state"] for s in self._init.values()) and (
-            len(self._init) == len(spec.get("initContainers", []))
-        )
-        conditions = [
-            _condition("PodScheduled", True, self._started),
-            _condition("Initialized", initialized, self._started),
-            _condition("ContainersReady", running, self._started),
-            _condition("Ready", running, self._started),
-        ]
-        return {
-            "phase": phase,
-            "hostIP": self._ip,
-            "podIP": self._ip,
-            "podIPs": [{"ip": self._ip}],
-            "startTime": self._started,
-            "conditions": conditions,
-            "initContainerStatuses": list(self._init.values()),
-            "containerStatuses": list(main.values()),
-        }
-
-
-def _terminated(end: ContainerEnd) -> JsonObject:
-    terminated: JsonObject = {
-        "exitCode": end.exit_code,
-        "reason": "Completed" if end.exit_code == 0 else "Error",
-        "startedAt": end.started_at,
-        "finishedAt": end.finished_at,
-    }
-    if end.message:
-        terminated["message"] = end.message
-    return {"terminated": terminated}
-
-
-def _container_status(name: str, state: JsonObject, ready: bool) -> JsonObject:
-    return {
-        "name": name,
-        "state": state,
-        "ready": ready,
-        "started": "running" in state,
-        "restartCount": 0,
-        "image": "process-node",
-        "imageID": "",
-    }
-
-
-def _condition(kind: str, value: bool, at: str) -> JsonObject:
-    return {"type": kind, "status": "True" if value else "False", "lastTransitionTime": at}
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -3,7 +3,8 @@
 ``process_node`` runs ``python -m yokeflow.testing.processnode`` against the session's control
 plane (it needs the ``control_plane`` fixture) as a child process that dies with the session, and
 waits until its Node is Ready. Its containers get this interpreter's folder first on ``PATH``, so
-``python`` and ``yokeflow`` are the ones under test. Its log is ``root / "process-node.log"``.
+``python`` and ``yokeflow`` are the ones under test; the images of the Helm chart (operator and
+agent) have this ``yokeflow`` as their entrypoint (``--entrypoint``). Its log is ``root / "process-node.log"``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from yokeflow.chart.values import AGENT_IMAGE, OPERATOR_IMAGE
 from yokeflow.testing.controlplane.processes import spawn, stop
 from yokeflow.testing.controlplane.session import RunningControlPlane
 from yokeflow.testing.gitserver import GitServer, serving_git
@@ -46,6 +48,7 @@ def process_node(
 ) -> Iterator[RunningProcessNode]:
     """A process node for the whole session, stopped (with its pods' processes) at its end."""
     root = tmp_path_factory.mktemp("processnode")
+    yokeflow = Path(sys.executable).parent / "yokeflow"
     log = root / "process-node.log"
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
@@ -56,6 +59,8 @@ def process_node(
         f"--kubeconfig={control_plane.kubeconfig}",
         f"--root={root}",
         f"--name={_NODE_NAME}",
+        # The chart's images run this interpreter's `yokeflow` (their ENTRYPOINT).
+        *(f"--entrypoint={image}={yokeflow}" for image in (OPERATOR_IMAGE, AGENT_IMAGE)),
     ]
     record = spawn("process-node", argv, log, env, die_with_parent=True)
     try:

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PathMap", "UnsupportedPodError", "materialize_volumes", "path_map_for"]
+__all__ = [
+    "PathMap",
+    "PodSources",
+    "UnsupportedPodError",
+    "materialize_volumes",
+    "path_map_for",
+]
 
 Fetch = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 """Reads a namespaced object: ``fetch("secrets", name)`` → the object, or None if absent."""
@@ -34,15 +40,20 @@ class PathMap:
     entries: tuple[tuple[str, str], ...]
 
     def rewrite(self, text: str) -> str:
-        """``text`` with every mapped path replaced by its local folder (longest path first)."""
-        for container_path, local in self.entries:
-            pattern = re.compile(r"(?<![\w.\-/])" + re.escape(container_path) + r"(?=/|$|[^\w.\-])")
-            text = pattern.sub(functools.partial(_replacement, local), text)
-        return text
+        """``text`` with every mapped path replaced by its local folder (longest path first).
+
+        One pass: a replacement is never rewritten again (a pod folder under ``/tmp`` stays
+        itself when the pod mounts a volume at ``/tmp``)."""
+        if not self.entries:
+            return text
+        locals_by_path = dict(self.entries)
+        alternatives = "|".join(re.escape(path) for path, _ in self.entries)
+        pattern = re.compile(r"(?<![\w.\-/])(" + alternatives + r")(?=/|$|[^\w.\-])")
+        return pattern.sub(functools.partial(_replacement, locals_by_path), text)
 
 
-def _replacement(local: str, _match: re.Match[str]) -> str:
-    return local
+def _replacement(locals_by_path: Mapping[str, str], match: re.Match[str]) -> str:
+    return locals_by_path[match.group(1)]
 
 
 def path_map_for(
@@ -61,10 +72,27 @@ def path_map_for(
     return PathMap(tuple(ordered))
 
 
+@dataclass(frozen=True)
+class PodSources:
+    """What a kubelet writes into a pod's volumes besides Secrets and ConfigMaps."""
+
+    token: Callable[[Mapping[str, Any]], Awaitable[str]]
+    """A ``serviceAccountToken`` projection → a token of the pod's service account."""
+    field: Callable[[str], str]
+    """A downward API field path (``metadata.namespace``) → its value."""
+
+
 async def materialize_volumes(
-    volumes: Sequence[Mapping[str, Any]], root: Path, fetch: Fetch
+    volumes: Sequence[Mapping[str, Any]],
+    root: Path,
+    fetch: Fetch,
+    sources: PodSources | None = None,
 ) -> dict[str, Path]:
-    """Create a folder per volume under ``root`` and fill Secret/ConfigMap/projected volumes."""
+    """Create a folder per volume under ``root`` and fill Secret/ConfigMap/projected volumes.
+
+    With ``sources``, projected service-account tokens and downward API items are written too
+    (the volume Kubernetes adds to a pod that mounts its service account's token); without,
+    they are left out."""
     folders: dict[str, Path] = {}
     for volume in volumes:
         folder = root / volume["name"]
@@ -86,7 +114,17 @@ async def materialize_volumes(
                 elif "configMap" in part:
                     source = part["configMap"]
                     await _write_source(folder, "configmaps", source.get("name", ""), source, fetch)
-                # Service-account tokens and the downward API are left out: agents get neither.
+                elif sources is not None and "serviceAccountToken" in part:
+                    source = part["serviceAccountToken"]
+                    _write_file(folder / source["path"], await sources.token(source), 0o644)
+                elif sources is not None and "downwardAPI" in part:
+                    for item in part["downwardAPI"].get("items", []):
+                        if "fieldRef" not in item:
+                            raise UnsupportedPodError(
+                                f"volume {volume['name']!r}: only fieldRef downward API items run"
+                            )
+                        value = sources.field(item["fieldRef"]["fieldPath"])
+                        _write_file(folder / item["path"], value, int(item.get("mode", 0o644)))
         else:
             kinds = sorted(set(volume) - {"name"})
             raise UnsupportedPodError(
@@ -120,6 +158,12 @@ async def _write_source(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(files[key])
         target.chmod(mode)
+
+
+def _write_file(target: Path, text: str, mode: int) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    target.chmod(mode)
 
 
 def _decoded(resource: str, found: Mapping[str, Any]) -> dict[str, bytes]:

@@ -1,0 +1,121 @@
+"""One ProjectRun carried out by the engine: the same :func:`reconcile` step as local mode, acting
+through Jobs.
+
+A :class:`ClusterExecution` holds the run's :class:`RunContext` (store, cluster workspace, Job
+launcher, merge lane, the run's limits) and nothing else worth keeping: every pass observes the
+store and the Jobs from scratch, so a restarted operator builds a new one and carries on.
+
+A pass (:meth:`ClusterExecution.step`):
+
+1. collects ended merge Jobs and starts the next one (:meth:`JobMergeLane.pump`);
+2. numbers the batch this pass may open (task Jobs carry it as a label);
+3. runs :func:`~yokeflow.services.reconcile.reconcile` — collect ended task Jobs, observe,
+   recover, decide, launch — and
+4. starts a merge Job for what it submitted, at once.
+
+The project, its epics and tasks are the inline plan, stored once per ProjectRun (keyed by its
+namespace, name and uid: a run created again under the same name is a new project).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from yokeflow.api.v1alpha1 import BatchProgress, ModelsSpec
+from yokeflow.core.plan import Plan
+from yokeflow.core.records import BatchStatus, Project, Task
+from yokeflow.errors import AlreadyExistsError
+from yokeflow.ports.store import Store
+from yokeflow.services.cluster_workspace import ClusterWorkspace
+from yokeflow.services.job_merge_lane import JobMergeLane
+from yokeflow.services.reconcile import RunContext, Step, reconcile
+
+__all__ = [
+    "BatchCounter",
+    "ClusterExecution",
+    "SpecModels",
+    "batch_progress",
+    "project_key",
+    "stored_project",
+]
+
+
+def project_key(namespace: str, name: str, uid: str) -> str:
+    """The store's name of a ProjectRun's project."""
+    return f"{namespace}/{name}@{uid}"
+
+
+async def stored_project(store: Store, key: str, plan: Plan, repository: str) -> Project:
+    """The run's project, stored from ``plan`` the first time (one transaction: all or nothing)."""
+    existing = await store.get_project_by_name(key)
+    if existing is not None:
+        return existing
+    try:
+        stored = await store.create_plan(
+            plan.model_copy(update={"name": key}), metadata={"repository": repository}
+        )
+    except AlreadyExistsError:
+        again = await store.get_project_by_name(key)
+        if again is None:
+            raise
+        return again
+    return stored.project
+
+
+@dataclass
+class SpecModels:
+    """The run's model choice (``spec.models``): a task type's model, else the default; tiers
+    (``haiku``, ``sonnet``, ``opus``) become exact model ids."""
+
+    models: ModelsSpec
+    default: str
+    tiers: dict[str, str]
+
+    async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
+        chosen = self.models.by_task_type.get(task.task_type or "") or self.models.default
+        chosen = chosen or self.default
+        return self.tiers.get(chosen, chosen)
+
+
+@dataclass
+class BatchCounter:
+    """The number of the batch the current pass may open (task Jobs carry it as a label)."""
+
+    next: int = 1
+
+
+async def batch_progress(store: Store, project_id: int) -> BatchProgress:
+    batches = await store.list_parallel_batches(project_id)
+    done = sum(1 for b in batches if b.status is not BatchStatus.RUNNING)
+    return BatchProgress(done=done, total=len(batches))
+
+
+@dataclass
+class ClusterExecution:
+    """The engine's view of one ProjectRun (see the module docstring)."""
+
+    context: RunContext
+    workspace: ClusterWorkspace
+    lane: JobMergeLane
+    batches: BatchCounter = field(default_factory=BatchCounter)
+    started: bool = False
+
+    async def step(self) -> Step:
+        run = self.context
+        if not self.started:
+            await self.workspace.initialize()
+            run.cost_usd = await run.store.get_project_cost_total(run.project_id)
+            if run.budget is not None:
+                await run.budget.observe_spend(run.cost_usd)
+            self.started = True
+        await self.lane.pump()
+        existing = await run.store.list_parallel_batches(run.project_id)
+        self.batches.next = 1 + max((b.batch_number for b in existing), default=0)
+        step = await reconcile(run)
+        await self.lane.pump()
+        return step
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return self.context.cost_usd
