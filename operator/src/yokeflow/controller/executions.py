@@ -18,6 +18,7 @@ from yokeflow.adapters.kube.task_batches import TaskBatchMirror
 from yokeflow.adapters.kube.task_jobs import RunTaskLauncher
 from yokeflow.api.v1alpha1 import BatchTask, ProjectRun, ProjectRunSpec
 from yokeflow.controller.dependencies import OperatorDependencies
+from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.core.events import Event
 from yokeflow.core.schedule import Limits
 from yokeflow.errors import ConfigError
@@ -57,6 +58,7 @@ class RunExecution:
     """One run's execution and what mirrors it into the cluster."""
 
     execution: ClusterExecution
+    launcher: RunTaskLauncher
     mirror: TaskBatchMirror
     project_id: int
     epics: dict[str, str]
@@ -78,13 +80,17 @@ def limits_of(spec: ProjectRunSpec) -> Limits:
 
 
 class _LoggedEvents:
-    """The engine's events of a run, logged (the ProjectRun's status and events say the rest)."""
+    """The engine's events of a run, logged and counted by the operator's metrics (the
+    ProjectRun's status and events say the rest)."""
 
-    def __init__(self, run: str) -> None:
+    def __init__(self, run: str, metrics: OperatorMetrics | None = None) -> None:
         self._run = run
+        self._metrics = metrics
 
     def publish(self, event: Event) -> None:
         log.debug("%s: %s", self._run, event)
+        if self._metrics is not None:
+            self._metrics.follow(self._run, event)
 
 
 def pod_settings(dependencies: OperatorDependencies) -> PodSettings:
@@ -241,10 +247,10 @@ async def open_execution(
             dict(everything.cost.model_ids) if everything is not None else {},
         ),
         clock=clock,
-        events=_LoggedEvents(name),
+        events=_LoggedEvents(f"{namespace}/{name}", dependencies.metrics),
         session_handle=lambda task: task_job_name(name, task.key, task.attempts),
         started_at=clock.now(),
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)
-    return RunExecution(execution, mirror, project.id, epics, branches)
+    return RunExecution(execution, launcher, mirror, project.id, epics, branches)
