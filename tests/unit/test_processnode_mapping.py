@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from yokeflow.testing.processnode.containers import image_repository
 from yokeflow.testing.processnode.environment import container_environment
 from yokeflow.testing.processnode.volumes import (
     UnsupportedPodError,
@@ -126,3 +127,16 @@ async def test_a_missing_key_fails_the_container() -> None:
     }
     with pytest.raises(UnsupportedPodError, match="has no key 'nope'"):
         await container_environment({"metadata": {}}, container, fetch, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("ghcr.io/yokeflow/yokeflow-operator:0.1.0", "ghcr.io/yokeflow/yokeflow-operator"),
+        ("localhost:5000/a/b@sha256:" + "0" * 64, "localhost:5000/a/b"),
+        ("postgres", "postgres"),
+        ("registry:5000/postgres:17", "registry:5000/postgres"),
+    ],
+)
+def test_an_image_is_known_by_its_repository(image: str, repository: str) -> None:
+    assert image_repository(image) == repository

@@ -75,3 +75,23 @@ def test_any_report_fits_and_stays_json(report: dict[str, Any]) -> None:
     text = fit_report({**report, "success": True})
     assert len(text.encode("utf-8")) <= TERMINATION_MESSAGE_LIMIT
     assert json.loads(text)["success"] is True
+
+
+def test_a_merge_report_keeps_every_merged_key_before_its_details() -> None:
+    keys = [f"task-{i:03d}" for i in range(200)]
+    report = {
+        "success": True,
+        "pushed": True,
+        "integration_commit": "a" * 40,
+        "merged": keys,
+        "conflicts": [{"key": "late", "files": ["README.md"]}],
+        "error": None,
+        "tasks": [{"task": k, "status": "merged", "commit": "b" * 40} for k in keys],
+    }
+
+    data = json.loads(fit_report(report))
+
+    assert data["truncated"] is True
+    assert data["merged"] == keys
+    assert data["conflicts"] == [{"key": "late", "files": ["README.md"]}]
+    assert data["integration_commit"] == "a" * 40

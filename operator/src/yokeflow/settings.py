@@ -40,6 +40,7 @@ __all__ = [
     "LearningSettings",
     "OperatorSettings",
     "ParallelSettings",
+    "PodToleration",
     "Settings",
     "effective_values",
     "env_name",
@@ -199,6 +200,19 @@ class AgentSettings(_Section):
         return names
 
 
+class PodToleration(_Section):
+    """One toleration of the operator's task and merge pods (as in a Pod spec)."""
+
+    key: str | None = None
+    """The taint key it matches; unset with ``Exists`` matches every taint."""
+    operator: Literal["Exists", "Equal"] = "Equal"
+    """``Equal`` matches ``value``; ``Exists`` any value."""
+    value: str | None = None
+    """The taint value ``Equal`` matches."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """The taint effect it matches; unset matches every effect."""
+
+
 class OperatorSettings(_Section):
     """How the Kubernetes operator (``yokeflow operator``) runs."""
 
@@ -234,6 +248,10 @@ class OperatorSettings(_Section):
     mcp_signing_key: SecretStr | None = None
     """The key that signs agents' task tokens (from a Secret), so tokens outlive an operator
     restart; unset makes one per process (running agents lose their tools when it restarts)."""
+    pod_node_selector: dict[str, str] = Field(default_factory=dict)
+    """Node labels every task and merge pod must match (a node pool for agents); empty: any."""
+    pod_tolerations: list[PodToleration] = Field(default_factory=list)
+    """Tolerations of every task and merge pod (JSON), for nodes tainted for agents."""
     model_api_key_secret: str | None = None
     """``secret-name/key`` of the model API key for runs that name none."""
 

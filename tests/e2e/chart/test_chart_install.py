@@ -3,11 +3,14 @@ and API pods run on the process node — each a process of this machine's `yokef
 the process node stands in for the images' ENTRYPOINT (``--entrypoint``, see
 yokeflow.testing.processnode) — with the chart's ServiceAccount token, its RBAC and its settings
 file. `helm install --wait` sees them Ready; a ProjectRun applied with kubectl reaches Succeeded
-(its task and merge Jobs on kwok nodes); `helm uninstall` leaves the CRDs and the run."""
+with real agents (its task and merge Jobs on the process node too: the runner, the real CLI
+against the scripted model, the operator's MCP task manager, pushes to the git server);
+`helm uninstall` leaves the CRDs, the run and its branches."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -22,15 +25,21 @@ from typing import Any
 import pytest
 import yaml
 
+from yokeflow.testing.agents import scripted_model
 from yokeflow.testing.controlplane import Kubectl
-from yokeflow.testing.git_repos import make_repository
+from yokeflow.testing.git_repos import git, make_repository
 from yokeflow.testing.gitserver import GitServer
 from yokeflow.testing.helm import Helm
 from yokeflow.testing.postgres import PG15_URL_ENV, create_database, drop_database
 from yokeflow.testing.processnode import placement
 from yokeflow.testing.processnode.pytest_plugin import RunningProcessNode
 
-pytestmark = [pytest.mark.controlplane, pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.controlplane,
+    pytest.mark.postgres,
+    pytest.mark.agent,
+    pytest.mark.timeout(300),
+]
 
 _CRDS = ("projectruns.yokeflow.io", "taskbatches.yokeflow.io")
 _PLAN = {
@@ -41,11 +50,28 @@ _PLAN = {
             "name": "Core",
             "tasks": [
                 {"key": "models", "title": "Write the models"},
-                {"key": "store", "title": "Write the store", "dependsOn": ["models"]},
+                {"key": "store", "title": "Write the store"},
             ],
         }
     ],
 }
+_SCENARIO = """
+rules:
+  - task: models
+    turns:
+      - tool: mcp__task-manager__start_task
+        input: {}
+      - tool: Write
+        input: {file_path: "{cwd}/models.py", content: "MODELS = []\\n"}
+      - tool: mcp__task-manager__update_task_status
+        input: {status: done}
+      - text: "Models written."
+  - task: store
+    turns:
+      - tool: Write
+        input: {file_path: "{cwd}/store.py", content: "STORE = {}\\n"}
+      - text: "Store written."
+"""
 
 
 @pytest.fixture
@@ -108,10 +134,27 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
     database: str,
     tmp_path: Path,
 ) -> None:
+    with contextlib.ExitStack() as stack:
+        _install_run_uninstall(stack, helm, chart, kubectl, namespace, process_node, git_server,
+                               database, tmp_path)  # fmt: skip
+
+
+def _install_run_uninstall(
+    stack: contextlib.ExitStack,
+    helm: Helm,
+    chart: Path,
+    kubectl: Kubectl,
+    namespace: str,
+    process_node: RunningProcessNode,
+    git_server: GitServer,
+    database: str,
+    tmp_path: Path,
+) -> None:
     kubectl.run("create", "secret", "generic", "external-db", "-n", namespace,
                 f"--from-literal=url={database}")  # fmt: skip
     health, metrics, mcp, api = (_free_port() for _ in range(4))
     pods_on_this_node = placement()
+    model = stack.enter_context(scripted_model(_SCENARIO))
     values = {
         "config": {
             "operator": {
@@ -120,8 +163,12 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
                 "metrics_port": metrics,
                 "mcp_port": mcp,
                 "resync_seconds": 2,
+                # The agents' Jobs run on the process node too.
+                "pod_node_selector": pods_on_this_node["nodeSelector"],
+                "pod_tolerations": pods_on_this_node["tolerations"],
             },
             "database": {"pool_max_size": 3},
+            "agent": {"model_endpoint": model.url},
         },
         "database": {"existingSecret": "external-db"},
         "operator": {"mcpUrl": f"http://127.0.0.1:{mcp}", **pods_on_this_node},
@@ -153,9 +200,11 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
     assert _status(f"http://127.0.0.1:{api}/readyz") == 200
     operator = kubectl.get("deployment", "demo-yokeflow-operator", "-n", namespace)
     assert operator["status"]["readyReplicas"] == 1
+    operator_log = process_node.pod_folder(pod["metadata"]["uid"]) / "logs" / "operator.log"
 
     source = make_repository(tmp_path / "source", {"README.md": "# chart\n"})
-    url = git_server.publish(source, f"chart-{namespace}")
+    repository = f"chart-{namespace}"
+    url = git_server.publish(source, repository)
     run = {
         "apiVersion": "yokeflow.io/v1alpha1",
         "kind": "ProjectRun",
@@ -166,8 +215,22 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
     applied = time.monotonic()
     done = _wait_phase(kubectl, namespace, "chart-run", timeout=150)
     succeeded_in = time.monotonic() - applied
-    assert done["status"]["phase"] == "Succeeded", done["status"]
+    assert done["status"]["phase"] == "Succeeded", json.dumps(done["status"], indent=1)
     assert done["status"]["progress"] == "2/2"
+    integration = "yokeflow/chart-run/integration"
+    branches = git_server.branches(repository)
+    assert integration in branches, branches
+    bare = git_server.bare_path(repository)
+    assert git(bare, "show", f"{integration}:models.py") == "MODELS = []"
+    assert git(bare, "show", f"{integration}:store.py") == "STORE = {}"
+    jobs = kubectl.get("jobs", "-n", namespace)["items"]
+    assert jobs
+    assert {j["spec"]["template"]["spec"]["nodeSelector"].get("yokeflow.io/process-node")
+            for j in jobs} == {"true"}  # fmt: skip
+
+    # The chart's RBAC is all the operator needed: the API server refused it nothing.
+    log = operator_log.read_text(encoding="utf-8", errors="replace")
+    assert "forbidden" not in log.lower(), log[-3000:]
 
     started = time.monotonic()
     helm.run("uninstall", "demo", "-n", namespace, "--wait", "--timeout=60s")
@@ -177,6 +240,7 @@ def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keep
         assert kubectl.attempt("get", "crd", crd).returncode == 0, crd
     kept = kubectl.get("projectrun", "chart-run", "-n", namespace)
     assert kept["status"]["phase"] == "Succeeded"
+    assert git_server.branches(repository) == branches  # the run's work stays where it landed
     deadline = time.monotonic() + 30
     while _status(f"http://127.0.0.1:{health}/healthz") != 0:  # the pod's process is gone
         assert time.monotonic() < deadline, "the operator's process outlived its pod"

@@ -4,13 +4,14 @@ a PostgreSQL 15 database of its own (it migrates it), serving the MCP task manag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +44,9 @@ class OperatorProcess:
         self.process.kill()
         self.process.wait()
 
-    def restart(self) -> None:
-        """Start it again, with the same settings (the same owner, the same database)."""
+    def restart(self, extra_env: Mapping[str, str] | None = None) -> None:
+        """Start it again, with the same settings (the same owner, the same database) and
+        ``extra_env`` for this start only."""
         assert not self.alive()
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -52,10 +54,30 @@ class OperatorProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.folder,
-                env=self.env,
+                env={**self.env, **(extra_env or {})},
                 start_new_session=True,
             )
         _wait_live(self)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    @contextlib.contextmanager
+    def reconfigured(self, extra_env: Mapping[str, str]) -> Iterator[None]:
+        """The operator restarted with ``extra_env`` for the block, then as it was."""
+        self.stop()
+        try:
+            self.restart(extra_env)
+            yield
+        finally:
+            if self.alive():
+                self.stop()
+            self.restart()
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -136,12 +158,7 @@ def operator(
         _wait_live(running)
         yield running
     finally:
-        running.process.terminate()
-        try:
-            running.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            running.process.kill()
-            running.process.wait()
+        running.stop()
 
 
 def _wait_live(running: OperatorProcess) -> None:

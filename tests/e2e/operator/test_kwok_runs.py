@@ -135,3 +135,33 @@ def test_deleting_a_running_run_stops_its_jobs_and_lets_its_batches_go(
             break
         assert time.monotonic() < deadline, f"left: {left}, running Jobs: {running}"
         time.sleep(0.5)
+
+
+def test_jobs_kueue_holds_show_as_queued_and_are_never_unsuspended(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    url = git_server.publish(make_repository(tmp_path / "source"), f"queued-{namespace}")
+    run = project_run("queued", url, parallel={"maxConcurrency": 2}, queueName="agents")
+    kubectl.apply(run, "-n", namespace)
+
+    deadline = time.monotonic() + 60
+    while True:
+        status = kubectl.get("projectrun", "queued", "-n", namespace).get("status", {})
+        if status.get("tasks", {}).get("queued") == 2:
+            break
+        assert time.monotonic() < deadline, f"not 2 queued after 60s: {status}"
+        time.sleep(0.5)
+    time.sleep(8)  # passes go by (resync every 3 s): nothing is un-suspended or added
+
+    jobs = kubectl.get("jobs", "-n", namespace)["items"]
+    assert len(jobs) == 2, [j["metadata"]["name"] for j in jobs]
+    for job in jobs:
+        assert job["spec"]["suspend"] is True
+        assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "agents"
+    status = kubectl.get("projectrun", "queued", "-n", namespace)["status"]
+    assert (status["tasks"]["queued"], status["tasks"]["running"]) == (2, 0)
+    assert status["phase"] == "Running"

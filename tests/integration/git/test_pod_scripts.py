@@ -9,8 +9,10 @@ commit, push whatever was committed even when the task failed, never force, keep
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from yokeflow.api.v1alpha1 import BatchTask, ProjectRunSpec
 from yokeflow.specs.merge_job import build_merge_job
 from yokeflow.specs.names import Owner
 from yokeflow.specs.objects import Container
-from yokeflow.specs.pods import PodSettings
+from yokeflow.specs.pods import REPO_DIR, PodSettings
 from yokeflow.specs.task_job import EXIT_PUSH_FAILED, EXIT_TASK_FAILED, build_task_job
 from yokeflow.testing.git_repos import commit_file, git, make_repository
 
@@ -28,7 +30,7 @@ SETTINGS = PodSettings(image="agent", mcp_url="http://mcp/mcp")
 TASK = BatchTask(key="t1", title="T", epic="e", model="m", branch="yokeflow/run/t1")
 
 FAKE_RUNNER = """#!/bin/sh
-# Stands in for `yokeflow runner task|merge`: does what the runner does to the repository.
+# Stands in for `yokeflow runner task`: does what the runner does to the repository.
 case "$2" in
   task)
     cd "$REPO"
@@ -38,14 +40,6 @@ case "$2" in
     echo '{"success": false}'
     [ "$FAKE_OUTCOME" = done ] && exit 0
     exit 3 ;;
-  merge)
-    cd "$REPO"
-    shift 2
-    while [ $# -gt 0 ]; do
-      if [ "$1" = --task ]; then git merge -q --no-edit "origin/${2#*=}" || exit 1; fi
-      shift
-    done
-    echo '{"merged": true}' ;;
 esac
 """
 
@@ -259,9 +253,16 @@ def test_the_merge_step_pushes_the_integration_branch(
     pod = job["spec"]["template"]["spec"]
     merge_dir = tmp_path / "merge"
     merge_dir.mkdir()
+    real = Path(sys.executable).parent  # the real `yokeflow runner merge`
 
-    assert _run(pod["initContainers"][0], merge_dir, bin_dir).returncode == 0
-    done = _run(pod["containers"][0], merge_dir, bin_dir)
+    merge = pod["containers"][0]
+    local_repo = str(merge_dir / "workspace" / "repo")
+    merge = {**merge, "args": [a.replace(REPO_DIR, local_repo) for a in merge["args"]]}
+
+    assert _run(pod["initContainers"][0], merge_dir, real).returncode == 0
+    done = _run(merge, merge_dir, real)
 
     assert done.returncode == 0, done.stderr
-    assert git(bare, "rev-parse", "refs/heads/main") == task_head
+    assert json.loads(done.stdout)["merged"] == ["t1"]
+    assert git(bare, "rev-parse", "refs/heads/main^2") == task_head  # the task's side
+    assert git(bare, "rev-parse", "refs/heads/main^1") == commit

@@ -28,6 +28,13 @@ EXAMPLES: dict[str, str] = {
     "scripted-model serve": "yokeflow scripted-model serve --scenario scenario.yaml --port 8765",
     "scripted-model check": "yokeflow scripted-model check scenario.yaml",
     "runner task": "yokeflow runner task --project shop --task db-schema --worktree .worktrees/t1",
+    "runner merge": (
+        "yokeflow runner merge --repository /workspace/repo --integration-branch main"
+        " --task db-schema=yokeflow/shop/db-schema --strategy merge"
+    ),
+    "runner plan": (
+        "yokeflow runner plan --project shop --spec spec.md --worktree . --mcp-config mcp.json"
+    ),
     "runner hygiene": "yokeflow runner hygiene . --fix",
     "operator": "yokeflow operator --namespace yokeflow --verbose",
     "mcp serve": "yokeflow mcp serve --stdio --project shop --task db-schema",

@@ -106,7 +106,7 @@ COMMANDS: tuple[Entry, ...] = (
         "app",
         "Answer the Claude Code CLI from a scenario file (no key, no network).",
     ),
-    Entry("runner", _CLI + "runner_cmd", "app", "Run one task's agent session end to end."),
+    Entry("runner", _CLI + "runner_cmd", "app", "What runs inside a task, merge or planning Job."),
     Entry(
         "operator",
         _CLI + "operator_cmd",

@@ -18,6 +18,7 @@ from yokeflow.adapters.kube.task_batches import TaskBatchMirror
 from yokeflow.adapters.kube.task_jobs import RunTaskLauncher
 from yokeflow.api.v1alpha1 import BatchTask, ProjectRun, ProjectRunSpec
 from yokeflow.controller.dependencies import OperatorDependencies
+from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.core.events import Event
 from yokeflow.core.schedule import Limits
 from yokeflow.errors import ConfigError
@@ -43,6 +44,7 @@ from yokeflow.specs.names import (
     Owner,
     task_job_name,
 )
+from yokeflow.specs.objects import Toleration
 from yokeflow.specs.pods import PodSettings
 from yokeflow.specs.task_job import build_task_job, build_task_secret
 
@@ -56,6 +58,7 @@ class RunExecution:
     """One run's execution and what mirrors it into the cluster."""
 
     execution: ClusterExecution
+    launcher: RunTaskLauncher
     mirror: TaskBatchMirror
     project_id: int
     epics: dict[str, str]
@@ -77,13 +80,17 @@ def limits_of(spec: ProjectRunSpec) -> Limits:
 
 
 class _LoggedEvents:
-    """The engine's events of a run, logged (the ProjectRun's status and events say the rest)."""
+    """The engine's events of a run, logged and counted by the operator's metrics (the
+    ProjectRun's status and events say the rest)."""
 
-    def __init__(self, run: str) -> None:
+    def __init__(self, run: str, metrics: OperatorMetrics | None = None) -> None:
         self._run = run
+        self._metrics = metrics
 
     def publish(self, event: Event) -> None:
         log.debug("%s: %s", self._run, event)
+        if self._metrics is not None:
+            self._metrics.follow(self._run, event)
 
 
 def pod_settings(dependencies: OperatorDependencies) -> PodSettings:
@@ -94,11 +101,23 @@ def pod_settings(dependencies: OperatorDependencies) -> PodSettings:
         name, _, key = own.model_api_key_secret.partition("/")
         secret = (name, key or "api-key")
     mcp = dependencies.mcp
+    tolerations: list[Toleration] = []
+    for wanted in own.pod_tolerations:
+        toleration: Toleration = {"operator": wanted.operator}
+        if wanted.key is not None:
+            toleration["key"] = wanted.key
+        if wanted.value is not None:
+            toleration["value"] = wanted.value
+        if wanted.effect is not None:
+            toleration["effect"] = wanted.effect
+        tolerations.append(toleration)
     return PodSettings(
         image=own.agent_image,
         mcp_url=mcp.url if mcp is not None else "",
         model_endpoint=everything.agent.model_endpoint if everything is not None else None,
         api_key_secret=secret,
+        node_selector=dict(own.pod_node_selector),
+        tolerations=tuple(tolerations),
     )
 
 
@@ -228,10 +247,10 @@ async def open_execution(
             dict(everything.cost.model_ids) if everything is not None else {},
         ),
         clock=clock,
-        events=_LoggedEvents(name),
+        events=_LoggedEvents(f"{namespace}/{name}", dependencies.metrics),
         session_handle=lambda task: task_job_name(name, task.key, task.attempts),
         started_at=clock.now(),
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)
-    return RunExecution(execution, mirror, project.id, epics, branches)
+    return RunExecution(execution, launcher, mirror, project.id, epics, branches)

@@ -1,4 +1,5 @@
-"""The operator's ``/metrics``: ProjectRuns by phase, their tasks, budgets and reconciles.
+"""The operator's ``/metrics``: ProjectRuns by phase, their tasks, budgets and reconciles, and
+the sessions, merges and batches of the runs it carries out (from the engine's events).
 
 What a reconcile wrote into a ProjectRun's status is remembered per run (``namespace/name``)
 and forgotten when the run is deleted; the gauges are rebuilt from that at every scrape, so a
@@ -20,6 +21,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from yokeflow.adapters.prometheus.catalog import OperatorFamilies
+from yokeflow.core.events import Event
+from yokeflow.core.run_track import RunTrack
 from yokeflow.errors import PermanentError, TemporaryError
 
 __all__ = ["OperatorMetrics", "RunSeen"]
@@ -59,7 +62,13 @@ class OperatorMetrics:
         self.registry = registry or CollectorRegistry()
         self.families = OperatorFamilies(self.registry)
         self.runs: dict[str, RunSeen] = {}
+        self._tracks: dict[str, RunTrack] = {}
         self._runner: web.AppRunner | None = None
+
+    def follow(self, run: str, event: Event) -> None:
+        """One engine event of the run ``run`` (``namespace/name``) this operator carries out:
+        its sessions, merges and batches are counted as the API counts its own runs'."""
+        self.families.events.follow(self._tracks.setdefault(run, RunTrack()), event)
 
     def passed(
         self,
@@ -91,7 +100,9 @@ class OperatorMetrics:
         async def forget(*, body: kopf.Body, **kwargs: Any) -> Any:
             result = await handler(body=body, **kwargs)
             meta = body.get("metadata", {})
-            self.runs.pop(f"{meta.get('namespace', '')}/{meta.get('name', '')}", None)
+            key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+            self.runs.pop(key, None)
+            self._tracks.pop(key, None)
             return result
 
         return forget

@@ -128,10 +128,12 @@ async def _execute(
     context.limits = limits_of(run.spec)
     generation = body.get("metadata", {}).get("generation")
     if run.spec.suspend:
+        execution.launcher.next_pass()
         seen = await observe(context)
         status = await _rolled(dependencies, execution, status, seen, None, now, generation)
         await _write(dependencies, namespace, name, status)
         return None
+    execution.launcher.next_pass()
     step = await execution.execution.step()
     seen = step.seen or await observe(context)
     status = await _rolled(dependencies, execution, status, seen, step, now, generation, live)
@@ -166,6 +168,7 @@ async def _rolled(
         integration_commit=execution.execution.workspace.integration_commit,
         now=now,
         generation=generation,
+        queued=await execution.launcher.queued(),
     )
     if body is not None:
         for notice in rolled.notices:

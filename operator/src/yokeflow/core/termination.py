@@ -2,16 +2,18 @@
 
 Kubernetes keeps at most 4096 bytes of a container's termination message, and the operator reads
 the runner's report from there (a cut JSON document is no report at all). :func:`fit_report`
-keeps the report whole when it fits and otherwise shortens it on purpose: long strings are cut
-(saying how long they were), long lists keep their first items (saying how many there were),
-and in the end only the fields the operator decides on remain — success, the stage, the error,
-the commits and the cost — with ``"truncated": true``.
+keeps the report whole when it fits and otherwise shortens it on purpose, marked
+``"truncated": true``: long strings are cut (saying how long they were) and long lists of details
+keep their first items (saying how many there were), while the fields the operator decides on
+(:data:`ESSENTIAL_FIELDS`: success, the error, the commits, the cost, the merged and conflicted
+tasks…) keep their lists whole; then only those fields remain; only when even they cannot fit
+are their lists cut.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 __all__ = ["ESSENTIAL_FIELDS", "TERMINATION_MESSAGE_LIMIT", "fit_report"]
@@ -29,16 +31,21 @@ ESSENTIAL_FIELDS = (
     "cost_usd",
     "cost_recorded",
     "session_id",
-    "merged",
-    "conflicted",
+    "pushed",
+    "integration_branch",
     "integration_commit",
+    "merged",
+    "conflicts",
     "epics",
-    "tasks",
+    "tasks_created",
 )
-"""What is kept when nothing else fits (each report kind has some of them)."""
+"""What the operator decides on (each report kind has some of them): kept as long as anything
+is, their lists whole as long as possible (a merged task missing from a list would be taken for
+one that was not merged)."""
 
 # (longest string, most list items) tried in turn until the report fits.
 _STEPS = ((2000, 50), (600, 20), (200, 8), (80, 3))
+_WHOLE = 1_000_000
 
 
 def _shorten(value: Any, max_chars: int, max_items: int) -> Any:
@@ -54,6 +61,20 @@ def _shorten(value: Any, max_chars: int, max_items: int) -> Any:
             items.append(f"… {len(value) - max_items} more")
         return items
     return value
+
+
+def _shortened(
+    report: Mapping[str, Any], max_chars: int, max_items: int, *, others: bool
+) -> dict[str, Any]:
+    """Essential fields with long strings cut (lists whole); the others shortened, or dropped."""
+    out: dict[str, Any] = {}
+    for key, value in report.items():
+        if key in ESSENTIAL_FIELDS:
+            out[key] = _shorten(value, max_chars, _WHOLE)
+        elif others:
+            out[key] = _shorten(value, max_chars, max_items)
+    out["truncated"] = True
+    return out
 
 
 def _encoded(data: Any, *, indent: int | None = None) -> str:
@@ -73,14 +94,20 @@ def fit_report(report: Mapping[str, Any], limit: int = TERMINATION_MESSAGE_LIMIT
     compact = _encoded(report)
     if _size(compact) <= limit:
         return compact
-    for max_chars, max_items in _STEPS:
-        shortened = {**_shorten(report, max_chars, max_items), "truncated": True}
-        text = _encoded(shortened)
-        if _size(text) <= limit:
-            return text
-    essential = {k: report[k] for k in ESSENTIAL_FIELDS if k in report}
-    for max_chars, max_items in ((200, 8), (60, 3), (20, 1), (0, 0)):
-        text = _encoded({**_shorten(essential, max_chars, max_items), "truncated": True})
+    for attempt in _attempts(report):
+        text = _encoded(attempt)
         if _size(text) <= limit:
             return text
     return _encoded({"success": bool(report.get("success")), "truncated": True})
+
+
+def _attempts(report: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Ever shorter forms of ``report``, made one at a time."""
+    for max_chars, max_items in _STEPS:
+        yield _shortened(report, max_chars, max_items, others=True)
+    for max_chars in (200, 60):
+        yield _shortened(report, max_chars, 0, others=False)
+    # Last resort: even the essential lists are cut (they say how many were left out).
+    for max_chars, max_items in ((60, 20), (20, 3), (0, 0)):
+        essential = _shortened(report, max_chars, 0, others=False)
+        yield {**_shorten(essential, max_chars, max_items), "truncated": True}

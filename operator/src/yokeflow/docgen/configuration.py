@@ -33,8 +33,8 @@ Sources, strongest first:
 4. defaults.
 
 `yokeflow config show` prints every effective value and its source; secrets are masked — the
-database URL whole, and the credentials a URL embeds (`https://user:********@gateway/v1`,
-`?api_key=********`) in any other value. An unknown section or key in the file, an unknown
+settings typed "string (secret)" below whole, and the credentials a URL embeds
+(`https://user:********@gateway/v1`, `?api_key=********`) in any other value. An unknown section or key in the file, an unknown
 `YOKEFLOW_<SECTION>_*` variable, a misspelt section in a variable
 (`YOKEFLOW_PARALEL_MAX_CONCURRENCY`: the nearest section is suggested), a duplicate key, or a bad
 value is an error naming it and where it came from. Settings that contradict each other are

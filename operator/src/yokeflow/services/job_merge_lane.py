@@ -12,11 +12,13 @@ Like the task launcher, it reads Jobs, not memory:
   project's metadata) and saved *before* the Job is created, so no name is ever used twice;
 - an ended Job is collected once (then annotated), its outcome recorded in the store first (a
   crash in between records it again — marking a worktree merged is idempotent);
-- the outcome is the runner's JSON report in the termination message (merged tasks and the
-  commit, conflicts with their files); when the report is missing, the Job's state decides: a
+- the outcome is the runner's JSON report in the termination message (``yokeflow runner
+  merge``: each task merged with its commit, conflicted with its files, or why not); when the
+  report is missing, the Job's state decides: a
   merge Job pushes only after its runner succeeded, so a succeeded Job merged everything and the
-  remote's integration branch is the commit; a failed one merged nothing, and every task is
-  kept on its branch with the Job's reason.
+  remote's integration branch is the commit; a failed one (or one that could not push) merged
+  nothing: its tasks are merged again by the next Job, and after :data:`MERGE_TRIES` such Jobs
+  kept on their branches with the Job's reason.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ __all__ = ["MERGE_SEQUENCE", "MERGE_TASKS_ANNOTATION", "JobMergeLane", "MergeJob
 MERGE_TASKS_ANNOTATION = "yokeflow.io/merge-tasks"
 """The tasks of a merge Job: JSON ``[[key, task id, branch], …]`` in merge order."""
 COLLECTED_ANNOTATION = "yokeflow.io/collected"
+MERGE_TRIES = 3
+"""Merge Jobs that may end without pushing a task before it is kept on its branch, failed."""
 MERGE_SEQUENCE = "merge_jobs"
 """The project metadata key counting the run's merge Jobs (names are derived from it)."""
 
@@ -79,6 +83,8 @@ class JobMergeLane:
         self._running: dict[str, str] = {}
         """Task key → the merge Job merging it now."""
         self._landed: list[MergeLanded] = []
+        self._tries: dict[str, int] = {}
+        """Task key → merge Jobs that ended without pushing it (this process's count)."""
 
     # -- the MergeLane port --------------------------------------------------------------------
 
@@ -114,7 +120,11 @@ class JobMergeLane:
             else:
                 running.update((key, seen.name) for key, _, _ in tasks)
         self._running = running
-        self._queue = [q for q in self._queue if q.key not in running]
+        queued: dict[str, _Queued] = {}
+        for q in self._queue:
+            if q.key not in running:
+                queued.setdefault(q.key, q)
+        self._queue = list(queued.values())
         if ended:
             await self._workspace.refresh()
         if self._queue and not running:
@@ -144,15 +154,23 @@ class JobMergeLane:
             for key, task_id, branch in tasks:
                 await self._merged(key, task_id, branch, commit)
             return
-        if report is None:
+        if report is None or report.get("pushed") is False:
+            # Nothing reached the remote: merged again by a new Job, a few times.
             reason = seen.reason or "Failed"
             if seen.exit_code is not None:
                 reason += f" (exit code {seen.exit_code})"
-            for key, task_id, _ in tasks:
-                await self._failed(key, task_id, f"merge Job {seen.name} failed: {reason}")
+            if report is not None and report.get("error"):
+                reason += f": {report['error']}"
+            for key, task_id, branch in tasks:
+                self._tries[key] = self._tries.get(key, 0) + 1
+                if self._tries[key] < MERGE_TRIES:
+                    self._queue.append(_Queued(key, task_id, branch))
+                else:
+                    await self._failed(key, task_id, f"merge Job {seen.name} failed: {reason}")
             return
         merged = _merged_commits(report)
         conflicts = _conflicts(report)
+        errors = _errors(report)
         pushed = str(report.get("integration_commit") or "") or None
         error = str(report.get("error") or "") or None
         if pushed is not None:
@@ -163,7 +181,7 @@ class JobMergeLane:
             elif key in conflicts:
                 await self._conflicted(key, task_id, branch, conflicts[key])
             else:
-                why = error or "the merge Job did not merge it"
+                why = errors.get(key) or error or "the merge Job did not merge it"
                 await self._failed(key, task_id, f"merge Job {seen.name}: {why}")
 
     async def _merged(self, key: str, task_id: int, branch: str, commit: str | None) -> None:
@@ -219,23 +237,40 @@ def _report(message: str | None) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
+def _entries(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The report's per-task entries (``{"task", "status", "commit", "conflicts", "error"}``);
+    a report cut to fit the termination message may have lost them."""
+    return [e for e in report.get("tasks") or () if isinstance(e, Mapping) and e.get("task")]
+
+
 def _merged_commits(report: Mapping[str, Any]) -> dict[str, str | None]:
-    """Merged task key → the commit that brought it in (None when the report names none)."""
-    merged: dict[str, str | None] = {}
-    for entry in report.get("merged") or ():
-        if isinstance(entry, str):
-            merged[entry] = None
-        elif isinstance(entry, Mapping) and entry.get("key"):
-            merged[str(entry["key"])] = str(entry.get("commit") or "") or None
+    """Merged task key → the commit that holds it (None when the report names none)."""
+    merged: dict[str, str | None] = {
+        str(key): None for key in report.get("merged") or () if isinstance(key, str)
+    }
+    for entry in _entries(report):
+        if entry.get("status") in ("merged", "already_merged"):
+            merged[str(entry["task"])] = str(entry.get("commit") or "") or None
     return merged
 
 
 def _conflicts(report: Mapping[str, Any]) -> dict[str, tuple[ConflictFile, ...]]:
-    found: dict[str, tuple[ConflictFile, ...]] = {}
-    for entry in report.get("conflicts") or ():
-        if isinstance(entry, str):
-            found[entry] = ()
-        elif isinstance(entry, Mapping) and entry.get("key"):
-            files = tuple(ConflictFile(str(f), "content") for f in entry.get("files") or ())
-            found[str(entry["key"])] = files
+    found: dict[str, tuple[ConflictFile, ...]] = {
+        str(key): () for key in report.get("conflicted") or () if isinstance(key, str)
+    }
+    for entry in _entries(report):
+        if entry.get("status") == "conflict":
+            files = tuple(ConflictFile(str(f), "content") for f in entry.get("conflicts") or ())
+            found[str(entry["task"])] = files
     return found
+
+
+def _errors(report: Mapping[str, Any]) -> dict[str, str]:
+    """Why a task was not merged (a missing branch, a failed merge), from its entry."""
+    return {
+        str(e["task"]): f"{e.get('status')}: {e.get('error')}"
+        if e.get("error")
+        else str(e["status"])
+        for e in _entries(report)
+        if e.get("status") not in ("merged", "already_merged", "conflict")
+    }

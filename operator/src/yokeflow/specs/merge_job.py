@@ -1,11 +1,14 @@
 """The merge Job: brings a TaskBatch's finished task branches onto the integration branch.
 
-Its pod clones the run's repository (task branches included) at the integration commit, runs
-``yokeflow runner merge`` — the merge queue's code: one task branch after another, in the given
-order, with the run's merge strategy — and pushes the integration branch. The push is never
-forced: if the branch moved meanwhile, the push fails (exit 4) and the operator runs a new
-attempt from the new commit. Task branches are never deleted here, so a task whose branch
-conflicts stays preserved on it. The runner's JSON report is the termination message.
+Its pod clones the run's repository at the integration commit and runs ``yokeflow runner
+merge`` — the merge queue's code: it fetches the task branches, merges one after another, in the
+given order, with the run's merge strategy, and pushes the integration branch. The push is never
+forced: when the remote's branch moved meanwhile, the runner fetches it and merges again on the
+new tip (what is already there counts as merged, never merged twice); when it still cannot push,
+it exits 4. It exits 3 when a named branch is missing or could not be merged; a conflict is an
+answer, not a failure (exit 0, the task listed under ``conflicted``). Task branches are never
+deleted or moved on the remote, so a task whose branch conflicts stays preserved on it. The
+runner's JSON report is the termination message.
 """
 
 from __future__ import annotations
@@ -27,21 +30,18 @@ from yokeflow.specs.pods import (
     scratch_mounts,
     scratch_volumes,
 )
-from yokeflow.specs.task_job import EXIT_PUSH_FAILED
 
 __all__ = ["MERGE_DEADLINE_SECONDS", "build_merge_job"]
 
 MERGE_DEADLINE_SECONDS = 1800
 """The merge Job's ``activeDeadlineSeconds`` (a conflict-resolving agent may need a while)."""
 
-MERGE_SCRIPT = f"""set -u
+MERGE_SCRIPT = """set -u
 yokeflow runner merge "$@" > /tmp/report.json
 status=$?
 cat /tmp/report.json
 head -c 4096 /tmp/report.json > /dev/termination-log 2>/dev/null || true
-[ "$status" -eq 0 ] || exit $status
-cd "$REPO"
-git push --quiet origin "HEAD:refs/heads/$INTEGRATION_BRANCH" || exit {EXIT_PUSH_FAILED}
+exit $status
 """
 
 
@@ -62,7 +62,8 @@ def build_merge_job(
     merge order — onto ``integration_branch``, which is at ``integration_commit``.
 
     The runner is called as ``yokeflow runner merge --repository /workspace/repo
-    --integration-branch B --strategy merge|squash --task KEY=BRANCH …``.
+    --integration-branch B --strategy merge|squash --task KEY=BRANCH …`` (the remote is the
+    clone's ``origin``).
     """
     if not tasks:
         raise ValueError("a merge Job needs at least one task branch")
@@ -97,7 +98,6 @@ def build_merge_job(
         "env": [
             *git_env(spec),
             {"name": "REPO", "value": REPO_DIR},
-            {"name": "INTEGRATION_BRANCH", "value": integration_branch},
             *api_key_env(spec, settings),
         ],
         "volumeMounts": [*scratch_mounts(settings), *git_mounts],

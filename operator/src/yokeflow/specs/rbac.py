@@ -108,6 +108,18 @@ RULES: tuple[RuleGroup, ...] = (
         ),
     ),
     RuleGroup(
+        "kopf's own observation: which CustomResourceDefinitions and namespaces exist (the "
+        "resources and namespaces it serves, as they are added and removed). Read only.",
+        (
+            {
+                "apiGroups": ["apiextensions.k8s.io"],
+                "resources": ["customresourcedefinitions"],
+                "verbs": ["list", "watch"],
+            },
+            {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]},
+        ),
+    ),
+    RuleGroup(
         "Events on our resources: what happened, for `kubectl describe`.",
         (
             {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},

@@ -62,27 +62,16 @@ class Metrics:
 
     def observe(self, project_id: int, event: Event) -> None:
         """Follow one run event (an event-log listener)."""
-        f = self.families
         track = self._tracks.setdefault(project_id, RunTrack())
-        merge_seconds = track.follow(event)
+        self.families.events.follow(track, event)
         match event.kind:
-            case "task_complete":
-                outcome = "success" if event.success else "failure"
-                f.sessions.labels(outcome=outcome).inc()
-                f.task_duration.labels(outcome=outcome).observe(max(0.0, event.duration_seconds))
-            case "merge":
-                f.merges.labels(status=event.status.split(":")[0][:32]).inc()
-                if merge_seconds is not None:
-                    f.merge_duration.observe(merge_seconds)
-            case "batch_start":
-                f.batches.inc()
             case "agent_status":
                 self._running[project_id] = len(event.running)
             case "run_finished":
                 self._running.pop(project_id, None)
             case _:
                 pass
-        f.agents_running.set(sum(self._running.values()))
+        self.families.agents_running.set(sum(self._running.values()))
 
     async def render(self, store: Store) -> bytes:
         """The exposition text, with the store-backed values read now."""

@@ -14,20 +14,65 @@ lease, named by the lease's handle, collected once) and adds
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from yokeflow.adapters.kube.client import KubeApi
-from yokeflow.adapters.kube.launcher import JobBuilder, KubeTaskLauncher
+from yokeflow.adapters.kube.launcher import COLLECTED_ANNOTATION, JobBuilder, KubeTaskLauncher
 from yokeflow.errors import KubeRejectedError
-from yokeflow.ports.jobs import JobGateway
+from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.launcher import LaunchRequest, Lease, LostSpend, SessionEnded
 from yokeflow.ports.store import Store
+from yokeflow.specs.names import ANNOTATION_TASK_KEY
 
-__all__ = ["RunTaskLauncher", "SecretBuilder"]
+__all__ = ["PassSnapshot", "RunTaskLauncher", "SecretBuilder"]
 
 SecretBuilder = Callable[[Lease, LaunchRequest], dict[str, Any]]
 """Builds the Secret a session's Job mounts (its MCP configuration and token)."""
+
+
+class PassSnapshot:
+    """A Job gateway that lists each selector once per reconcile pass (``JobGateway``).
+
+    One pass asks the launcher what lives, what ended and what is queued several times; each
+    would list the run's Jobs and their pods again — at a thousand tasks, megabytes of JSON per
+    call. The snapshot answers them all from one listing, taken at the pass's first question
+    (:meth:`next_pass` forgets it). Its own writes are applied to the snapshot: a Job marked
+    collected shows so, a Job created or deleted is listed again at the next pass.
+    """
+
+    def __init__(self, jobs: JobGateway) -> None:
+        self._jobs = jobs
+        self._listed: dict[str, list[JobSight]] = {}
+
+    @property
+    def namespace(self) -> str:
+        return self._jobs.namespace
+
+    def next_pass(self) -> None:
+        self._listed.clear()
+
+    async def observe(self, selector: str) -> list[JobSight]:
+        if selector not in self._listed:
+            self._listed[selector] = await self._jobs.observe(selector)
+        return list(self._listed[selector])
+
+    async def create(self, manifest: dict[str, Any]) -> bool:
+        return await self._jobs.create(manifest)
+
+    async def get(self, name: str) -> JobSight | None:
+        return await self._jobs.get(name)
+
+    async def delete(self, name: str) -> bool:
+        return await self._jobs.delete(name)
+
+    async def annotate(self, name: str, annotations: Mapping[str, str]) -> None:
+        await self._jobs.annotate(name, annotations)
+        for listed in self._listed.values():
+            for index, seen in enumerate(listed):
+                if seen.name == name:
+                    listed[index] = replace(seen, annotations={**seen.annotations, **annotations})
 
 
 class RunTaskLauncher:
@@ -46,10 +91,16 @@ class RunTaskLauncher:
     ) -> None:
         self._api = api
         self._namespace = jobs.namespace
-        self._jobs = KubeTaskLauncher(jobs, selector, build_job, self._record_cost)
+        self._gateway = PassSnapshot(jobs)
+        self._selector = selector
+        self._jobs = KubeTaskLauncher(self._gateway, selector, build_job, self._record_cost)
         self._build_secret = build_secret
         self._store = store
         self._project_id = project_id
+
+    def next_pass(self) -> None:
+        """A new reconcile pass: the run's Jobs are listed afresh at its first question."""
+        self._gateway.next_pass()
 
     async def launch(self, lease: Lease, request: LaunchRequest) -> Lease:
         secret = self._build_secret(lease, request)
@@ -62,6 +113,14 @@ class RunTaskLauncher:
 
     async def live(self) -> Sequence[Lease]:
         return await self._jobs.live()
+
+    async def queued(self) -> frozenset[str]:
+        """Task keys whose Job Kueue holds suspended (shown as Queued; never un-suspended)."""
+        return frozenset(
+            seen.annotations.get(ANNOTATION_TASK_KEY, "")
+            for seen in await self._gateway.observe(self._selector)
+            if seen.state == "queued" and COLLECTED_ANNOTATION not in seen.annotations
+        )
 
     async def collect(self) -> Sequence[SessionEnded]:
         return await self._jobs.collect()

@@ -19,6 +19,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from yokeflow import __version__
+from yokeflow.core.events import Event
+from yokeflow.core.run_track import RunTrack
 
 __all__ = [
     "MERGE_BUCKETS",
@@ -27,6 +29,7 @@ __all__ = [
     "ApiFamilies",
     "ModelSpend",
     "OperatorFamilies",
+    "RunEventFamilies",
     "exposed_names",
 ]
 
@@ -73,7 +76,8 @@ def _budgets(registry: CollectorRegistry) -> tuple[Gauge, Gauge]:
     )
     remaining = Gauge(
         "yokeflow_budget_remaining_usd",
-        "Dollars left of a running run's budget (runs with a limit only).",
+        "Dollars left to reserve of a running run's budget: limit minus spent and reserved by "
+        "running agents (runs with a limit only).",
         ["project"],
         registry=registry,
     )
@@ -119,25 +123,11 @@ class _SpendCollector(Collector):
         yield tokens
 
 
-class ApiFamilies:
-    """The API's families: the store's view (read at each scrape) and the runs of this process
-    (from their events)."""
+class RunEventFamilies:
+    """What run events count: sessions and their durations, merges and theirs, batches. The API
+    follows its own runs' events; the operator follows the events of the runs it carries out."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
-        self.build_info = _build_info(registry, "api")
-        self.projects = Gauge("yokeflow_projects", "Projects in the database.", registry=registry)
-        self.tasks = Gauge(
-            "yokeflow_tasks", "Tasks of every project by status.", ["status"], registry=registry
-        )
-        self.queue_depth = _queue_depth(registry)
-        self.runs = Gauge(
-            "yokeflow_runs",
-            "Projects by the phase of their latest run in this process.",
-            ["phase"],
-            registry=registry,
-        )
-        self.agents_running = _agents_running(registry)
         self.sessions = Counter(
             "yokeflow_task_sessions",
             "Agent sessions on tasks that ended, by outcome (success or failure).",
@@ -167,6 +157,45 @@ class ApiFamilies:
         self.batches = Counter(
             "yokeflow_batches_started", "Scheduling rounds that launched tasks.", registry=registry
         )
+
+    def follow(self, track: RunTrack, event: Event) -> None:
+        """Count one event of the run ``track`` follows (``track`` is fed it here)."""
+        merge_seconds = track.follow(event)
+        match event.kind:
+            case "task_complete":
+                outcome = "success" if event.success else "failure"
+                self.sessions.labels(outcome=outcome).inc()
+                self.task_duration.labels(outcome=outcome).observe(max(0.0, event.duration_seconds))
+            case "merge":
+                self.merges.labels(status=event.status.split(":")[0][:32]).inc()
+                if merge_seconds is not None:
+                    self.merge_duration.observe(merge_seconds)
+            case "batch_start":
+                self.batches.inc()
+            case _:
+                pass
+
+
+class ApiFamilies:
+    """The API's families: the store's view (read at each scrape) and the runs of this process
+    (from their events)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.build_info = _build_info(registry, "api")
+        self.projects = Gauge("yokeflow_projects", "Projects in the database.", registry=registry)
+        self.tasks = Gauge(
+            "yokeflow_tasks", "Tasks of every project by status.", ["status"], registry=registry
+        )
+        self.queue_depth = _queue_depth(registry)
+        self.runs = Gauge(
+            "yokeflow_runs",
+            "Projects by the phase of their latest run in this process.",
+            ["phase"],
+            registry=registry,
+        )
+        self.agents_running = _agents_running(registry)
+        self.events = RunEventFamilies(registry)
         self.spend = _SpendCollector()
         registry.register(self.spend)
         self.budget, self.budget_remaining = _budgets(registry)
@@ -230,6 +259,7 @@ class OperatorFamilies:
             ["error"],
             registry=registry,
         )
+        self.events = RunEventFamilies(registry)
         self.reconcile_duration = Histogram(
             "yokeflow_reconcile_duration_seconds",
             "How long one reconcile of a ProjectRun took.",

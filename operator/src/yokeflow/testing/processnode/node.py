@@ -35,6 +35,7 @@ from yokeflow.adapters.kube.client import JsonObject, KubeApi
 from yokeflow.errors import KubeRejectedError, KubeUnavailableError
 from yokeflow.testing.processnode.containers import ContainerEnd, run_container
 from yokeflow.testing.processnode.environment import container_environment, pod_field
+from yokeflow.testing.processnode.pod_status import PodStatusReport
 from yokeflow.testing.processnode.probes import watch_probes
 from yokeflow.testing.processnode.volumes import (
     PodSources,
@@ -307,7 +308,7 @@ class ProcessNode:
             float(spec.get("terminationGracePeriodSeconds", 30)), self._config.max_grace_seconds
         )
         started = _now()
-        report = _StatusReport(started, self._ip)
+        report = PodStatusReport(started, self._ip)
         try:
             sources = PodSources(
                 token=functools.partial(self._token, pod),
@@ -371,7 +372,7 @@ class ProcessNode:
         pod: JsonObject,
         container: Mapping[str, Any],
         run: Any,
-        report: _StatusReport,
+        report: PodStatusReport,
     ) -> None:
         """Run one container of a long-lived pod until the pod goes: probe it, restart it when
         it ends (``OnFailure``: only when it failed), kill it when liveness fails."""
@@ -483,113 +484,6 @@ class ProcessNode:
                 raise
 
 
-class _StatusReport:
-    """The container statuses of one pod as they change; ``status`` renders the pod status."""
-
-    def __init__(self, started: str, ip: str) -> None:
-        self._started = started
-        self._ip = ip
-        self._init: dict[str, JsonObject] = {}
-        self._main: dict[str, JsonObject] = {}
-
-    def running_init(self, name: str, at: str) -> None:
-        self._init[name] = _container_status(name, {"running": {"startedAt": at}}, ready=False)
-
-    def terminated_init(self, name: str, end: ContainerEnd) -> None:
-        self._init[name] = _container_status(name, _terminated(end), ready=False)
-
-    def running(
-        self,
-        name: str,
-        at: str,
-        ready: bool = True,
-        restarts: int = 0,
-        last: ContainerEnd | None = None,
-    ) -> None:
-        status = _container_status(name, {"running": {"startedAt": at}}, ready=ready)
-        self._main[name] = _restarted(status, restarts, last)
-
-    def waiting(self, name: str, reason: str, restarts: int, last: ContainerEnd | None) -> None:
-        status = _container_status(name, {"waiting": {"reason": reason}}, ready=False)
-        self._main[name] = _restarted(status, restarts, last)
-
-    def terminated(self, name: str, end: ContainerEnd) -> None:
-        self._main[name] = _container_status(name, _terminated(end), ready=False)
-
-    def status(
-        self, phase: str, spec: Mapping[str, Any], stopped_at: str | None = None
-    ) -> JsonObject:
-        main = dict(self._main)
-        if stopped_at is not None:
-            for name, current in main.items():
-                if "running" in current["state"]:
-                    started = current["state"]["running"]["startedAt"]
-                    end = ContainerEnd(137, started, stopped_at, "stopped: the pod was deleted")
-                    main[name] = _container_status(name, _terminated(end), ready=False)
-        for container in spec.get("containers", []):
-            main.setdefault(
-                container["name"],
-                _container_status(
-                    container["name"], {"waiting": {"reason": "PodInitializing"}}, ready=False
-                ),
-            )
-        running = phase == "Running" and all(s["ready"] for s in main.values())
-        initialized = all("terminated" in s["state"] for s in self._init.values()) and (
-            len(self._init) == len(spec.get("initContainers", []))
-        )
-        conditions = [
-            _condition("PodScheduled", True, self._started),
-            _condition("Initialized", initialized, self._started),
-            _condition("ContainersReady", running, self._started),
-            _condition("Ready", running, self._started),
-        ]
-        return {
-            "phase": phase,
-            "hostIP": self._ip,
-            "podIP": self._ip,
-            "podIPs": [{"ip": self._ip}],
-            "startTime": self._started,
-            "conditions": conditions,
-            "initContainerStatuses": list(self._init.values()),
-            "containerStatuses": list(main.values()),
-        }
-
-
 def _cancelling() -> bool:
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
-
-
-def _restarted(status: JsonObject, restarts: int, last: ContainerEnd | None) -> JsonObject:
-    status["restartCount"] = restarts
-    if last is not None:
-        status["lastState"] = _terminated(last)
-    return status
-
-
-def _terminated(end: ContainerEnd) -> JsonObject:
-    terminated: JsonObject = {
-        "exitCode": end.exit_code,
-        "reason": "Completed" if end.exit_code == 0 else "Error",
-        "startedAt": end.started_at,
-        "finishedAt": end.finished_at,
-    }
-    if end.message:
-        terminated["message"] = end.message
-    return {"terminated": terminated}
-
-
-def _container_status(name: str, state: JsonObject, ready: bool) -> JsonObject:
-    return {
-        "name": name,
-        "state": state,
-        "ready": ready,
-        "started": "running" in state,
-        "restartCount": 0,
-        "image": "process-node",
-        "imageID": "",
-    }
-
-
-def _condition(kind: str, value: bool, at: str) -> JsonObject:
-    return {"type": kind, "status": "True" if value else "False", "lastTransitionTime": at}
