@@ -189,7 +189,11 @@ async def finished(api: KubeApi, namespace: str, limit: float) -> str:
     path = f"/apis/yokeflow.io/v1alpha1/namespaces/{namespace}/projectruns/bench"
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        run = await api.get(path)
+        try:
+            run = await api.get(path)
+        except KubeUnavailableError:  # a busy API server: ask again
+            await asyncio.sleep(1)
+            continue
         phase = str(run.get("status", {}).get("phase", "Pending"))
         if phase in ("Succeeded", "Failed"):
             return phase

@@ -5,21 +5,24 @@ blocked; ``failFast`` starts nothing more."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from yokeflow.testing.agents import scripted_model
 from yokeflow.testing.controlplane import Kubectl
-from yokeflow.testing.git_repos import make_repository
+from yokeflow.testing.git_repos import git, make_repository
 from yokeflow.testing.gitserver import GitServer
 from yokeflow.testing.processnode import placement
 from yokeflow.testing.processnode.pytest_plugin import RunningProcessNode
 
 from .conftest import OperatorProcess
-from .runs import JobWatcher, condition, wait_for_phase
+from .runs import DEPENDS, JobWatcher, condition, project_run, wait_for_phase
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.agent, pytest.mark.timeout(420)]
 
@@ -116,3 +119,83 @@ def test_a_failing_runner_is_retried_then_fails_the_run_and_blocks_its_dependent
     assert stopped["status"]["phase"] == "Failed"
     assert "fail-fast" in condition(stopped, "Ready")["message"]
     assert stopped["status"]["tasks"]["pending"] + stopped["status"]["tasks"]["blocked"] == 2
+
+
+def working_scenario() -> str:
+    rules = []
+    for key in DEPENDS:
+        rules.append(
+            f"""  - task: {key}
+    usage: {{input_tokens: 2000, output_tokens: 300}}
+    turns:
+      - tool: mcp__task-manager__start_task
+        input: {{}}
+      - tool: Write
+        input: {{file_path: "{{cwd}}/work/{key}.txt", content: "{key} done\\n"}}
+      - tool: mcp__task-manager__update_task_status
+        input: {{status: done}}
+      - text: "Done with {key}."
+"""
+        )
+    return "rules:\n" + "".join(rules)
+
+
+def test_a_run_on_the_process_node_merges_every_task_onto_the_integration_branch(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    process_node: RunningProcessNode,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    name = f"real-{namespace}"
+    url = git_server.publish(make_repository(tmp_path / "source"), name)
+    run = project_run("real", url, parallel={"maxConcurrency": 3})
+
+    with (
+        scripted_model(working_scenario()) as model,
+        operator.reconfigured(on_the_process_node(model.url)),
+        JobWatcher(kubectl, namespace) as watcher,
+    ):
+        kubectl.apply(run, "-n", namespace)
+        done = wait_for_phase(kubectl, namespace, "real", {"Succeeded", "Failed"}, 400)
+    jobs, creations, peak = watcher.snapshot()
+
+    status = done["status"]
+    assert status["phase"] == "Succeeded", json.dumps(status, indent=1)
+    assert (status["tasks"]["succeeded"], status["progress"]) == (8, "8/8")
+    assert len(creations) == len(set(creations))
+    assert 1 <= peak <= 3
+    tasks = {r.task: r for r in jobs.values() if r.component == "agent"}
+    merged_by = {key: m for m in jobs.values() if m.component == "merge" for key in m.merging}
+    assert set(tasks) == set(DEPENDS) == set(merged_by)
+    for key, record in tasks.items():
+        for dependency in DEPENDS[key]:
+            landed = merged_by[dependency].ended
+            assert landed is not None
+            assert landed < record.created, f"{key} started before {dependency} was merged"
+    # The integration branch on the git server holds every task's work.
+    integration = "yokeflow/real/integration"
+    branches = git_server.branches(name)
+    assert status["integrationCommit"] == branches[integration]
+    bare = git_server.bare_path(name)
+    for key in DEPENDS:
+        assert git(bare, "show", f"{integration}:work/{key}.txt") == f"{key} done"
+        assert f"yokeflow/real/task/{key}" in branches
+    # The cost is what the runners reported, once each.
+    cost = Decimal(str(status["costUsd"]))
+    assert cost > 0
+    recorded = asyncio.run(_recorded_cost(operator.database_url))
+    assert cost == recorded
+
+
+async def _recorded_cost(url: str) -> Decimal:
+    connection = await asyncpg.connect(url)
+    try:
+        total = await connection.fetchval(
+            "SELECT coalesce(sum(c.cost_usd), 0) FROM agent_costs c"
+            " JOIN projects p ON p.id = c.project_id WHERE p.name LIKE '%/real@%'"
+        )
+        return Decimal(total)
+    finally:
+        await connection.close()

@@ -21,8 +21,10 @@ from yokeflow.core.records import SessionStatus
 from yokeflow.errors import TaskManagerUnavailableError
 from yokeflow.ports.agent import McpServer
 from yokeflow.ports.session_reports import (
+    PLAN_PATH,
     SCOPE_PATH,
     SESSIONS_PATH,
+    PlanSummary,
     ReportingScope,
     session_cost_path,
     session_end_path,
@@ -105,6 +107,18 @@ class HttpSessionReports:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TaskManagerUnavailableError(f"{self._base}{SCOPE_PATH}: {data!r}") from exc
+
+    async def plan_summary(self) -> PlanSummary:
+        """The size and the problems of the token's project's plan as it stands."""
+        data = await self._call("GET", PLAN_PATH)
+        try:
+            return PlanSummary(
+                epics=int(data["epics"]),
+                tasks=int(data["tasks"]),
+                problems=tuple(str(p) for p in data.get("problems") or ()),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TaskManagerUnavailableError(f"{self._base}{PLAN_PATH}: {data!r}") from exc
 
     async def start_session(
         self,

@@ -32,6 +32,9 @@ EXAMPLES: dict[str, str] = {
         "yokeflow runner merge --repository /workspace/repo --integration-branch main"
         " --task db-schema=yokeflow/shop/db-schema --strategy merge"
     ),
+    "runner plan": (
+        "yokeflow runner plan --project shop --spec spec.md --worktree . --mcp-config mcp.json"
+    ),
     "runner hygiene": "yokeflow runner hygiene . --fix",
     "operator": "yokeflow operator --namespace yokeflow --verbose",
     "mcp serve": "yokeflow mcp serve --stdio --project shop --task db-schema",
