@@ -32,6 +32,8 @@ from yokeflow.ports.session_reports import (
 
 __all__ = ["HttpSessionReports", "OpenedSession", "reporting_server"]
 
+_TEXT_LIMIT = 10_000
+"""Longest summary or error sent (the server refuses texts over 20,000 characters)."""
 _ATTEMPTS = 3
 """Connecting is tried this often (a request that never reached the server is safe to repeat)."""
 
@@ -50,6 +52,12 @@ def reporting_server(servers: tuple[McpServer, ...]) -> McpServer | None:
         if server.url is not None and auth.lower().startswith("bearer "):
             return server
     return None
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= _TEXT_LIMIT:
+        return text
+    return f"{text[:_TEXT_LIMIT]}… ({len(text)} characters)"
 
 
 class HttpSessionReports:
@@ -143,8 +151,8 @@ class HttpSessionReports:
     ) -> object:
         body = {
             "status": SessionStatus(status).value,
-            "summary": summary,
-            "error": error,
+            "summary": _cut(summary),
+            "error": _cut(error),
             "metrics": dict(metrics or {}),
         }
         return await self._call("POST", session_end_path(session_id), body)
