@@ -70,6 +70,8 @@ def add_examples(command: Any, path: str) -> None:
     """Set ``Example: …`` as the epilog of ``command`` (at ``path``) and of its sub-commands."""
     example = EXAMPLES.get(path)
     if example is not None and not getattr(command, "epilog", None):
-        command.epilog = f"Example: {example}"
+        # "\b": click keeps the paragraph as written, so a long example is never broken inside
+        # an option name (it would be, at a hyphen) and can be copied whole.
+        command.epilog = f"\b\nExample: {example}"
     for name, sub in getattr(command, "commands", {}).items():
         add_examples(sub, f"{path} {name}".strip())
