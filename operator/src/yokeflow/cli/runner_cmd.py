@@ -152,10 +152,20 @@ def merge_command(
     remote moved meanwhile, fetch and merge again. Prints a JSON report (at most 4096 bytes).
     Branches already merged are not merged again. Exits 0 when pushed (conflicts are listed,
     not failures), 3 when a branch is missing or could not be merged, 4 when not pushed."""
-    pairs = [_task_branch(raw) for raw in tasks]
-    outcome = run_merge_command(
-        repository, integration_branch=integration_branch, mode=strategy, remote=remote, tasks=pairs
-    )
+    try:
+        pairs = [_task_branch(raw) for raw in tasks]
+        outcome = run_merge_command(
+            repository,
+            integration_branch=integration_branch,
+            mode=strategy,
+            remote=remote,
+            tasks=pairs,
+        )
+    except YokeflowError as exc:
+        # Nothing was pushed: the report (the termination message) says why.
+        failed = {"success": False, "pushed": False, "merged": [], "error": str(exc)}
+        typer.echo(fit_report(failed))
+        raise
     typer.echo(fit_report(outcome.to_dict()))
     if not outcome.pushed:
         raise typer.Exit(NOT_PUSHED_EXIT)
