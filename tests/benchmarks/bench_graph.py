@@ -8,7 +8,9 @@ each batch sorted by priority, epic dependencies ignored: the way the peer fork'
 per task, and the growth relative to the smallest size (linear growth keeps the per-task time
 flat; both resolvers slow down per task from 1k to 10k as the graph outgrows the CPU's caches,
 as the baseline's growth, in brackets, shows). Ours also honours epic dependencies and soft
-ordering, which the baseline skips.
+ordering, which the baseline skips. Resolving settles levels from the predecessor lists alone;
+the successor lists and Kahn's order that the critical path and the scheduler's ranks need are
+built on first use, so the critical path's column includes building them.
 
 Exits 1 when resolving is slower than the baseline at 10k or 100k tasks, or 10k tasks take a
 second or more.

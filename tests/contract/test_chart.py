@@ -57,3 +57,10 @@ def test_the_chart_installs_this_release() -> None:
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
     assert chart["appVersion"] == yokeflow.__version__
     assert chart["name"] == "yokeflow"
+
+
+def test_the_operators_default_agent_image_is_the_charts_of_this_release() -> None:
+    from yokeflow.chart.values import AGENT_IMAGE
+    from yokeflow.settings import OperatorSettings
+
+    assert OperatorSettings().agent_image == f"{AGENT_IMAGE}:{yokeflow.__version__}"

@@ -74,6 +74,29 @@ def test_root_help_lists_every_command_without_importing_them() -> None:
         assert entry.help.split()[0] in listing
 
 
+def test_help_is_plain_text_and_never_imports_rich() -> None:
+    """rich (typer's boxed help) costs more than the rest of ``--help``: help is drawn plain."""
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from yokeflow.cli.main import app\n"
+        "for args in (['--help'], ['graph', '--help'], ['tasks', '--help']):\n"
+        "    result = CliRunner().invoke(app, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "    print(result.output)\n"
+        "print('RICH', 'rich' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    shown, rich = done.stdout.rsplit("RICH", 1)
+    assert rich.strip() == "False"
+    assert "╭" not in shown
+    # A listed sub-command shows its whole first paragraph, not click's first 45 characters.
+    for line in shown.splitlines():
+        assert line.startswith("Usage:") or not line.rstrip().endswith("..."), line
+
+
 def test_a_command_loads_only_its_own_module() -> None:
     script = (
         "import sys\n"

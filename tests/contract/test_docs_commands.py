@@ -33,9 +33,7 @@ PAGES = [
     *sorted((ROOT / "docs").glob("*.md")),
     *sorted((ROOT / "examples").glob("*/README.md")),
 ]
-PENDING = {
-    ("runner", "plan"): "run by the planning Job (specs/planning_job.py); not started yet either",
-}
+PENDING: dict[tuple[str, ...], str] = {}
 """Commands the pages name as not written yet (docs/kubernetes-objects.md says so). An entry
 must go once its command exists: the check then holds it to its options like any other."""
 _SHELL_BLOCKS = {"", "sh", "bash", "shell", "console"}

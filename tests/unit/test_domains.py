@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yokeflow.core.domains import DOMAINS, classify_domain, domain_scores, file_signals
 from yokeflow.core.task_brief import TaskBrief
@@ -115,3 +117,45 @@ def test_only_allowed_domains_are_chosen() -> None:
 def test_explain_names_the_points() -> None:
     scores = domain_scores(TaskBrief("t", "Create the users table"))
     assert scores.explain().startswith("database (database ")
+
+
+def _points_by_reading_per_domain(task: TaskBrief) -> dict[str, int]:
+    """The scoring rule read literally: every domain reads the whole text (and files) itself."""
+    from yokeflow.core.domains import DOMAIN_KEYWORDS, FILE_WEIGHT, TITLE_WEIGHT
+    from yokeflow.core.task_brief import words
+
+    def hits(text: str, keywords: frozenset[str]) -> int:
+        return len(
+            {w for w in words(text) if w in keywords or (w[-1:] == "s" and w[:-1] in keywords)}
+        )
+
+    files = task.all_files()
+    return {
+        domain: TITLE_WEIGHT * hits(task.title, keywords)
+        + hits(task.description, keywords)
+        + FILE_WEIGHT * sum(1 for f in files if domain in file_signals(f))
+        for domain, keywords in DOMAIN_KEYWORDS.items()
+    }
+
+
+_VOCABULARY = [
+    "the", "add", "tables", "table", "index", "indexes", "indexess", "api", "apis", "tests",
+    "test", "ui", "uis", "auth", "docker", "s", "for", "of", "Query", "ROUTES", "seed",
+    "migrations/0001.sql", "src/App.tsx", "Dockerfile", "a.py", "x/y", "cart.test.ts",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_VOCABULARY), max_size=8),
+    st.lists(st.sampled_from(_VOCABULARY), max_size=12),
+    st.lists(
+        st.sampled_from(["db/schema.sql", "web/pages/Home.vue", "tests/test_a.py"]), max_size=2
+    ),
+)
+def test_scores_equal_each_domain_reading_the_text_itself(
+    title: list[str], description: list[str], files: list[str]
+) -> None:
+    """The word index reads a text once for all domains and must score exactly the same."""
+    task = TaskBrief("t", " ".join(title), " ".join(description), tuple(files))
+    assert dict(domain_scores(task).scores) == _points_by_reading_per_domain(task)

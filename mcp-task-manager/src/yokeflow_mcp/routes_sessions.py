@@ -1,4 +1,5 @@
-"""The runner's books over HTTP: session rows and costs reported from pods without a database.
+"""The runner's books over HTTP: session rows and costs reported from pods without a database,
+and the plan's summary a planning runner checks its work with.
 
 Served next to the MCP endpoint (see :mod:`yokeflow.ports.session_reports` for the paths and the
 wire format). Each request's bearer token fixes the project and task: a task-scoped token opens
@@ -20,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from yokeflow.core.graph import graph_from_records
 from yokeflow.core.records import Session, SessionStatus
 from yokeflow.errors import InvalidTransitionError, NotFoundError, YokeflowError
-from yokeflow.ports.session_reports import SCOPE_PATH, SESSIONS_PATH
+from yokeflow.ports.session_reports import PLAN_PATH, SCOPE_PATH, SESSIONS_PATH
 from yokeflow_mcp.scope import AccessDeniedError, Scope
 from yokeflow_mcp.toolbox import Toolbox
 
@@ -163,9 +165,20 @@ def register(app: FastMCP[Any], box: Toolbox, http_path: str) -> None:
         )
         return JSONResponse({"id": ended.id, "status": ended.status.value})
 
+    @_answering
+    async def plan_summary(request: Request) -> Response:
+        scope = box.access.scope(request)
+        tasks = await box.store.get_tasks_with_dependencies(scope.project_id)
+        epics = await box.store.list_epics(scope.project_id)
+        graph = graph_from_records(tasks, epics)
+        return JSONResponse(
+            {"epics": len(epics), "tasks": len(tasks), "problems": graph.problems()}
+        )
+
     one = f"{base}{SESSIONS_PATH}/{{session_id:int}}"
     routes: list[tuple[str, str, Handler]] = [
         (f"{base}{SCOPE_PATH}", "GET", reporting_scope),
+        (f"{base}{PLAN_PATH}", "GET", plan_summary),
         (f"{base}{SESSIONS_PATH}", "POST", open_session),
         (f"{one}/cost", "POST", session_cost),
         (f"{one}/end", "POST", end_session),

@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from yokeflow import strict_yaml
+from yokeflow import __version__, strict_yaml
 from yokeflow.errors import ConfigError
 
 __all__ = [
@@ -238,8 +238,9 @@ class OperatorSettings(_Section):
     owner: str = Field(default="yokeflow-operator", min_length=1, max_length=200)
     """The owner id of every run this operator drives (one replica): a restarted operator is the
     same owner, so it keeps the Jobs its predecessor started instead of waiting them out."""
-    agent_image: str = "ghcr.io/yokeflow/agent:latest"
-    """The image of task and merge Jobs when a run names none (it holds ``git`` and ``yokeflow``)."""
+    agent_image: str = f"ghcr.io/yokeflow/yokeflow-agent:{__version__}"
+    """The image of task and merge Jobs when a run names none (``images/agent``: it holds ``git``
+    and ``yokeflow``); the Helm chart sets it from its ``agentImage`` value."""
     mcp_port: int = Field(default=8090, ge=0, le=65535)
     """Port the operator serves the MCP task manager on (HTTP, for agent pods); 0 picks a free one."""
     mcp_url: str | None = None

@@ -82,47 +82,65 @@ def _from_parser(exc: yaml.MarkedYAMLError) -> bool:
 def _build(text: str, max_depth: int) -> Any:
     stack: list[_Open] = []
     anchors: dict[str, Any] = {}
+    plain_tags: dict[str, str] = {}  # a plain scalar's tag depends on its text alone
     root: Any = None
     documents = 0
     event: Any
-    for event in yaml.parse(text, Loader=_LOADER):
-        kind = type(event)
-        if kind is events.ScalarEvent:
-            value = _scalar(event)
-        elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
-            if event.tag not in _COLLECTION_TAGS[kind]:
-                raise _error(f"unsupported tag {event.tag}", event.start_mark)
-            if len(stack) >= max_depth:
-                raise _error(f"nested more than {max_depth} levels deep", event.start_mark)
-            opened = _Open({} if kind is events.MappingStartEvent else [])
-            if event.anchor:
-                anchors[event.anchor] = opened.value
-            if stack:
-                _attach(stack[-1], opened.value, event)
+    parser = _LOADER(text)
+    try:
+        next_event = parser.get_event
+        while (event := next_event()) is not None:
+            kind = type(event)
+            if kind is events.ScalarEvent:
+                if event.tag is None:
+                    value = event.value
+                    if event.implicit[0]:  # plain: resolved like SafeLoader, once per text
+                        tag = plain_tags.get(value)
+                        if tag is None:
+                            tag = plain_tags[value] = _RESOLVER.resolve(
+                                ScalarNode, value, event.implicit
+                            )
+                        if tag != _STR:
+                            value = _construct(tag, event)
+                    # else quoted: always a string
+                else:
+                    value = _scalar(event)
+            elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+                if event.tag not in _COLLECTION_TAGS[kind]:
+                    raise _error(f"unsupported tag {event.tag}", event.start_mark)
+                if len(stack) >= max_depth:
+                    raise _error(f"nested more than {max_depth} levels deep", event.start_mark)
+                opened = _Open({} if kind is events.MappingStartEvent else [])
+                if event.anchor:
+                    anchors[event.anchor] = opened.value
+                if stack:
+                    _attach(stack[-1], opened.value, event)
+                else:
+                    root = opened.value
+                stack.append(opened)
+                continue
+            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+                _close(stack.pop(), event)
+                continue
+            elif kind is events.AliasEvent:
+                if event.anchor not in anchors:
+                    raise _error(f"found undefined alias {event.anchor!r}", event.start_mark)
+                value = anchors[event.anchor]
+            elif kind is events.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _error("expected a single document, found a second one", event.start_mark)
+                continue
             else:
-                root = opened.value
-            stack.append(opened)
-            continue
-        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
-            _close(stack.pop(), event)
-            continue
-        elif kind is events.AliasEvent:
-            if event.anchor not in anchors:
-                raise _error(f"found undefined alias {event.anchor!r}", event.start_mark)
-            value = anchors[event.anchor]
-        elif kind is events.DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                raise _error("expected a single document, found a second one", event.start_mark)
-            continue
-        else:
-            continue
-        if event.anchor:
-            anchors[event.anchor] = value
-        if stack:
-            _attach(stack[-1], value, event)
-        else:
-            root = value
+                continue
+            if event.anchor:
+                anchors[event.anchor] = value
+            if stack:
+                _attach(stack[-1], value, event)
+            else:
+                root = value
+    finally:
+        parser.dispose()
     return root
 
 
@@ -136,6 +154,10 @@ def _scalar(event: Any) -> Any:
         tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
     if tag == _STR:
         return event.value
+    return _construct(tag, event)
+
+
+def _construct(tag: str, event: Any) -> Any:
     if tag == _MERGE:
         return _MERGE_KEY
     construct = SafeConstructor.yaml_constructors.get(tag)

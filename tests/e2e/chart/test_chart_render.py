@@ -272,3 +272,20 @@ def test_the_readmes_helm_install_renders(helm: Helm, chart: Path, namespace: st
     args = [arg for value in sets for arg in ("--set", value)]
     objects = _objects(_render(helm, chart, namespace, *args))
     assert any(o["kind"] == "Deployment" for o in objects)
+
+
+def test_the_argocd_application_renders_the_chart(helm: Helm, chart: Path, tmp_path: Path) -> None:
+    """examples/argocd/yokeflow-chart.yaml names this chart; it renders as ArgoCD would."""
+    application = yaml.safe_load(
+        (chart.parents[1] / "examples" / "argocd" / "yokeflow-chart.yaml").read_text()
+    )
+    source, destination = application["spec"]["source"], application["spec"]["destination"]
+    assert (chart.parents[1] / source["path"]).resolve() == chart.resolve()
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(source["helm"].get("valuesObject", {})))
+    text = helm.run(
+        "template", source["helm"]["releaseName"], str(chart),
+        "-n", destination["namespace"], "-f", str(tmp_path / "values.yaml"),
+    )  # fmt: skip
+    names = {o["metadata"]["name"] for o in _objects(text)}
+    assert "yokeflow-operator" in names
+    assert "projectruns.yokeflow.io" in names

@@ -71,8 +71,8 @@ rules:
     turns:
       - tool: Write
         input: {file_path: "{cwd}/notes/export.py", content: "# half done\\n"}
-      - error: {status: 500, message: "scripted outage"}
-"""
+      - error: {status: 500, message: "scripted outage LONG"}
+""".replace("LONG", "and a very long explanation " * 2000)
 
 
 def _wait_finished(kubectl: Kubectl, namespace: str, job: str) -> dict[str, Any]:
@@ -180,8 +180,10 @@ async def test_task_jobs_run_the_runner_push_their_branches_and_report(
     # The failed task: exit 3, its unfinished work pushed all the same, the failure recorded.
     ended = _terminated(failed)
     assert ended["exitCode"] == EXIT_TASK_FAILED, ended
+    assert len(ended["message"].encode()) <= 4096  # the huge error was cut on purpose
     report = json.loads(ended["message"])
     assert report["success"] is False
+    assert report["truncated"] is True
     assert "scripted outage" in report["error"]
     assert git(bare, "show", "notes/notes-export:notes/export.py") == "# half done"
     assert git(bare, "rev-parse", "notes/notes-export~1") == base_commit

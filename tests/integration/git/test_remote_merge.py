@@ -171,3 +171,15 @@ def test_a_missing_branch_is_reported_and_the_rest_still_lands(
     assert report["merged"] == ["a"]
     assert "task/gone" in report["error"]
     assert git(remote, "show", "main:a.txt") == "work of a"
+
+
+def test_a_merge_that_cannot_start_still_reports_why(tmp_path: Path) -> None:
+    not_a_repo = tmp_path / "empty"
+    not_a_repo.mkdir()
+
+    code, report = _merge(not_a_repo, "a=task/a")
+
+    assert code == 2
+    assert report["pushed"] is False
+    assert report["merged"] == []
+    assert "not a git work tree" in report["error"]

@@ -21,8 +21,10 @@ from yokeflow.core.records import SessionStatus
 from yokeflow.errors import TaskManagerUnavailableError
 from yokeflow.ports.agent import McpServer
 from yokeflow.ports.session_reports import (
+    PLAN_PATH,
     SCOPE_PATH,
     SESSIONS_PATH,
+    PlanSummary,
     ReportingScope,
     session_cost_path,
     session_end_path,
@@ -30,6 +32,8 @@ from yokeflow.ports.session_reports import (
 
 __all__ = ["HttpSessionReports", "OpenedSession", "reporting_server"]
 
+_TEXT_LIMIT = 10_000
+"""Longest summary or error sent (the server refuses texts over 20,000 characters)."""
 _ATTEMPTS = 3
 """Connecting is tried this often (a request that never reached the server is safe to repeat)."""
 
@@ -48,6 +52,12 @@ def reporting_server(servers: tuple[McpServer, ...]) -> McpServer | None:
         if server.url is not None and auth.lower().startswith("bearer "):
             return server
     return None
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= _TEXT_LIMIT:
+        return text
+    return f"{text[:_TEXT_LIMIT]}… ({len(text)} characters)"
 
 
 class HttpSessionReports:
@@ -106,6 +116,18 @@ class HttpSessionReports:
         except (KeyError, TypeError, ValueError) as exc:
             raise TaskManagerUnavailableError(f"{self._base}{SCOPE_PATH}: {data!r}") from exc
 
+    async def plan_summary(self) -> PlanSummary:
+        """The size and the problems of the token's project's plan as it stands."""
+        data = await self._call("GET", PLAN_PATH)
+        try:
+            return PlanSummary(
+                epics=int(data["epics"]),
+                tasks=int(data["tasks"]),
+                problems=tuple(str(p) for p in data.get("problems") or ()),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TaskManagerUnavailableError(f"{self._base}{PLAN_PATH}: {data!r}") from exc
+
     async def start_session(
         self,
         project_id: int,
@@ -129,8 +151,8 @@ class HttpSessionReports:
     ) -> object:
         body = {
             "status": SessionStatus(status).value,
-            "summary": summary,
-            "error": error,
+            "summary": _cut(summary),
+            "error": _cut(error),
             "metrics": dict(metrics or {}),
         }
         return await self._call("POST", session_end_path(session_id), body)

@@ -32,6 +32,9 @@ EXAMPLES: dict[str, str] = {
         "yokeflow runner merge --repository /workspace/repo --integration-branch main"
         " --task db-schema=yokeflow/shop/db-schema --strategy merge"
     ),
+    "runner plan": (
+        "yokeflow runner plan --project shop --spec spec.md --worktree . --mcp-config mcp.json"
+    ),
     "runner hygiene": "yokeflow runner hygiene . --fix",
     "operator": "yokeflow operator --namespace yokeflow --verbose",
     "mcp serve": "yokeflow mcp serve --stdio --project shop --task db-schema",
@@ -67,6 +70,8 @@ def add_examples(command: Any, path: str) -> None:
     """Set ``Example: …`` as the epilog of ``command`` (at ``path``) and of its sub-commands."""
     example = EXAMPLES.get(path)
     if example is not None and not getattr(command, "epilog", None):
-        command.epilog = f"Example: {example}"
+        # "\b": click keeps the paragraph as written, so a long example is never broken inside
+        # an option name (it would be, at a hyphen) and can be copied whole.
+        command.epilog = f"\b\nExample: {example}"
     for name, sub in getattr(command, "commands", {}).items():
         add_examples(sub, f"{path} {name}".strip())

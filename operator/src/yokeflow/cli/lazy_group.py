@@ -10,6 +10,7 @@ a contract test pins them to the commands' own help texts.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import typer
 import typer.core
 import typer.main
 
-__all__ = ["Entry", "LazyGroup", "load", "plain_flags"]
+__all__ = ["Entry", "LazyGroup", "load", "plain_flags", "plain_help"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +46,25 @@ def load(entry: Entry) -> Any:
         command = typer.main.get_command(single)  # one command and no callback: that command
     command.name = entry.name
     plain_flags(command)
+    plain_help(command)
     # imported here: the table of examples is only needed once a command is loaded
     from yokeflow.cli.examples import add_examples
 
     add_examples(command, entry.name)
     return command
+
+
+def plain_help(command: Any) -> None:
+    """Draw help as plain text: typer's boxes would import rich, which doubles a help's cost.
+
+    A group lists each sub-command with the whole first paragraph of its help (wrapped), not
+    click's first 45 characters.
+    """
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        if sub.short_help is None and sub.help:
+            sub.short_help = " ".join(inspect.cleandoc(sub.help).split("\n\n")[0].split())
+        plain_help(sub)
 
 
 def plain_flags(command: Any) -> None:
@@ -82,7 +97,7 @@ class LazyGroup(typer.core.TyperGroup):
         if entry is None:
             return None
         if self._listing:  # the root listing needs a name and a help line, not the command
-            return typer.core.TyperCommand(entry.name, help=entry.help)
+            return typer.core.TyperCommand(entry.name, help=entry.help, short_help=entry.help)
         command = load(entry)
         self.commands[cmd_name] = command
         return command

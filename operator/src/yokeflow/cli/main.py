@@ -174,6 +174,7 @@ app = typer.Typer(
     epilog="Example: yokeflow graph examples/plans/bookstore.yaml --format mermaid",
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help (see lazy_group.plain_help): rich costs more than the rest
 )
 
 

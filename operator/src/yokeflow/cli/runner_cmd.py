@@ -14,10 +14,10 @@ from yokeflow.adapters import git_hygiene
 from yokeflow.core.merging import MergeMode
 from yokeflow.core.termination import fit_report
 from yokeflow.errors import ConfigError, YokeflowError
-from yokeflow.runner.main import run_merge_command, run_task_command
+from yokeflow.runner.main import run_merge_command, run_plan_command, run_task_command
 from yokeflow.settings import load_settings
 
-__all__ = ["FAILED_MERGE_EXIT", "FAILED_TASK_EXIT", "NOT_PUSHED_EXIT", "app"]
+__all__ = ["FAILED_MERGE_EXIT", "FAILED_PLAN_EXIT", "FAILED_TASK_EXIT", "NOT_PUSHED_EXIT", "app"]
 
 app = typer.Typer(
     help="What runs inside a task, merge or planning Job.",
@@ -28,6 +28,8 @@ FAILED_TASK_EXIT = 3
 """The exit code of a task that ran but failed (errors before that exit 1 or 2)."""
 FAILED_MERGE_EXIT = 3
 """``runner merge``: a named task branch is missing on the remote or could not be merged."""
+FAILED_PLAN_EXIT = 3
+"""``runner plan``: no valid plan came out of the planning rounds."""
 NOT_PUSHED_EXIT = 4
 """``runner merge``: the integration branch could not be pushed."""
 
@@ -150,15 +152,75 @@ def merge_command(
     remote moved meanwhile, fetch and merge again. Prints a JSON report (at most 4096 bytes).
     Branches already merged are not merged again. Exits 0 when pushed (conflicts are listed,
     not failures), 3 when a branch is missing or could not be merged, 4 when not pushed."""
-    pairs = [_task_branch(raw) for raw in tasks]
-    outcome = run_merge_command(
-        repository, integration_branch=integration_branch, mode=strategy, remote=remote, tasks=pairs
-    )
+    try:
+        pairs = [_task_branch(raw) for raw in tasks]
+        outcome = run_merge_command(
+            repository,
+            integration_branch=integration_branch,
+            mode=strategy,
+            remote=remote,
+            tasks=pairs,
+        )
+    except YokeflowError as exc:
+        # Nothing was pushed: the report (the termination message) says why.
+        failed = {"success": False, "pushed": False, "merged": [], "error": str(exc)}
+        typer.echo(fit_report(failed))
+        raise
     typer.echo(fit_report(outcome.to_dict()))
     if not outcome.pushed:
         raise typer.Exit(NOT_PUSHED_EXIT)
     if not outcome.success:
         raise typer.Exit(FAILED_MERGE_EXIT)
+
+
+@app.command("plan")
+def plan_command(
+    project: Annotated[
+        str, typer.Option("--project", help="The run being planned (the token names the project).")
+    ],
+    spec: Annotated[Path, typer.Option("--spec", help="The specification to plan (Markdown).")],
+    worktree: Annotated[
+        Path, typer.Option("--worktree", help="The repository the planning agent looks at.")
+    ],
+    mcp_config: Annotated[
+        Path,
+        typer.Option(
+            "--mcp-config", help="The task manager over HTTP with a run-wide bearer token (JSON)."
+        ),
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", help="The model (default: cost.default_model).")
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option("--endpoint", help="A Messages API base URL (agent.model_endpoint)."),
+    ] = None,
+    max_rounds: Annotated[
+        int, typer.Option("--max-rounds", min=1, help="Sessions to get a valid plan.")
+    ] = 3,
+) -> None:
+    """Run the planning session: the agent writes epics and tasks with dependencies through the
+    task manager's tools over HTTP (no database here); the plan is read back and sent back for
+    correction while it has problems. Reports each session and its cost to the task manager,
+    prints a JSON report with the counts (at most 4096 bytes). Exits 0 with a valid plan, 3
+    without one."""
+    overrides = {"agent": {"model_endpoint": endpoint}} if endpoint is not None else None
+    settings = load_settings(overrides=overrides)
+    try:
+        outcome = run_plan_command(
+            settings,
+            spec=spec,
+            worktree=worktree,
+            mcp_config=mcp_config,
+            model=model,
+            max_rounds=max_rounds,
+        )
+    except YokeflowError as exc:
+        typer.echo(fit_report({"project": project, "success": False, "error": str(exc)}))
+        raise
+    typer.echo(fit_report(outcome.to_dict()))
+    if not outcome.success:
+        raise typer.Exit(FAILED_PLAN_EXIT)
 
 
 def _task_branch(raw: str) -> tuple[str, str]:

@@ -366,22 +366,46 @@ def _tie_rank(task: TaskBrief, domain: str) -> tuple[int, int, int, int]:
     return (head, anywhere, -first, -DOMAINS.index(domain))
 
 
-def _keyword_hits(text: str, keywords: frozenset[str]) -> int:
-    found = {w for w in words(text) if w in keywords or (w.endswith("s") and w[:-1] in keywords)}
-    return len(found)
+def _index_keywords() -> dict[str, tuple[str, ...]]:
+    """Each word that counts (a keyword, or a keyword plus ``s``) and the domains it counts for."""
+    index: dict[str, list[str]] = {}
+    for domain, keywords in DOMAIN_KEYWORDS.items():
+        for keyword in keywords:
+            for form in (keyword, keyword + "s"):
+                counted = index.setdefault(form, [])
+                if domain not in counted:
+                    counted.append(domain)
+    return {form: tuple(domains) for form, domains in index.items()}
+
+
+_DOMAINS_OF_WORD = _index_keywords()
+_COUNTED_WORDS = frozenset(_DOMAINS_OF_WORD)
+
+
+def _count_keywords(text: str, weight: int, scores: dict[str, int]) -> None:
+    """Add ``weight`` to a domain's score per distinct word of ``text`` that is its keyword.
+
+    The text is read once for every domain: its words meet the index of counted words.
+    """
+    for word in _COUNTED_WORDS.intersection(words(text)):
+        for domain in _DOMAINS_OF_WORD[word]:
+            if domain in scores:
+                scores[domain] += weight
+
+
+_SCORED = tuple(d for d in DOMAINS if d in DOMAIN_KEYWORDS)
 
 
 def domain_scores(task: TaskBrief, domains: Iterable[str] = DOMAINS) -> DomainScores:
     """Every domain's points for ``task``, and the chosen domain."""
-    allowed = [d for d in domains if d in DOMAIN_KEYWORDS]
-    scores: dict[str, int] = {}
-    files = task.all_files()
-    for domain in allowed:
-        keywords = DOMAIN_KEYWORDS[domain]
-        points = TITLE_WEIGHT * _keyword_hits(task.title, keywords)
-        points += _keyword_hits(task.description, keywords)
-        points += FILE_WEIGHT * sum(min(file_signals(f).get(domain, 0), 1) for f in files)
-        scores[domain] = points
+    allowed = _SCORED if domains is DOMAINS else [d for d in domains if d in DOMAIN_KEYWORDS]
+    scores = dict.fromkeys(allowed, 0)
+    _count_keywords(task.title, TITLE_WEIGHT, scores)
+    _count_keywords(task.description, 1, scores)
+    for path in task.all_files():
+        for domain in file_signals(path):
+            if domain in scores:
+                scores[domain] += FILE_WEIGHT
     top = max(scores.values(), default=0)
     chosen = GENERAL
     if top >= MIN_SCORE:

@@ -6,10 +6,14 @@ database and the operator all resolve the same way. Resolution is linear in task
 * task ids become integers; an epic dependency ``E -> D`` is one *virtual* node ``done(D)`` with
   an edge from every task of ``D`` and to every task of ``E`` — the same constraint as expanding it
   to ``|D| * |E|`` task edges, at ``|D| + |E|`` cost;
-* batches are Kahn levels of the hard edges (a virtual node adds no level);
-* what Kahn cannot order lies on or behind a cycle; Tarjan's strongly connected components name
+* batches are the levels of the hard edges (a task's level is one more than its deepest
+  dependency's; a virtual node adds no level), settled from the predecessor lists alone: one pass
+  in plan order settles every task listed after its dependencies, a depth-first walk the rest;
+* what has no level lies on or behind a cycle; Tarjan's strongly connected components name
   one true cycle per component;
-* soft edges never delay a task's batch; they only order tasks within a batch.
+* soft edges never delay a task's batch; they only order tasks within a batch;
+* successor lists and a topological order (Kahn's, first in first out) are built only when asked
+  for: by the critical path, the ranks, the scheduler and the cycle report.
 
 Nothing here does I/O; pictures live in :mod:`yokeflow.core.pictures`.
 """
@@ -82,16 +86,58 @@ class MissingDependency:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+_OPEN = 1 << 62
+"""A node's step before it is settled: larger than any real step, so one ``max`` tells."""
+_ACTIVE = _OPEN + 1
+"""A node on the depth-first path being settled: meeting it again closes a cycle."""
+_STUCK = _OPEN + 2
+"""A node on or behind a cycle: it has no level."""
+
+
+@dataclass(frozen=True)
 class _Indexed:
     """The integer form of the graph: real nodes ``0..n-1``, virtual epic nodes after them."""
 
     n: int
-    succ: list[list[int]]
     pred: list[list[int]]
+    virtual_succ: list[list[int]]
+    """The successors of each virtual node (node ``n + i`` at ``i``), in epic order."""
     soft_succ: list[list[int]] | None
     """None when the plan has no soft edge."""
     weight: list[float]
+
+    @cached_property
+    def succ(self) -> list[list[int]]:
+        """Each node's successors: dependent tasks in plan order, then virtual nodes."""
+        with gc_pause.paused():
+            return self._successors()
+
+    def _successors(self) -> list[list[int]]:
+        n, pred = self.n, self.pred
+        succ: list[list[int]] = [[] for _ in range(n)]
+        add = [s.append for s in succ]
+        for i in range(n):
+            for j in pred[i]:
+                if j < n:
+                    add[j](i)
+        for v in range(n, len(pred)):
+            for j in pred[v]:
+                add[j](v)
+        succ.extend(self.virtual_succ)
+        return succ
+
+    @cached_property
+    def topo(self) -> tuple[int, ...]:
+        """Kahn's order (first in, first out) of every node not on or behind a cycle."""
+        succ = self.succ
+        indegree = [len(p) for p in self.pred]
+        order = [v for v, count in enumerate(indegree) if not count]
+        for v in order:  # the list grows while it is walked: first in, first out
+            for s in succ[v]:
+                indegree[s] -= 1
+                if not indegree[s]:
+                    order.append(s)
+        return tuple(order)
 
 
 @dataclass(frozen=True)
@@ -106,7 +152,6 @@ class DependencyGraph:
     missing_deps: tuple[MissingDependency, ...]
     blocked: tuple[str, ...]
     _index: _Indexed = field(repr=False, compare=False)
-    _topo: tuple[int, ...] = field(repr=False, compare=False)
 
     @property
     def is_valid(self) -> bool:
@@ -125,10 +170,10 @@ class DependencyGraph:
     def _longest(self) -> tuple[list[float], list[int]]:
         idx = self._index
         pred, weight = idx.pred, idx.weight
-        dist = [0.0] * len(idx.succ)
-        via = [-1] * len(idx.succ)
+        dist = [0.0] * len(pred)
+        via = [-1] * len(pred)
         at = dist.__getitem__
-        for v in self._topo:
+        for v in self._index.topo:
             before = pred[v]
             if before:
                 arg = max(before, key=at)  # the first of the longest, as a fixed tie-break
@@ -142,7 +187,7 @@ class DependencyGraph:
         """The longest chain of hard dependencies, weighted by estimates (first task first)."""
         dist, via = self._longest
         keys, n = self._keys, self._index.n
-        real = [v for v in self._topo if v < n]
+        real = [v for v in self._index.topo if v < n]
         end = max(real, key=dist.__getitem__) if real else -1
         path: list[str] = []
         while end >= 0:
@@ -167,10 +212,11 @@ class DependencyGraph:
             for i, key in enumerate(keys):
                 if key in durations:
                     weight[i] = durations[key]
-        rank = [0.0] * len(idx.succ)
-        for v in reversed(self._topo):
-            rank[v] = weight[v] + max((rank[s] for s in idx.succ[v]), default=0.0)
-        return {keys[v]: rank[v] for v in self._topo if v < idx.n}
+        succ, topo = idx.succ, idx.topo
+        rank = [0.0] * len(succ)
+        for v in reversed(topo):
+            rank[v] = weight[v] + max((rank[s] for s in succ[v]), default=0.0)
+        return {keys[v]: rank[v] for v in topo if v < idx.n}
 
     def hard_edges(self) -> tuple[int, Sequence[Sequence[int]], Sequence[Sequence[int]]]:
         """The hard dependencies in integer form: ``(n, predecessors, successors)``.
@@ -305,17 +351,21 @@ def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> Dependen
             epic_map[name] = GraphEpic(name)
 
     index, missing = _index(tasks, epic_map, by_key)
-    topo, level = _kahn(index)
     n = index.n
+    step = _steps(index.pred, n)
     keys = list(by_key)
     epic_priority = {k: e.priority for k, e in epic_map.items()}
     sort_key = [(epic_priority[t.epic], t.priority, t.key) for t in tasks]
 
-    placed = [v for v in topo if v < n] if len(index.succ) > n else topo
-    depth = max((level[v] for v in placed), default=-1) + 1
+    task_steps = step[:n]
+    depth = max(filter(_OPEN.__gt__, task_steps), default=0)
     grouped: list[list[int]] = [[] for _ in range(depth)]
-    for v in placed:
-        grouped[level[v]].append(v)
+    stuck: list[int] = []
+    for v, at in enumerate(task_steps):
+        if at < _OPEN:
+            grouped[at - 1].append(v)
+        else:
+            stuck.append(v)
     batches: list[tuple[str, ...]] = []
     order: list[str] = []
     soft_succ = index.soft_succ
@@ -328,12 +378,10 @@ def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> Dependen
         else:
             order.extend([keys[v] for v in _soft_order(members, soft_succ, sort_key)])
 
-    blocked: tuple[str, ...] = ()
     cycles: list[tuple[str, ...]] = []
-    if len(placed) < n:
-        scheduled = set(placed)
-        blocked = tuple(keys[v] for v in range(n) if v not in scheduled)
-        cycles = _cycles(index, {v for v in range(len(index.succ)) if level[v] < 0}, keys)
+    if stuck:
+        on_cycles = {v for v, at in enumerate(step) if at >= _OPEN}
+        cycles = _cycles(index.succ, n, on_cycles, keys)
     return DependencyGraph(
         tasks=by_key,
         epics=epic_map,
@@ -341,9 +389,8 @@ def _resolve(tasks: Sequence[GraphTask], epics: Iterable[GraphEpic]) -> Dependen
         task_order=tuple(order),
         circular_deps=tuple(cycles),
         missing_deps=tuple(missing),
-        blocked=blocked,
+        blocked=tuple([keys[v] for v in stuck]),
         _index=index,
-        _topo=tuple(topo),
     )
 
 
@@ -360,7 +407,6 @@ def _index(
                 missing.append(MissingDependency(e.key, d, epic=True))
             elif d not in virtual:
                 virtual[d] = n + len(virtual)
-    size = n + len(virtual)
     pred: list[list[int]] = []
     add_pred = pred.append
     position = pos.__getitem__
@@ -382,53 +428,71 @@ def _index(
                 elif j != i:
                     soft[j].append(i)
     pred.extend([] for _ in virtual)
-    succ: list[list[int]] = [[] for _ in range(size)]
-    add_succ = [s.append for s in succ]
-    for i, deps in enumerate(pred):
-        for j in deps:
-            add_succ[j](i)
+    virtual_succ: list[list[int]] = [[] for _ in virtual]
     if virtual:
         members: dict[str, list[int]] = {}
         for i, t in enumerate(tasks):
             members.setdefault(t.epic, []).append(i)
         for d, v in virtual.items():
-            for j in members.get(d, ()):
-                succ[j].append(v)
-                pred[v].append(j)
+            pred[v].extend(members.get(d, ()))
         for e in epic_map.values():
             for d in e.depends_on:
                 if d in virtual:
+                    v = virtual[d]
                     for i in members.get(e.key, ()):
-                        succ[virtual[d]].append(i)
-                        pred[i].append(virtual[d])
+                        virtual_succ[v - n].append(i)
+                        pred[i].append(v)
     weight = [t.estimate_minutes for t in tasks]
     weight.extend(0.0 for _ in virtual)
-    return _Indexed(n, succ, pred, soft, weight), missing
+    return _Indexed(n, pred, virtual_succ, soft, weight), missing
 
 
-def _kahn(index: _Indexed) -> tuple[list[int], list[int]]:
-    """A topological order of what can be ordered, and each node's level (-1 when unordered)."""
-    n, succ = index.n, index.succ
-    indegree = [len(p) for p in index.pred]
-    level = [-1] * len(succ)
-    queue = deque(v for v in range(len(succ)) if indegree[v] == 0)
-    for v in queue:
-        level[v] = 0
-    topo: list[int] = []
-    while queue:
-        v = queue.popleft()
-        topo.append(v)
-        step = level[v] + (1 if v < n else 0)
-        for s in succ[v]:
-            if step > level[s]:
-                level[s] = step
-            indegree[s] -= 1
-            if indegree[s] == 0:
-                queue.append(s)
-    for v in range(len(succ)):
-        if indegree[v] > 0:
-            level[v] = -1
-    return topo, level
+def _steps(pred: list[list[int]], n: int) -> list[int]:
+    """Each node's step: a task's level + 1, a virtual node's level; :data:`_STUCK` on or behind a cycle.
+
+    A node's level is the largest step among its predecessors (0 with none). One pass in index
+    order settles each node whose predecessors are settled — a task listed after what it depends
+    on, which is how plans are usually written — with one ``max`` over its predecessors' steps;
+    a node met earlier than some predecessor is settled depth-first instead (:func:`_settle`).
+    """
+    step = [_OPEN] * len(pred)
+    at = step.__getitem__
+    for v in range(n):
+        if step[v] == _OPEN:  # not settled yet by a depth-first walk
+            before = pred[v]
+            top = max(map(at, before)) if before else 0
+            if top < _OPEN:
+                step[v] = top + 1
+            else:
+                _settle(v, pred, n, step)
+    for v in range(n, len(pred)):  # virtual nodes no task waits for
+        if step[v] == _OPEN:
+            _settle(v, pred, n, step)
+    return step
+
+
+def _settle(start: int, pred: list[list[int]], n: int, step: list[int]) -> None:
+    """Settle ``start`` and its unsettled predecessors depth-first (iteratively: plans are deep).
+
+    A predecessor still on the walk's path closes a cycle: the node is :data:`_STUCK`, and so is
+    every node that waits for a stuck one.
+    """
+    step[start] = _ACTIVE
+    path = [(start, 0)]
+    while path:
+        v, i = path[-1]
+        before = pred[v]
+        while i < len(before) and step[before[i]] != _OPEN:
+            i += 1
+        if i < len(before):
+            p = before[i]
+            path[-1] = (v, i + 1)
+            step[p] = _ACTIVE
+            path.append((p, 0))
+            continue
+        path.pop()
+        top = max(map(step.__getitem__, before), default=0)
+        step[v] = _STUCK if top >= _OPEN else (top + 1 if v < n else top)
 
 
 def _soft_order(
@@ -458,16 +522,18 @@ def _soft_order(
     return out
 
 
-def _cycles(index: _Indexed, stuck: set[int], keys: list[str]) -> list[tuple[str, ...]]:
+def _cycles(
+    succ: list[list[int]], n: int, stuck: set[int], keys: list[str]
+) -> list[tuple[str, ...]]:
     """One true cycle (as task keys, virtual nodes dropped) per cyclic strongly connected component."""
     cycles: list[tuple[str, ...]] = []
-    for component in _strongly_connected(index.succ, stuck):
+    for component in _strongly_connected(succ, stuck):
         comp = set(component)
         start = min(comp)
-        if len(comp) == 1 and start not in index.succ[start]:
+        if len(comp) == 1 and start not in succ[start]:
             continue
-        path = _path_back(index.succ, comp, start)
-        real = [keys[v] for v in path if v < index.n]
+        path = _path_back(succ, comp, start)
+        real = [keys[v] for v in path if v < n]
         first = real.index(min(real))
         cycles.append(tuple(real[first:] + real[:first]))
     cycles.sort()

@@ -13,10 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from yokeflow import strict_yaml
 from yokeflow.core.task_types import infer_task_type
 from yokeflow.errors import PlanError
 
@@ -244,6 +242,12 @@ def _load(text: str, source: str) -> Any:
             raise PlanError(source, "", f"invalid JSON: duplicate key {exc.key!r}") from None
         except RecursionError:
             raise PlanError(source, "", "invalid JSON: nested too deeply") from None
+    # Imported here: a JSON plan never needs the YAML reader, whose import costs more than
+    # parsing a 10,000-task JSON plan.
+    import yaml
+
+    from yokeflow import strict_yaml
+
     try:
         return strict_yaml.load(text)
     except yaml.YAMLError as exc:
@@ -303,6 +307,8 @@ def _describe_location(text: str, source: str, loc: Sequence[object]) -> str:
 
 def _yaml_line(text: str, loc: Sequence[object]) -> int | None:
     """The 1-based line of the YAML node at ``loc``, or of its nearest existing parent."""
+    import yaml  # only a YAML plan gets here (see _load)
+
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:

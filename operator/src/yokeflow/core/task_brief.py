@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from yokeflow.core.records import Epic, Task
+if TYPE_CHECKING:
+    from yokeflow.core.records import Epic, Task
 
 __all__ = ["TaskBrief", "brief_of", "words"]
 
 _PATH = re.compile(
     r"(?:[\w.-]+/)+[\w.-]+|[\w-]+\.(?:py|ts|tsx|js|jsx|sql|go|rs|css|html|vue|ya?ml|toml|json|md|sh)\b"
 )
+_SUFFIX = re.compile(r"\.(?:py|ts|tsx|js|jsx|sql|go|rs|css|html|vue|ya?ml|toml|json|md|sh)\b")
+"""Every match of ``_PATH`` has a ``/`` or this: a text with neither is not scanned for paths."""
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
@@ -43,7 +47,10 @@ class TaskBrief:
     def all_files(self) -> tuple[str, ...]:
         """The known files plus the paths written in the task's text, without repeats."""
         seen = dict.fromkeys(self.files)
-        for match in _PATH.finditer(self.text):
+        text = self.text
+        if "/" not in text and _SUFFIX.search(text) is None:
+            return tuple(seen)
+        for match in _PATH.finditer(text):
             seen.setdefault(match.group(0).strip("./") or match.group(0), None)
         return tuple(seen)
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "PLAN_PATH",
     "SCOPE_PATH",
     "SESSIONS_PATH",
+    "PlanSummary",
     "ReportingScope",
     "session_cost_path",
     "session_end_path",
@@ -24,6 +26,8 @@ __all__ = [
 
 SCOPE_PATH = "/scope"
 """``GET``: the token's project and task (:class:`ReportingScope` as JSON)."""
+PLAN_PATH = "/plan"
+"""``GET``: the token's project's plan as it stands (:class:`PlanSummary` as JSON)."""
 SESSIONS_PATH = "/sessions"
 """``POST {"model", "log_path"}``: open a session row of the token's task (or of its project, a
 planning session); answers ``{"id": …}``."""
@@ -50,3 +54,13 @@ class ReportingScope:
     task_id: int | None = None
     task: str | None = None
     """The task's key (None for a project-wide token: a planning session)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """A project's plan as a planning runner checks it: its size and what is wrong with it."""
+
+    epics: int
+    tasks: int
+    problems: tuple[str, ...] = ()
+    """Cycles and unknown dependencies (the dependency graph's problems); empty: valid."""

@@ -37,11 +37,18 @@ from yokeflow.core.prompts import PromptTemplates
 from yokeflow.errors import ConfigError, PlanError
 from yokeflow.ports.agent import McpServer
 from yokeflow.ports.session_reports import ReportingScope
+from yokeflow.services.planning import RemotePlanning, plan_remotely
 from yokeflow.services.task_run import TaskReport, TaskRunConfig, TaskSpec, run_task
 from yokeflow.services.task_sources import spec_from_plan, spec_from_store
 from yokeflow.settings import Settings
 
-__all__ = ["load_mcp_config", "run_merge_command", "run_task_command", "task_from_scope"]
+__all__ = [
+    "load_mcp_config",
+    "run_merge_command",
+    "run_plan_command",
+    "run_task_command",
+    "task_from_scope",
+]
 
 
 def load_mcp_config(path: Path) -> tuple[McpServer, ...]:
@@ -289,3 +296,63 @@ def run_merge_command(
     """Merge task branches of ``remote`` as ``yokeflow runner merge`` does (blocking)."""
     merge = RemoteMerge(repository, integration_branch=integration_branch, mode=mode, remote=remote)
     return anyio.run(merge.run, tasks)
+
+
+def run_plan_command(
+    settings: Settings,
+    *,
+    spec: Path,
+    worktree: Path,
+    mcp_config: Path,
+    model: str | None = None,
+    max_rounds: int = 3,
+    environ: Mapping[str, str] | None = None,
+) -> RemotePlanning:
+    """Plan the project of the MCP configuration's token from ``spec``, as ``yokeflow runner
+    plan`` does in a planning Job (blocking): no database, the task manager over HTTP."""
+    try:
+        text = spec.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{spec}: cannot read the specification: {exc.strerror}") from None
+    if not worktree.is_dir():
+        raise ConfigError(f"the worktree {worktree} does not exist")
+    cwd = worktree.resolve()
+    server = reporting_server(load_mcp_config(mcp_config))
+    if server is None or server.url is None:
+        raise ConfigError(
+            f"{mcp_config}: planning in a Job needs the task manager over HTTP with a bearer token"
+        )
+    agent = ClaudeAgentRunner(
+        endpoint=settings.agent.model_endpoint,
+        environ=environ,
+        pass_environment=settings.agent.pass_environment,
+    )
+
+    async def plan() -> RemotePlanning:
+        assert server.url is not None
+        books = HttpSessionReports(server.url, server.headers)
+        try:
+            scope = await books.scope()
+            if scope.task is not None:
+                raise ConfigError(
+                    f"the MCP token is for task {scope.task!r}: planning needs a run-wide token"
+                )
+            return await plan_remotely(
+                books=books,
+                agent=agent,
+                prompts=load_prompts(),
+                project_id=scope.project_id,
+                project_name=scope.project,
+                spec=text,
+                cwd=cwd,
+                mcp=server,
+                model=model or settings.cost.default_model,
+                max_rounds=max_rounds,
+                transcripts=_transcript_path(scope.project, "planning").parent,
+                max_turns=settings.agent.max_turns,
+                timeout_seconds=settings.agent.timeout_seconds,
+            )
+        finally:
+            await books.aclose()
+
+    return anyio.run(plan)

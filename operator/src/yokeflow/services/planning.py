@@ -14,10 +14,11 @@ and a resumed run never executes a fragment.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Protocol
 
 from yokeflow.core.graph import DependencyGraph, graph_from_records
 from yokeflow.core.prompts import PromptTemplates
@@ -25,15 +26,19 @@ from yokeflow.core.records import Project, SessionStatus
 from yokeflow.errors import PlanError
 from yokeflow.ports.agent import AgentRequest, AgentRunner, McpServer
 from yokeflow.ports.launcher import LostSpend
+from yokeflow.ports.session_reports import PlanSummary
 from yokeflow.ports.store import Store
 
 __all__ = [
     "PLAN_ACCEPTED",
     "PLAN_PLANNING",
     "PLAN_STATE",
+    "PlanningBooks",
     "PlanningResult",
+    "RemotePlanning",
     "plan_accepted",
     "plan_project",
+    "plan_remotely",
     "recover_planning",
 ]
 
@@ -101,16 +106,7 @@ async def plan_project(
     timeout_seconds: float = 1800.0,
 ) -> PlanningResult:
     """Plan ``project`` from ``spec``; a :class:`PlanError` when no valid plan came out."""
-    base = prompts.render(
-        "planning",
-        {
-            "project_name": project.name,
-            "spec": spec,
-            "task_minutes": task_minutes,
-            "output": "mcp",
-            "plan_path": "",
-        },
-    )
+    base = _planning_prompt(prompts, project.name, spec, task_minutes)
     prompt, cost, problems = base, Decimal(0), ["no plan was made"]
     await store.update_project_metadata(project.id, {PLAN_STATE: PLAN_PLANNING})
     for round_number in range(1, max_rounds + 1):
@@ -159,15 +155,178 @@ async def plan_project(
         if not problems:
             await store.update_project_metadata(project.id, {PLAN_STATE: PLAN_ACCEPTED})
             return PlanningResult(graph, round_number, cost)
-        prompt = (
-            base
-            + "\n# Corrections needed\n\nThe plan in the task manager has these problems; fix them "
-            "with the task-manager tools (create what is missing, change dependencies):\n\n"
-            + "\n".join(f"- {p}" for p in problems)
-            + "\n"
-        )
+        prompt = _with_corrections(base, problems)
     raise PlanError(
         f"project {project.name}",
         "planning",
         f"no valid plan after {max_rounds} rounds: {'; '.join(problems)}",
     )
+
+
+def _planning_prompt(prompts: PromptTemplates, name: str, spec: str, task_minutes: int) -> str:
+    return prompts.render(
+        "planning",
+        {
+            "project_name": name,
+            "spec": spec,
+            "task_minutes": task_minutes,
+            "output": "mcp",
+            "plan_path": "",
+        },
+    )
+
+
+def _with_corrections(base: str, problems: list[str]) -> str:
+    return (
+        base
+        + "\n# Corrections needed\n\nThe plan in the task manager has these problems; fix them "
+        "with the task-manager tools (create what is missing, change dependencies):\n\n"
+        + "\n".join(f"- {p}" for p in problems)
+        + "\n"
+    )
+
+
+class PlanningBooks(Protocol):
+    """What a planning runner without a database reports to and reads from (the task manager
+    over HTTP, :class:`yokeflow.adapters.session_reports.HttpSessionReports`)."""
+
+    async def start_session(
+        self,
+        project_id: int,
+        *,
+        task_id: int | None = None,
+        kind: str = "task",
+        model: str | None = None,
+        log_path: str | None = None,
+    ) -> Any: ...
+
+    async def end_session(
+        self,
+        session_id: int,
+        status: Any,
+        *,
+        summary: str | None = None,
+        error: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> object: ...
+
+    async def record_agent_cost(
+        self,
+        project_id: int,
+        *,
+        model: str,
+        cost_usd: Decimal | float,
+        session_id: int | None = None,
+        task_id: int | None = None,
+        operation: str = "task",
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_read_tokens: int = 0,
+        cache_creation_tokens: int = 0,
+    ) -> object: ...
+
+    async def plan_summary(self) -> PlanSummary: ...
+
+
+@dataclass
+class RemotePlanning:
+    """What a planning Job's session came to (its JSON report)."""
+
+    project: str
+    success: bool = False
+    epics: int = 0
+    tasks: int = 0
+    rounds: int = 0
+    cost_usd: Decimal = Decimal(0)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "project": self.project,
+            "epics": self.epics,
+            "tasks_created": self.tasks,
+            "rounds": self.rounds,
+            "cost_usd": str(self.cost_usd),
+            "problems": self.problems,
+            "error": self.error,
+        }
+
+
+async def plan_remotely(
+    *,
+    books: PlanningBooks,
+    agent: AgentRunner,
+    prompts: PromptTemplates,
+    project_id: int,
+    project_name: str,
+    spec: str,
+    cwd: Path,
+    mcp: McpServer,
+    model: str,
+    max_rounds: int = 3,
+    task_minutes: int = 15,
+    transcripts: Path | None = None,
+    max_turns: int = 200,
+    timeout_seconds: float = 1800.0,
+) -> RemotePlanning:
+    """Session 0 in a planning Job: the agent writes the plan through the task manager (``mcp``,
+    a run-scoped token), each session and its cost are reported to ``books``, and the plan is
+    read back from there and sent back for correction while it has problems. Never raises for a
+    plan that did not come out right: the result says why."""
+    base = _planning_prompt(prompts, project_name, spec, task_minutes)
+    prompt, outcome = base, RemotePlanning(project_name)
+    for round_number in range(1, max_rounds + 1):
+        outcome.rounds = round_number
+        transcript = None if transcripts is None else transcripts / f"planning-{round_number}.jsonl"
+        session = await books.start_session(
+            project_id,
+            kind="planning",
+            model=model,
+            log_path=None if transcript is None else str(transcript),
+        )
+        result = await agent.run(
+            AgentRequest(
+                prompt=prompt,
+                cwd=cwd,
+                model=model,
+                mcp_servers=(mcp,),
+                max_turns=max_turns,
+                timeout_seconds=timeout_seconds,
+                task="planning",
+                transcript_path=transcript,
+            )
+        )
+        outcome.cost_usd += result.total_cost_usd
+        await books.record_agent_cost(
+            project_id,
+            model=result.model,
+            cost_usd=result.total_cost_usd,
+            session_id=int(session.id),
+            operation="planning",
+            input_tokens=result.usage.input,
+            output_tokens=result.usage.output,
+            cache_read_tokens=result.usage.cache_read,
+            cache_creation_tokens=result.usage.cache_creation,
+        )
+        summary = await books.plan_summary()
+        outcome.epics, outcome.tasks = summary.epics, summary.tasks
+        problems = list(summary.problems) if summary.tasks else ["the plan has no tasks"]
+        if not result.success:
+            problems.insert(0, f"the planning session failed: {result.error or result.end}")
+        outcome.problems = problems
+        await books.end_session(
+            int(session.id),
+            SessionStatus.SUCCEEDED if not problems else SessionStatus.FAILED,
+            summary=result.final_text,
+            error="; ".join(problems) or None,
+        )
+        if not problems:
+            outcome.success = True
+            return outcome
+        if result.end == "cancelled":
+            break
+        prompt = _with_corrections(base, problems)
+    outcome.error = f"no valid plan after {outcome.rounds} rounds: {'; '.join(outcome.problems)}"
+    return outcome
