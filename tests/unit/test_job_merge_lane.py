@@ -151,10 +151,10 @@ async def test_the_report_merges_one_and_keeps_the_conflicting_one_on_its_branch
         "pushed": True,
         "integration_commit": AFTER,
         "merged": ["one"],
-        "conflicted": ["two"],
+        "conflicts": [{"key": "two", "files": ["app.py"]}],
         "tasks": [
             {"task": "one", "status": "merged", "commit": AFTER},
-            {"task": "two", "status": "conflict", "conflicts": ["app.py"]},
+            {"task": "two", "status": "conflict", "commit": None},
         ],
     }
     world.jobs.finish("demo-merge-1", "succeeded", message=json.dumps(report))

@@ -262,6 +262,10 @@ def _conflicts(report: Mapping[str, Any]) -> dict[str, tuple[ConflictFile, ...]]
         if entry.get("status") == "conflict":
             files = tuple(ConflictFile(str(f), "content") for f in entry.get("conflicts") or ())
             found[str(entry["task"])] = files
+    for conflict in report.get("conflicts") or ():  # {"key", "files"}: the runner's summary
+        if isinstance(conflict, Mapping) and conflict.get("key"):
+            files = tuple(ConflictFile(str(f), "content") for f in conflict.get("files") or ())
+            found[str(conflict["key"])] = files or found.get(str(conflict["key"]), ())
     return found
 
 
