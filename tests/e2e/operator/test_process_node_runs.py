@@ -22,7 +22,7 @@ from yokeflow.testing.processnode import placement
 from yokeflow.testing.processnode.pytest_plugin import RunningProcessNode
 
 from .conftest import OperatorProcess
-from .runs import DEPENDS, JobWatcher, condition, project_run, wait_for_phase
+from .runs import JobWatcher, condition, project_run, wait_for_phase
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.agent, pytest.mark.timeout(420)]
 
@@ -121,9 +121,51 @@ def test_a_failing_runner_is_retried_then_fails_the_run_and_blocks_its_dependent
     assert stopped["status"]["tasks"]["pending"] + stopped["status"]["tasks"]["blocked"] == 2
 
 
+# 3 epics / 8 tasks with a short critical path (models -> parse -> print): every real session
+# and merge Job on it costs seconds of this machine.
+SHORT_EPICS = [
+    {
+        "key": "core",
+        "name": "Core",
+        "tasks": [
+            {"key": "models", "title": "Write the models"},
+            {"key": "store", "title": "Write the store", "dependsOn": ["models"]},
+            {"key": "api", "title": "Write the API", "dependsOn": ["models"]},
+        ],
+    },
+    {
+        "key": "cli",
+        "name": "Command line",
+        "tasks": [
+            {"key": "parse", "title": "Parse arguments", "dependsOn": ["models"]},
+            {"key": "print", "title": "Print results", "dependsOn": ["parse"]},
+        ],
+    },
+    {
+        "key": "docs",
+        "name": "Docs",
+        "tasks": [
+            {"key": "readme", "title": "Write the README"},
+            {"key": "guide", "title": "Write the guide"},
+            {"key": "faq", "title": "Write the FAQ", "dependsOn": ["readme"]},
+        ],
+    },
+]
+SHORT_DEPENDS = {
+    "models": set(),
+    "store": {"models"},
+    "api": {"models"},
+    "parse": {"models"},
+    "print": {"parse"},
+    "readme": set(),
+    "guide": set(),
+    "faq": {"readme"},
+}
+
+
 def working_scenario() -> str:
     rules = []
-    for key in DEPENDS:
+    for key in SHORT_DEPENDS:
         rules.append(
             f"""  - task: {key}
     usage: {{input_tokens: 2000, output_tokens: 300}}
@@ -151,6 +193,7 @@ def test_a_run_on_the_process_node_merges_every_task_onto_the_integration_branch
     name = f"real-{namespace}"
     url = git_server.publish(make_repository(tmp_path / "source"), name)
     run = project_run("real", url, parallel={"maxConcurrency": 3})
+    run["spec"]["plan"]["epics"] = SHORT_EPICS
 
     with (
         scripted_model(working_scenario()) as model,
@@ -168,9 +211,9 @@ def test_a_run_on_the_process_node_merges_every_task_onto_the_integration_branch
     assert 1 <= peak <= 3
     tasks = {r.task: r for r in jobs.values() if r.component == "agent"}
     merged_by = {key: m for m in jobs.values() if m.component == "merge" for key in m.merging}
-    assert set(tasks) == set(DEPENDS) == set(merged_by)
+    assert set(tasks) == set(SHORT_DEPENDS) == set(merged_by)
     for key, record in tasks.items():
-        for dependency in DEPENDS[key]:
+        for dependency in SHORT_DEPENDS[key]:
             landed = merged_by[dependency].ended
             assert landed is not None
             assert landed < record.created, f"{key} started before {dependency} was merged"
@@ -179,7 +222,7 @@ def test_a_run_on_the_process_node_merges_every_task_onto_the_integration_branch
     branches = git_server.branches(name)
     assert status["integrationCommit"] == branches[integration]
     bare = git_server.bare_path(name)
-    for key in DEPENDS:
+    for key in SHORT_DEPENDS:
         assert git(bare, "show", f"{integration}:work/{key}.txt") == f"{key} done"
         assert f"yokeflow/real/task/{key}" in branches
     # The cost is what the runners reported, once each.
