@@ -14,6 +14,7 @@ from mcp.server.fastmcp import Context, FastMCP
 from pydantic import BaseModel, ConfigDict, Field
 
 from yokeflow.core.plan import MAX_ESTIMATE_MINUTES, PRIORITY_MAX, PRIORITY_MIN
+from yokeflow.core.pricing import pinned_model
 from yokeflow.core.task_types import infer_task_type
 from yokeflow.errors import PlanError
 from yokeflow.ports.plan_edits import NewTask
@@ -61,6 +62,9 @@ class TaskDraft(BaseModel):
     task_type: str | None = None
     """A free label such as 'api', 'ui', 'test', 'docs' (used to pick the model); inferred from
     the title and description when omitted."""
+    model: str | None = None
+    """Pin the model of every attempt: a tier ('haiku', 'sonnet', 'opus') or a Claude model id
+    ('claude-opus-4-5'); omitted: chosen by cost and complexity."""
 
 
 def slug(text: str, taken: set[str]) -> str:
@@ -81,6 +85,16 @@ def _check_key(key: str) -> str:
             "use letters, digits, '-', '_' or '.', starting with a letter or digit",
         )
     return key
+
+
+def _pin(key: str, model: str | None) -> str | None:
+    """The checked model to pin on task ``key`` (see :func:`~yokeflow.core.pricing.pinned_model`)."""
+    if model is None:
+        return None
+    try:
+        return pinned_model(model)
+    except ValueError as exc:
+        raise PlanError(f"task {key}", "model", str(exc)) from None
 
 
 def register(app: FastMCP[Any], box: Toolbox) -> None:
@@ -157,6 +171,14 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
                 " title and description when omitted)."
             ),
         ] = None,
+        model: Annotated[
+            str | None,
+            Field(
+                description="Pin the model of every attempt: a tier ('haiku', 'sonnet', 'opus')"
+                " or a Claude model id ('claude-opus-4-5'); omitted: chosen by cost and"
+                " complexity."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Create one task in an epic, with the tasks it depends on. Refused, naming them, when a
         dependency is unknown or would create a cycle."""
@@ -167,6 +189,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
         chosen = _check_key(key) if key else slug(title, set(keys.values()))
         if chosen in keys:
             raise PlanError(f"task {chosen}", "key", "a task with this key already exists")
+        pinned = _pin(chosen, model)
         deps = await box.task_ids(scope, depends_on)
         task = await box.store.create_task(
             scope.project_id,
@@ -179,6 +202,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
             task_type=task_type or infer_task_type(title, description),
             depends_on=deps,
             dependency_type=dependency_type,
+            pinned_model=pinned,
         )
         return {"task": await box.view(scope, task)}
 
@@ -211,6 +235,7 @@ def register(app: FastMCP[Any], box: Toolbox) -> None:
                     # Ids of existing tasks become their keys; anything else is a key.
                     depends_on=tuple(keys.get(d, str(d)) for d in draft.depends_on),
                     dependency_type=draft.dependency_type,
+                    pinned_model=_pin(chosen, draft.model),
                 )
             )
         created = await box.edits.add_tasks(scope.project_id, found.id, drafts)

@@ -35,6 +35,7 @@ def task_view(
         "claimed_by": task.claimed_by,
         "last_error": task.last_error,
         "model": task.model,
+        "pinned_model": task.pinned_model,
     }
 
 

@@ -241,3 +241,15 @@ def test_usage_errors_are_one_line_too() -> None:
     refused(run("graph", "--format", "xml", "p.yaml"), "--format", "yokeflow graph --help")
     refused(run("graph"), "Missing argument")
     refused(run("simulate", "-c", "0", "p.yaml"), "--concurrency")
+
+
+def test_a_model_pinned_on_a_task_that_names_no_tier_or_claude_model(tmp_path: Path) -> None:
+    yaml_plan = plan_file(tmp_path, TASKS + "  - key: t\n    title: T\n    model: gpt-4\n")
+    refused(run("graph", yaml_plan), yaml_plan, "line 8", "task 't'", "model 'gpt-4'")
+    json_plan = plan_file(
+        tmp_path,
+        '{"name": "x", "epics": [{"key": "a", "name": "A", "tasks": '
+        '[{"key": "t", "title": "T", "model": "opuss"}]}]}',
+        "plan.json",
+    )
+    refused(run("graph", json_plan), json_plan, "task 't'", "model 'opuss'")

@@ -243,3 +243,39 @@ async def test_mark_project_complete_once_every_task_is_done(
     project = await store.get_project(todo.project.id)
     assert project is not None
     assert project.metadata["completion_summary"] == "all built"
+
+
+async def test_planning_tools_pin_a_model_and_refuse_an_unknown_one(
+    pg_database_url: str, store: PostgresStore, todo: ProjectPlan
+) -> None:
+    launch = stdio_launch("todo-api", database_url=pg_database_url)
+    async with stdio_session(launch) as session:
+        pinned = await call(
+            session, "create_task", epic="db", title="Indexes", key="indexes", model="Opus"
+        )
+        assert pinned["task"]["pinned_model"] == "opus"
+        expanded = await call(
+            session,
+            "expand_epic",
+            epic="db",
+            tasks=[
+                {"title": "Backups", "key": "backups", "model": "claude-haiku-4-5"},
+                {"title": "Vacuum"},
+            ],
+        )
+        assert [t["pinned_model"] for t in expanded["tasks"]] == ["claude-haiku-4-5", None]
+        shown = await call(session, "get_task", task="indexes")
+        assert shown["pinned_model"] == "opus"
+        for tool, arguments in (
+            ("create_task", {"epic": "db", "title": "X", "key": "x", "model": "gpt-4"}),
+            ("expand_epic", {"epic": "db", "tasks": [{"title": "Y", "model": "gpt-4"}]}),
+        ):
+            with pytest.raises(ToolCallError) as refused:
+                await call(session, tool, **arguments)
+            message = str(refused.value)
+            assert "model 'gpt-4' is neither a tier" in message, message
+            assert len(message.splitlines()) == 1, message
+    stored = await store.get_task_by_key(todo.project.id, "backups")
+    assert stored is not None
+    assert stored.pinned_model == "claude-haiku-4-5"
+    assert await store.get_task_by_key(todo.project.id, "x") is None

@@ -57,6 +57,12 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
+def _model(task: dict[str, Any]) -> str:
+    """The last attempt's model, else the pinned one; ``(pinned)`` when the plan pins it."""
+    shown = (task["model"] or task["pinned_model"] or "").removeprefix("claude-")
+    return f"{shown} (pinned)" if task["pinned_model"] else shown
+
+
 def _print_status(data: dict[str, Any], console: Console) -> None:
     counts = ", ".join(f"{state} {n}" for state, n in data["counts"].items() if n) or "no tasks"
     console.print(Text.assemble(("Project ", "bold"), (data["project"], "bold"), f": {counts}"))
@@ -69,7 +75,7 @@ def _print_status(data: dict[str, Any], console: Console) -> None:
             task["key"],
             Text(task["state"], style=_STATE_STYLE.get(task["state"], "")),
             str(task["attempts"]),
-            (task["model"] or "").removeprefix("claude-"),
+            _model(task),
             f"${float(task['cost_usd']):.4f}",
             _duration(task["duration_seconds"]),
             task["branch"] or "",
@@ -92,8 +98,8 @@ def status(
     """Where the project of this repository (or --project) stands: each task, counts, cost.
 
     A line per task: its state (merged, done, running, pending, conflict, failed, blocked,
-    cancelled), attempts, model, cost, time, branch and last error — why it failed or is
-    blocked. The counts by state agree with the end-of-run report; the cost is the project's
+    cancelled), attempts, model ("(pinned)" when the plan pins it), cost, time, branch and
+    last error — why it failed or is blocked. The counts by state agree with the end-of-run report; the cost is the project's
     whole spend, planning and conflict resolutions included.
     """
 

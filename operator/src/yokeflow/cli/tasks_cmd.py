@@ -8,6 +8,7 @@ import typer
 
 from yokeflow.adapters.git.diffs import GitDiffs
 from yokeflow.adapters.transcript_files import TranscriptFiles
+from yokeflow.cli.output import Format, FormatOption
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target
 from yokeflow.cli.steering import echo_json, find_task, with_target
 from yokeflow.services import board, review, task_actions
@@ -21,15 +22,25 @@ TaskArgument = Annotated[str, typer.Argument(help="The task's key (or id).")]
 
 
 @app.command("list")
-def list_command(project: ProjectOption = None, database_url: DatabaseUrlOption = None) -> None:
-    """Every task: board state (queued, running, merging, merged, conflict…), cost, branch."""
+def list_command(
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
+) -> None:
+    """Every task: board state (queued, running, merging, merged, conflict…), cost, the model of
+    its last attempt, and ``pinned <model>`` when the plan pins its model."""
 
     async def action(target: Target) -> None:
         found = await board.board(target.store, target.project.id)
+        if output is Format.json:
+            echo_json([board_task_json(item) for item in found.tasks])
+            return
         for item in found.tasks:
+            pinned = item.task.pinned_model
             typer.echo(
                 f"{item.task.key:<24} {item.state.value:<9} {item.epic_key:<12}"
                 f" attempts {item.task.attempts}  ${item.cost_usd}  {item.task.model or ''}"
+                + (f"  pinned {pinned}" if pinned else "")
             )
 
     with_target(project, database_url, action)

@@ -1,5 +1,8 @@
-"""Which model runs a task: overrides, complexity, history, escalation and the budget, in that order.
+"""Which model runs a task: a pin, overrides, complexity, history, escalation and the budget, in that order.
 
+0. A model pinned on the task in the plan (a tier name or a model id) runs every attempt, with
+   optimization on or off, on retries (no escalation) and whatever the budget's state (an
+   exhausted budget launches nothing anyway).
 1. With optimization off, every task runs on the default model.
 2. An override by task type, else by epic priority, names a tier or a model id.
 3. Otherwise the complexity score's tier; then history adjusts it: a tier whose success rate
@@ -30,7 +33,7 @@ __all__ = [
     "success_rates",
 ]
 
-Source = Literal["default", "override", "complexity", "history", "escalation", "budget"]
+Source = Literal["pinned", "default", "override", "complexity", "history", "escalation", "budget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +136,15 @@ def choose_model(
     attempt: int = 1,
     previous_model: str | None = None,
     budget: BudgetState = BudgetState.OK,
+    pinned_model: str | None = None,
 ) -> ModelRecommendation:
     """The model for one attempt of a task (see the module docstring for the rules)."""
     prices = policy.prices
+    if pinned_model is not None:
+        model, tier = _resolve(pinned_model, prices)
+        return ModelRecommendation(
+            model, tier, f"pinned on the task in the plan: {pinned_model}", "pinned", complexity
+        )
     if not policy.optimization_enabled:
         return ModelRecommendation(
             policy.default_model,

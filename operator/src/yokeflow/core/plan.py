@@ -13,8 +13,17 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from yokeflow.core.pricing import pinned_model
 from yokeflow.core.task_types import infer_task_type
 from yokeflow.errors import PlanError
 
@@ -96,6 +105,21 @@ class Task(_Model):
     expects_changes: bool = True
     """False for a task meant to change no file (a check, an investigation): its session is then
     not a failed attempt for changing nothing."""
+    model: str | None = None
+    """Pins the model of every attempt of this task over the cost-based choice: a tier
+    (``haiku``, ``sonnet``, ``opus``: the settings' model id of that tier) or a Claude model id
+    (``claude-opus-4-5``). Conflict resolution of its branch still uses the run's model."""
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return pinned_model(value)
+        except ValueError as exc:
+            key = info.data.get("key")
+            raise ValueError(f"task {key!r}: {exc}" if key else str(exc)) from None
 
     def dependencies(self) -> list[Dependency]:
         """Every dependency as a :class:`Dependency`, plain keys typed by ``dependency_type``."""

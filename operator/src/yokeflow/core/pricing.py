@@ -11,6 +11,7 @@ which is the same figure the Claude Code CLI reports as ``total_cost_usd`` for t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,7 @@ __all__ = [
     "TokenCounts",
     "Usage",
     "cost_of",
+    "pinned_model",
 ]
 
 MILLION = Decimal(1_000_000)
@@ -53,6 +55,25 @@ class ModelTier(StrEnum):
 
 
 _ORDER = (ModelTier.HAIKU, ModelTier.SONNET, ModelTier.OPUS)
+
+_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}")
+
+
+def pinned_model(value: str) -> str:
+    """A model pinned on a task, checked: a tier name (``haiku``, ``sonnet``, ``opus``, any case;
+    returned lower-case, resolved to the settings' model id at launch) or a Claude model id
+    naming its family (``claude-opus-4-5``, ``us.anthropic.claude-haiku-4-5-v1:0``), returned as
+    written. Raises ``ValueError`` saying what is accepted."""
+    text = value.strip()
+    if text.lower() in {t.value for t in _ORDER}:
+        return text.lower()
+    low = text.lower()
+    if _MODEL_ID.fullmatch(text) and "claude" in low and any(t.value in low for t in _ORDER):
+        return text
+    raise ValueError(
+        f"model {value!r} is neither a tier (haiku, sonnet, opus) nor a Claude model id"
+        " naming its family (e.g. claude-sonnet-4-5)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

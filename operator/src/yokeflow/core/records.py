@@ -151,6 +151,9 @@ class Task:
     task_type: str | None = None
     model: str | None = None
     """The model chosen for its last attempt."""
+    pinned_model: str | None = None
+    """The model the plan pins on it (a tier name or a model id): every attempt of its own
+    sessions runs on it. ``None``: the cost-based choice."""
     attempts: int = 0
     """How many times it has been claimed."""
     attempts_base: int = 0

@@ -3,7 +3,7 @@
 Each task's state is its status joined with its worktree's (the same join the executor observes
 a run with): a done task whose branch merged is *merged*, one whose merge conflicted is
 *conflict*, one whose merged result failed verification is *failed*. With it come the task's
-attempts, the model of its last attempt, what its sessions cost (``agent_costs``, the one record
+attempts, the model of its last attempt (and the model the plan pins on it), what its sessions cost (``agent_costs``, the one record
 of spend) and how long they ran, its branch, and the reason it failed or is blocked.
 
 Pure: records in, values out (``now`` is passed in for the running time of live sessions).
@@ -52,6 +52,8 @@ class TaskLine:
     branch: str | None
     error: str | None
     """Why it failed, is blocked, conflicted or was cancelled; None otherwise."""
+    pinned_model: str | None = None
+    """The model the plan pins on it (``model:``), which its attempts run on."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class TaskLine:
             else round(self.duration_seconds, 1),
             "branch": self.branch,
             "error": self.error,
+            "pinned_model": self.pinned_model,
         }
 
 
@@ -147,6 +150,7 @@ def task_lines(
                 duration_seconds=ran.get(task.id),
                 branch=tree.branch if tree is not None else None,
                 error=_reason(task, state, tree, last_error.get(task.id, (0, None))[1]),
+                pinned_model=task.pinned_model,
             )
         )
     return lines

@@ -38,6 +38,8 @@ class TaskBrief:
     """The priority of the task's epic (lower runs first; plans commonly use 0–3)."""
     dependency_count: int = 0
     estimate_minutes: float = 1.0
+    pinned_model: str | None = None
+    """The model the plan pins on the task (a tier name or a model id), chosen over every rule."""
 
     @property
     def text(self) -> str:
@@ -66,6 +68,7 @@ def brief_of(task: Task, epic: Epic | None = None, files: Sequence[str] = ()) ->
         epic_priority=None if epic is None else epic.priority,
         dependency_count=len(task.depends_on) + len(task.soft_depends_on),
         estimate_minutes=task.estimate_minutes,
+        pinned_model=task.pinned_model,
     )
 
 

@@ -29,6 +29,8 @@ class NewTask:
     task_type: str | None = None
     depends_on: tuple[str, ...] = ()
     dependency_type: DependencyType = "hard"
+    pinned_model: str | None = None
+    """The model every attempt runs on (a tier name or a model id), over the cost-based choice."""
 
 
 @dataclass(frozen=True, slots=True)

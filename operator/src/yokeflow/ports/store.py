@@ -131,6 +131,7 @@ class Store(WorktreeLedger, Protocol):
         depends_on: Sequence[int] = (),
         dependency_type: DependencyType = "hard",
         soft_depends_on: Sequence[int] = (),
+        pinned_model: str | None = None,
     ) -> Task: ...
 
     async def get_task(self, task_id: int) -> Task | None: ...

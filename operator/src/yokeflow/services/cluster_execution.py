@@ -65,15 +65,19 @@ async def stored_project(store: Store, key: str, plan: Plan, repository: str) ->
 
 @dataclass
 class SpecModels:
-    """The run's model choice (``spec.models``): a task type's model, else the default; tiers
-    (``haiku``, ``sonnet``, ``opus``) become exact model ids."""
+    """The run's model choice (``spec.models``): the model the plan pins on the task, else its
+    type's model, else the default; tiers (``haiku``, ``sonnet``, ``opus``) become exact model ids."""
 
     models: ModelsSpec
     default: str
     tiers: dict[str, str]
 
     async def model_for(self, task: Task, *, attempt: int, escalate: bool) -> str:
-        chosen = self.models.by_task_type.get(task.task_type or "") or self.models.default
+        chosen = (
+            task.pinned_model
+            or self.models.by_task_type.get(task.task_type or "")
+            or self.models.default
+        )
         chosen = chosen or self.default
         return self.tiers.get(chosen, chosen)
 

@@ -121,6 +121,7 @@ class ModelSelector:
             attempt=attempt,
             previous_model=previous_model,
             budget=budget,
+            pinned_model=task.pinned_model,
         )
 
     async def record_outcome(

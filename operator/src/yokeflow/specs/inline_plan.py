@@ -43,6 +43,7 @@ def to_plan(inline: InlinePlan) -> Plan:
                         "estimate_minutes": task.estimate_minutes,
                         "priority": task.priority,
                         "type": task.type,
+                        "model": task.model,
                     }
                     for task in epic.tasks
                 ],

@@ -82,6 +82,7 @@ class FakePlanEdits:
                 estimate_minutes=t.estimate_minutes,
                 task_type=t.task_type,
                 dependency_type=t.dependency_type,
+                pinned_model=t.pinned_model,
             )
             for t in tasks
         ]

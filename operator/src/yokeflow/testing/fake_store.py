@@ -132,7 +132,7 @@ class FakeStore(FakeActivity):
                     self._next("tasks"), project.id, epic_ids[e.key], t.key, t.title,
                     t.description, priority=t.priority, position=position,
                     estimate_minutes=t.estimate_minutes, task_type=t.type, created_at=timestamp(),
-                    expects_changes=t.expects_changes,
+                    expects_changes=t.expects_changes, pinned_model=t.model,
                 )  # fmt: skip
                 self.tasks[task.id] = task
                 task_ids[t.key] = task.id
@@ -213,6 +213,7 @@ class FakeStore(FakeActivity):
         depends_on: Sequence[int] = (),
         dependency_type: DependencyType = "hard",
         soft_depends_on: Sequence[int] = (),
+        pinned_model: str | None = None,
     ) -> Task:
         async with self._lock:
             epic = self.epics.get(epic_id)
@@ -231,6 +232,7 @@ class FakeStore(FakeActivity):
                 estimate_minutes=estimate_minutes, task_type=task_type,
                 depends_on=tuple(depends_on), dependency_type=dependency_type,
                 soft_depends_on=tuple(soft_depends_on), created_at=timestamp(),
+                pinned_model=pinned_model,
             )  # fmt: skip
             self._check_graph(task)
             self.tasks[task.id] = task

@@ -82,9 +82,10 @@ class PostgresPlanEdits:
                 inserted[task.key] = await conn.fetchval(
                     """
                     INSERT INTO tasks (project_id, epic_id, key, title, description, priority,
-                                       position, estimate_minutes, task_type, dependency_type)
+                                       position, estimate_minutes, task_type, dependency_type,
+                                       pinned_model)
                     VALUES ($1, $2, $3, $4, $5, $6,
-                            (SELECT count(*) FROM tasks WHERE project_id = $1), $7, $8, $9)
+                            (SELECT count(*) FROM tasks WHERE project_id = $1), $7, $8, $9, $10)
                     RETURNING id
                     """,
                     project_id,
@@ -96,6 +97,7 @@ class PostgresPlanEdits:
                     task.estimate_minutes,
                     task.task_type,
                     task.dependency_type,
+                    task.pinned_model,
                 )
             ids = {r["key"]: r["id"] for r in existing} | inserted
             found = []

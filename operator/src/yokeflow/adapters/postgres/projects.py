@@ -128,13 +128,15 @@ class ProjectQueries:
             task_rows = await conn.fetch(
                 """
                 INSERT INTO tasks (project_id, epic_id, key, title, description, priority,
-                                   position, estimate_minutes, task_type, expects_changes)
+                                   position, estimate_minutes, task_type, expects_changes,
+                                   pinned_model)
                 SELECT $1, u.epic_id, u.key, u.title, u.description, u.priority, u.position,
-                       u.estimate, u.task_type, u.expects_changes
+                       u.estimate, u.task_type, u.expects_changes, u.pinned_model
                 FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[],
-                            $8::float8[], $9::text[], $10::bool[])
+                            $8::float8[], $9::text[], $10::bool[], $11::text[])
                      WITH ORDINALITY AS u(epic_id, key, title, description, priority, position,
-                                          estimate, task_type, expects_changes, ord)
+                                          estimate, task_type, expects_changes, pinned_model,
+                                          ord)
                 ORDER BY u.ord
                 RETURNING id, key
                 """,
@@ -148,6 +150,7 @@ class ProjectQueries:
                 [t.estimate_minutes for _, t in pairs],
                 [t.type for _, t in pairs],
                 [t.expects_changes for _, t in pairs],
+                [t.model for _, t in pairs],
             )
             task_ids = {r["key"]: r["id"] for r in task_rows}
             updates = []

@@ -86,6 +86,7 @@ def task(row: Row) -> Task:
         estimate_minutes=row["estimate_minutes"],
         task_type=row["task_type"],
         model=row["model"],
+        pinned_model=row.get("pinned_model"),
         attempts=row["attempts"],
         attempts_base=row.get("attempts_base", 0),
         expects_changes=row.get("expects_changes", True),

@@ -115,6 +115,7 @@ class TaskQueries:
         depends_on: Sequence[int] = (),
         dependency_type: DependencyType = "hard",
         soft_depends_on: Sequence[int] = (),
+        pinned_model: str | None = None,
     ) -> Task:
         async with self._pool.acquire() as conn, conn.transaction():
             # Locking the epic orders this insert against the epic's completion.
@@ -135,9 +136,10 @@ class TaskQueries:
                 """
                 INSERT INTO tasks (project_id, epic_id, key, title, description, priority,
                                    position, estimate_minutes, task_type, depends_on,
-                                   dependency_type, soft_depends_on)
+                                   dependency_type, soft_depends_on, pinned_model)
                 VALUES ($1, $2, $3, $4, $5, $6,
-                        (SELECT count(*) FROM tasks WHERE project_id = $1), $7, $8, $9, $10, $11)
+                        (SELECT count(*) FROM tasks WHERE project_id = $1), $7, $8, $9, $10, $11,
+                        $12)
                 RETURNING *
                 """,
                 project_id,
@@ -151,6 +153,7 @@ class TaskQueries:
                 list(depends_on),
                 dependency_type,
                 list(soft_depends_on),
+                pinned_model,
             )
         return rows.task(row)
 

@@ -38,6 +38,8 @@ MAX_DEPENDENCIES = 100
 """Dependencies of one task, and epic dependencies of one epic."""
 
 Key = Annotated[str, Field(min_length=1, max_length=100, pattern=KEY_PATTERN)]
+MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"
+"""A model id or tier name, as ``spec.models`` and a task's ``model`` accept it."""
 DependencyType = Literal["hard", "soft"]
 
 
@@ -64,6 +66,10 @@ class InlineTask(ApiModel):
     """Lower runs first among tasks that are ready together."""
     type: str | None = Field(default=None, min_length=1, max_length=63)
     """A free-form task type (``schema``, ``api``, ``ui``, ``test``…) matched by ``models.byTaskType``."""
+    model: str | None = Field(default=None, min_length=1, max_length=128, pattern=MODEL_PATTERN)
+    """Pins the model of every attempt of this task (a tier: ``haiku``, ``sonnet``, ``opus``, or a
+    Claude model id such as ``claude-opus-4-5``) over ``models``; conflict resolution of its
+    branch still uses the run's default model."""
 
 
 class InlineEpic(ApiModel):

@@ -21,7 +21,7 @@ from yokeflow.api.v1alpha1.meta import (
     SecretKeyRef,
     SecretRef,
 )
-from yokeflow.api.v1alpha1.plan_types import MAX_TASKS, InlinePlan
+from yokeflow.api.v1alpha1.plan_types import MAX_TASKS, MODEL_PATTERN, InlinePlan
 
 __all__ = [
     "MAX_SPEC_TEXT",
@@ -58,7 +58,6 @@ REPOSITORY_URL_PATTERN = (
 )
 # A conservative subset of what `git check-ref-format --branch` accepts (RE2: no look-arounds).
 BRANCH_PATTERN = r"^[A-Za-z0-9_]([A-Za-z0-9._/-]*[A-Za-z0-9_-])?$"
-MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"
 
 ModelName = Annotated[str, Field(min_length=1, max_length=128, pattern=MODEL_PATTERN)]
 ProjectRunPhase = Literal[
