@@ -1,6 +1,7 @@
 """The cluster's merge lane on the in-memory Job gateway and store: one merge Job at a time for
-every queued task, outcomes from the runner's report or the Job's state, each Job collected once
-(also by a new lane after a restart), a Job that pushed nothing merged again, then given up."""
+every queued task, outcomes from the runner's report, each Job collected once (also by a new
+lane after a restart), a Job that pushed nothing or left no report merged again, then given
+up."""
 
 from __future__ import annotations
 
@@ -183,22 +184,64 @@ async def test_the_report_merges_one_and_keeps_the_conflicting_one_on_its_branch
     assert again.collect() == []
 
 
-async def test_without_a_report_a_succeeded_job_merged_all_at_the_remote_head(
+async def test_without_a_report_a_succeeded_job_is_unknown_and_its_tasks_merge_again(
     world: Lane,
 ) -> None:
+    # The merge runner exits 0 also when a task conflicted: a lost report says nothing about
+    # which tasks merged, so none is taken as merged; the next Job (idempotent) tells.
+    lane, workspace = world.lane()
+    await world.finished_tasks(workspace)
+    lane.submit("one", world.ids["one"])
+    lane.submit("two", world.ids["two"])
+    await lane.pump()
+    world.jobs.finish("demo-merge-1", "succeeded", exit_code=0)
+    world.remote.branches["yokeflow/demo/integration"] = AFTER
+
+    assert await lane.pump() is True
+
+    assert lane.collect() == []
+    assert await world.status("one") is not WorktreeStatus.MERGED
+    assert await world.status("two") is not WorktreeStatus.MERGED
+    assert lane.in_flight() == {"one": TaskState.MERGING, "two": TaskState.MERGING}
+    again = world.jobs.manifests["demo-merge-2"]
+    assert again["spec"]["head"] == AFTER
+    assert [t[0] for t in again["spec"]["tasks"]] == ["one", "two"]
+    report = {
+        "success": True,
+        "pushed": True,
+        "integration_commit": AFTER,
+        "tasks": [
+            {"task": "one", "status": "already_merged", "commit": AFTER},
+            {"task": "two", "status": "conflict", "conflicts": ["app.py"]},
+        ],
+    }
+    world.jobs.finish("demo-merge-2", "succeeded", message=json.dumps(report))
+    await lane.pump()
+
+    landed = {m.key: m.result for m in lane.collect()}
+    assert landed["one"] is not None
+    assert (landed["one"].status, landed["one"].merge_commit) == (MergeStatus.MERGED, AFTER)
+    assert landed["two"] is not None
+    assert landed["two"].status is MergeStatus.CONFLICT
+    assert await world.status("one") is WorktreeStatus.MERGED
+    assert await world.status("two") is WorktreeStatus.CONFLICT
+    assert list(world.jobs.jobs) == ["demo-merge-1", "demo-merge-2"]
+
+
+async def test_reports_lost_again_and_again_fail_the_task_with_that_reason(world: Lane) -> None:
     lane, workspace = world.lane()
     await world.finished_tasks(workspace)
     lane.submit("one", world.ids["one"])
     await lane.pump()
-    world.jobs.finish("demo-merge-1", "succeeded")
-    world.remote.branches["yokeflow/demo/integration"] = AFTER
+    for attempt in range(1, MERGE_TRIES + 1):
+        world.jobs.finish(f"demo-merge-{attempt}", "succeeded")
+        await lane.pump()
 
-    await lane.pump()
-
-    (merged,) = lane.collect()
-    assert merged.result is not None
-    assert merged.result.merge_commit == AFTER
-    assert await world.status("one") is WorktreeStatus.MERGED
+    (given_up,) = lane.collect()
+    assert given_up.result is None
+    assert given_up.error == f"merge Job demo-merge-{MERGE_TRIES} succeeded without a merge report"
+    assert await world.status("one") is WorktreeStatus.CONFLICT
+    assert len(world.jobs.jobs) == MERGE_TRIES
 
 
 async def test_a_job_that_pushed_nothing_is_merged_again_then_given_up(world: Lane) -> None:
@@ -238,7 +281,8 @@ async def test_a_new_lane_sees_the_running_merge_job_and_starts_no_other(world: 
 
     assert list(world.jobs.jobs) == ["demo-merge-1"]
     assert restarted.in_flight() == {"one": TaskState.MERGING, "two": TaskState.MERGING}
-    world.jobs.finish("demo-merge-1", "succeeded")
+    report = {"success": True, "pushed": True, "merged": ["one"]}
+    world.jobs.finish("demo-merge-1", "succeeded", message=json.dumps(report))
     await restarted.pump()
     assert list(world.jobs.jobs) == ["demo-merge-1", "demo-merge-2"]
     tasks = world.jobs.manifests["demo-merge-2"]["spec"]["tasks"]

@@ -1,21 +1,25 @@
-"""A ProjectRun carried out on kwok nodes: Jobs complete by kwok's stages, no runner report, so
-the operator judges each from the Job's own state. The engine's scheduling shows through the API:
-dependency order, ``maxConcurrency``, merge Jobs after task Jobs, one Job per attempt."""
+"""ProjectRuns carried out on kwok nodes: task Jobs complete (or, for the task keyed
+``kwok-fails``, fail) by kwok's stages with no runner report, so the operator judges each from
+the Job's own state; a merge Job's pod ends with the report of a merge of every task it was
+given. The engine's scheduling shows through the API: dependency order, ``maxConcurrency``,
+merge Jobs after task Jobs, one Job per attempt, retries, blocked dependents, ``failFast``."""
 
 from __future__ import annotations
 
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from yokeflow.testing.controlplane import Kubectl
+from yokeflow.testing.controlplane.simulation import FAILING_TASK
 from yokeflow.testing.git_repos import make_repository
 from yokeflow.testing.gitserver import GitServer
 
 from .conftest import OperatorProcess
-from .runs import DEPENDS, JobWatcher, condition, project_run, wait_for_phase
+from .runs import DEPENDS, JobRecord, JobWatcher, condition, project_run, wait_for_phase
 
 pytestmark = pytest.mark.controlplane
 
@@ -165,3 +169,75 @@ def test_jobs_kueue_holds_show_as_queued_and_are_never_unsuspended(
     status = kubectl.get("projectrun", "queued", "-n", namespace)["status"]
     assert (status["tasks"]["queued"], status["tasks"]["running"]) == (2, 0)
     assert status["phase"] == "Running"
+
+
+def failing_on_kwok(name: str, url: str, **spec: Any) -> dict[str, Any]:
+    """A run whose first task kwok fails on every attempt, a dependent of it and (with
+    ``with_other``) a task of its own."""
+    tasks: list[dict[str, Any]] = [
+        {"key": FAILING_TASK, "title": "Fail on kwok"},
+        {"key": "after", "title": "Follow", "dependsOn": [FAILING_TASK]},
+    ]
+    if spec.pop("with_other", False):
+        tasks.append({"key": "other", "title": "Something else"})
+    return {
+        "apiVersion": "yokeflow.io/v1alpha1",
+        "kind": "ProjectRun",
+        "metadata": {"name": name},
+        "spec": {
+            "repository": {"url": url},
+            "plan": {"name": "failing", "epics": [{"key": "core", "name": "Core", "tasks": tasks}]},
+            "parallel": {"maxConcurrency": 1, **spec.pop("parallel", {})},
+            **spec,
+        },
+    }
+
+
+def test_a_task_kwok_fails_is_retried_then_fails_the_run_and_blocks_its_dependents(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    url = git_server.publish(make_repository(tmp_path / "source"), f"kwokfail-{namespace}")
+    retried = failing_on_kwok(
+        "retried", url, agent={"retries": {"maxAttempts": 3, "backoffSeconds": 0}}
+    )
+    fast = failing_on_kwok(
+        "fast",
+        url,
+        with_other=True,
+        parallel={"failFast": True},
+        agent={"retries": {"maxAttempts": 1}},
+    )
+
+    with JobWatcher(kubectl, namespace) as watcher:
+        kubectl.apply(retried, "-n", namespace)
+        kubectl.apply(fast, "-n", namespace)
+        done = wait_for_phase(kubectl, namespace, "retried", {"Succeeded", "Failed"})
+        stopped = wait_for_phase(kubectl, namespace, "fast", {"Succeeded", "Failed"})
+    jobs, creations, _ = watcher.snapshot()
+
+    def task_jobs(run: str) -> list[JobRecord]:
+        return [r for r in jobs.values() if r.component == "agent" and r.name.startswith(run)]
+
+    assert len(creations) == len(set(creations)), "a Job was created twice"
+    attempts = task_jobs("retried")
+    assert [r.task for r in attempts] == [FAILING_TASK] * 3, attempts
+    assert all(r.succeeded is False for r in attempts), attempts
+    assert not [r for r in jobs.values() if r.component == "merge"], "a failed task was merged"
+    status = done["status"]
+    assert status["phase"] == "Failed", status
+    assert (status["tasks"]["failed"], status["tasks"]["blocked"]) == (1, 1), status["tasks"]
+    degraded = condition(done, "Degraded")
+    assert (degraded["status"], degraded["reason"]) == ("True", "TaskFailed"), degraded
+    assert f"'{FAILING_TASK}' failed" in degraded["message"], degraded
+    assert "(exit code 1)" in degraded["message"], degraded  # kwok's pod-fail-task stage
+    ready = condition(done, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "TasksFailed")
+
+    assert [r.task for r in task_jobs("fast")] == [FAILING_TASK]
+    assert stopped["status"]["phase"] == "Failed", stopped["status"]
+    assert "fail-fast" in condition(stopped, "Ready")["message"]
+    assert stopped["status"]["tasks"]["pending"] + stopped["status"]["tasks"]["blocked"] == 2

@@ -1,12 +1,14 @@
 """ProjectRuns whose task Jobs run for real on the process node: the runner, the real CLI
 against the scripted model, the agent's task tools over HTTP with its token. A failing runner is
 retried as the run says, then fails the run with its reason in a condition; its dependents are
-blocked; ``failFast`` starts nothing more."""
+blocked; ``failFast`` starts nothing more. The operator SIGKILLed during a task Job and during a
+merge Job resumes: no Job is created twice, no commit is lost or merged twice."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from yokeflow.testing.processnode import placement
 from yokeflow.testing.processnode.pytest_plugin import RunningProcessNode
 
 from .conftest import OperatorProcess
-from .runs import JobWatcher, condition, project_run, wait_for_phase
+from .runs import JobRecord, JobWatcher, condition, project_run, wait_for_phase
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.agent, pytest.mark.timeout(420)]
 
@@ -242,3 +244,83 @@ async def _recorded_cost(url: str) -> Decimal:
         return Decimal(total)
     finally:
         await connection.close()
+
+
+KILL_EPICS = [
+    {
+        "key": "core",
+        "name": "Core",
+        "tasks": [
+            {"key": "models", "title": "Write the models"},
+            {"key": "store", "title": "Write the store", "dependsOn": ["models"]},
+            {"key": "readme", "title": "Write the README"},
+        ],
+    },
+]
+
+
+def _await_job(
+    watcher: JobWatcher, component: str, seen: set[str], timeout: float = 180
+) -> JobRecord:
+    """The first ``component`` Job not in ``seen`` that the API shows running (created, not
+    ended)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs, _, _ = watcher.snapshot()
+        for record in jobs.values():
+            if record.component == component and record.ended is None and record.name not in seen:
+                return record
+        assert time.monotonic() < deadline, f"no running {component} Job in {timeout:g}s: {jobs}"
+        time.sleep(0.1)
+
+
+def test_the_operator_killed_during_a_task_job_and_a_merge_job_loses_no_commit(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    process_node: RunningProcessNode,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    name = f"kill-{namespace}"
+    url = git_server.publish(make_repository(tmp_path / "source"), name)
+    run = project_run("kill", url, parallel={"maxConcurrency": 2})
+    run["spec"]["plan"]["epics"] = KILL_EPICS
+    keys = [t["key"] for t in KILL_EPICS[0]["tasks"]]
+
+    with scripted_model(working_scenario()) as model:
+        env = on_the_process_node(model.url)
+        with operator.reconfigured(env), JobWatcher(kubectl, namespace) as watcher:
+            kubectl.apply(run, "-n", namespace)
+            try:
+                task = _await_job(watcher, "agent", set())
+                operator.kill()  # while a runner works and pushes its task branch
+                operator.restart(env)
+                merge = _await_job(watcher, "merge", set())
+                operator.kill()  # while a merge Job merges and pushes the integration branch
+                operator.restart(env)
+            finally:
+                if not operator.alive():
+                    operator.restart(env)
+            done = wait_for_phase(kubectl, namespace, "kill", {"Succeeded", "Failed"}, 300)
+        jobs, creations, _ = watcher.snapshot()
+
+    status = done["status"]
+    killed = f"killed during {task.name} and {merge.name}"
+    assert status["phase"] == "Succeeded", (killed, json.dumps(status, indent=1))
+    assert status["progress"] == "3/3"
+    assert len(creations) == len(set(creations)), f"a Job was created twice ({killed})"
+    assert sorted(r.task or "" for r in jobs.values() if r.component == "agent") == sorted(keys)
+    # Every task's commit is on the git server's integration branch, merged exactly once.
+    integration = "yokeflow/kill/integration"
+    branches = git_server.branches(name)
+    assert status["integrationCommit"] == branches[integration]
+    bare = git_server.bare_path(name)
+    for key in keys:
+        head = branches[f"yokeflow/kill/task/{key}"]
+        assert git(bare, "show", f"{integration}:work/{key}.txt") == f"{key} done"
+        assert git(bare, "merge-base", "--is-ancestor", head, integration) == ""
+        merges = git(
+            bare, "log", "--format=%H", f"--grep=Yokeflow-Task-Commit: {head}", integration
+        ).split()
+        assert len(merges) == 1, f"{key} ({head}) merged {len(merges)} times ({killed})"

@@ -10,6 +10,8 @@ what :meth:`HttpSessionReports.scope` said, never trusted by the server.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,12 +32,14 @@ from yokeflow.ports.session_reports import (
     session_end_path,
 )
 
-__all__ = ["HttpSessionReports", "OpenedSession", "reporting_server"]
+__all__ = ["CONNECT_PATIENCE_SECONDS", "HttpSessionReports", "OpenedSession", "reporting_server"]
 
 _TEXT_LIMIT = 10_000
 """Longest summary or error sent (the server refuses texts over 20,000 characters)."""
-_ATTEMPTS = 3
-"""Connecting is tried this often (a request that never reached the server is safe to repeat)."""
+CONNECT_PATIENCE_SECONDS = 30.0
+"""How long connecting is tried again (a request that never reached the server is safe to
+repeat): the task manager is served by the operator, which a restart takes away for seconds."""
+_FIRST_DELAY, _LONGEST_DELAY = 0.2, 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +73,11 @@ class HttpSessionReports:
         headers: Mapping[str, str],
         *,
         timeout_seconds: float = 30.0,
+        connect_patience_seconds: float = CONNECT_PATIENCE_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = mcp_url.rstrip("/")
+        self._patience = connect_patience_seconds
         self._client = httpx.AsyncClient(
             headers=dict(headers), timeout=timeout_seconds, transport=transport
         )
@@ -81,13 +87,17 @@ class HttpSessionReports:
 
     async def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         url = f"{self._base}{path}"
-        for attempt in range(1, _ATTEMPTS + 1):
+        deadline = time.monotonic() + self._patience
+        delay = _FIRST_DELAY
+        while True:
             try:
                 answer = await self._client.request(method, url, json=body)
                 break
             except httpx.ConnectError as exc:
-                if attempt == _ATTEMPTS:
+                if time.monotonic() + delay > deadline:
                     raise TaskManagerUnavailableError(f"{method} {url}: {exc}") from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _LONGEST_DELAY)
             except httpx.HTTPError as exc:  # it may have arrived: never repeated
                 raise TaskManagerUnavailableError(f"{method} {url}: {exc}") from exc
         if answer.status_code >= 400:

@@ -13,12 +13,14 @@ Like the task launcher, it reads Jobs, not memory:
 - an ended Job is collected once (then annotated), its outcome recorded in the store first (a
   crash in between records it again — marking a worktree merged is idempotent);
 - the outcome is the runner's JSON report in the termination message (``yokeflow runner
-  merge``: each task merged with its commit, conflicted with its files, or why not); when the
-  report is missing, the Job's state decides: a
-  merge Job pushes only after its runner succeeded, so a succeeded Job merged everything and the
-  remote's integration branch is the commit; a failed one (or one that could not push) merged
-  nothing: its tasks are merged again by the next Job, and after :data:`MERGE_TRIES` such Jobs
-  kept on their branches with the Job's reason.
+  merge``: each task merged with its commit, conflicted with its files, or why not);
+- a Job whose report is missing (lost, cut, never written) is an unknown outcome, whatever its
+  state: the merge runner exits 0 also when some tasks conflicted, so a succeeded Job does not
+  say which tasks it merged. Its tasks are merged again by the next Job — the runner is
+  idempotent, a branch already in the integration history counts as merged without a new
+  commit, so the next report tells. A failed Job (or one whose report says it could not push)
+  merged nothing and is treated the same way. After :data:`MERGE_TRIES` Jobs that ended
+  without a report or a push, a task is kept on its branch, failed with the last Job's reason.
 """
 
 from __future__ import annotations
@@ -149,16 +151,15 @@ class JobMergeLane:
 
     async def _settle(self, seen: JobSight, tasks: Sequence[tuple[str, int, str]]) -> None:
         report = _report(seen.termination_message)
-        if report is None and seen.state == "succeeded":
-            commit = await self._workspace.refresh()
-            for key, task_id, branch in tasks:
-                await self._merged(key, task_id, branch, commit)
-            return
         if report is None or report.get("pushed") is False:
-            # Nothing reached the remote: merged again by a new Job, a few times.
-            reason = seen.reason or "Failed"
-            if seen.exit_code is not None:
-                reason += f" (exit code {seen.exit_code})"
+            # Unknown (no report) or nothing reached the remote: merged again by a new Job, which
+            # reports a task already merged as such, a few times.
+            if report is None and seen.state == "succeeded":
+                reason = "succeeded without a merge report"
+            else:
+                reason = f"failed: {seen.reason or 'Failed'}"
+                if seen.exit_code is not None:
+                    reason += f" (exit code {seen.exit_code})"
             if report is not None and report.get("error"):
                 reason += f": {report['error']}"
             for key, task_id, branch in tasks:
@@ -166,7 +167,7 @@ class JobMergeLane:
                 if self._tries[key] < MERGE_TRIES:
                     self._queue.append(_Queued(key, task_id, branch))
                 else:
-                    await self._failed(key, task_id, f"merge Job {seen.name} failed: {reason}")
+                    await self._failed(key, task_id, f"merge Job {seen.name} {reason}")
             return
         merged = _merged_commits(report)
         conflicts = _conflicts(report)

@@ -1,8 +1,9 @@
 """What kwok simulates: the fake nodes and the Stages that move pods through their lifecycle.
 
 The Stages live in ``kwok-stages.yaml`` next to this module (read it for the lifecycle: pods
-owned by Jobs run and succeed, or fail when labelled ``kwok.yokeflow.io/outcome=fail``). Pure
-data apart from copying that file.
+owned by Jobs run and succeed, or fail when labelled ``kwok.yokeflow.io/outcome=fail`` or when
+they run the task keyed :data:`FAILING_TASK`; a merge Job's pod ends with the report of a merge
+that merged every task it was given). Pure data apart from copying that file.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 
 from yokeflow.testing.controlplane.components import FAKE_NODE_ANNOTATION
 
-__all__ = ["FAIL_LABEL", "fake_node", "node_names", "write_stages"]
+__all__ = ["FAILING_TASK", "FAIL_LABEL", "fake_node", "node_names", "write_stages"]
 
 FAIL_LABEL = ("kwok.yokeflow.io/outcome", "fail")
 """A pod with this label fails (exit code 1) instead of succeeding."""
+FAILING_TASK = "kwok-fails"
+"""A plan's task with this key fails on kwok nodes (exit code 1), every attempt: its task Job's
+pod carries it as the ``yokeflow.io/task`` label."""
 
 _CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "110"}
 
