@@ -124,6 +124,12 @@ def _wait_phase(kubectl: Kubectl, namespace: str, name: str, timeout: float) -> 
         time.sleep(0.5)
 
 
+def _release_run(kubectl: Kubectl, namespace: str) -> None:
+    for resource in ("projectruns.yokeflow.io", "taskbatches.yokeflow.io"):
+        kubectl.drop_finalizers(resource, "-n", namespace)
+        kubectl.run("delete", resource, "--all", "-n", namespace, "--wait=false")
+
+
 def test_helm_install_runs_the_charts_operator_a_run_succeeds_and_uninstall_keeps_crds(
     helm: Helm,
     chart: Path,
@@ -212,6 +218,9 @@ def _install_run_uninstall(
         "spec": {"repository": {"url": url}, "plan": _PLAN},
     }
     kubectl.apply(run, "-n", namespace)
+    # After the uninstall the run and its TaskBatches keep the operator's finalizers (nothing is
+    # lost); the test lets them go so its namespace can be deleted.
+    stack.callback(_release_run, kubectl, namespace)
     applied = time.monotonic()
     done = _wait_phase(kubectl, namespace, "chart-run", timeout=150)
     succeeded_in = time.monotonic() - applied

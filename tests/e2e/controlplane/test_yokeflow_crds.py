@@ -42,6 +42,9 @@ def yokeflow_crds(kubectl: Kubectl) -> Iterator[list[str]]:
             time.sleep(0.2)
     yield names
     for name in names:
+        # Objects other tests left behind may hold the finalizer of an operator that is gone;
+        # the CRD's deletion would wait for them forever.
+        kubectl.drop_finalizers(name, "-A")
         kubectl.run("delete", "crd", name, "--timeout=60s")
 
 

@@ -69,3 +69,25 @@ class Kubectl:
     def get(self, *args: str) -> Any:
         """``kubectl get ARGS -o json``, parsed."""
         return json.loads(self.run("get", *args, "-o", "json"))
+
+    def drop_finalizers(self, resource: str, *scope: str) -> int:
+        """Remove every finalizer from the objects of ``resource`` in ``scope`` (``-n NS`` or
+        ``-A``) and return how many held one — what an administrator does once the controller
+        that owned them is gone for good, so that they, their namespace and their CRD can be
+        deleted. An object deleted meanwhile is skipped."""
+        released = 0
+        for item in self.get(resource, *scope).get("items", []):
+            metadata = item["metadata"]
+            if not metadata.get("finalizers"):
+                continue
+            where = ("-n", metadata["namespace"]) if metadata.get("namespace") else ()
+            patch = '{"metadata":{"finalizers":null}}'
+            result = self.attempt(
+                "patch", resource, metadata["name"], *where, "--type=merge", "-p", patch
+            )
+            if result.returncode != 0 and "NotFound" not in result.stderr:
+                raise KubectlError(
+                    ("patch", resource, metadata["name"]), result.returncode, result.stderr
+                )
+            released += result.returncode == 0
+        return released
