@@ -24,7 +24,7 @@ from yokeflow.core.graph import DependencyGraph, graph_from_records
 from yokeflow.core.prompts import PromptTemplates
 from yokeflow.core.records import Project, SessionStatus
 from yokeflow.errors import PlanError
-from yokeflow.ports.agent import AgentRequest, AgentRunner, McpServer
+from yokeflow.ports.agent import AgentRequest, AgentResult, AgentRunner, McpServer
 from yokeflow.ports.launcher import LostSpend
 from yokeflow.ports.session_reports import PlanSummary
 from yokeflow.ports.store import Store
@@ -110,48 +110,24 @@ async def plan_project(
     prompt, cost, problems = base, Decimal(0), ["no plan was made"]
     await store.update_project_metadata(project.id, {PLAN_STATE: PLAN_PLANNING})
     for round_number in range(1, max_rounds + 1):
-        transcript = None if transcripts is None else transcripts / f"planning-{round_number}.jsonl"
-        session = await store.start_session(
-            project.id,
-            kind="planning",
+        request = AgentRequest(
+            prompt=prompt,
+            cwd=cwd,
             model=model,
-            log_path=None if transcript is None else str(transcript),
+            mcp_servers=(mcp,),
+            max_turns=max_turns,
+            timeout_seconds=timeout_seconds,
+            task="planning",
+            transcript_path=None
+            if transcripts is None
+            else transcripts / f"planning-{round_number}.jsonl",
         )
-        result = await agent.run(
-            AgentRequest(
-                prompt=prompt,
-                cwd=cwd,
-                model=model,
-                mcp_servers=(mcp,),
-                max_turns=max_turns,
-                timeout_seconds=timeout_seconds,
-                task="planning",
-                transcript_path=transcript,
-            )
-        )
+        session_id, result = await _planning_session(store, agent, project.id, request)
         cost += result.total_cost_usd
-        await store.record_agent_cost(
-            project.id,
-            model=result.model,
-            cost_usd=result.total_cost_usd,
-            session_id=session.id,
-            operation="planning",
-            input_tokens=result.usage.input,
-            output_tokens=result.usage.output,
-            cache_read_tokens=result.usage.cache_read,
-            cache_creation_tokens=result.usage.cache_creation,
-        )
         tasks = await store.get_tasks_with_dependencies(project.id)
         graph = graph_from_records(tasks, await store.list_epics(project.id))
         problems = graph.problems() if tasks else ["the plan has no tasks"]
-        if not result.success:
-            problems.insert(0, f"the planning session failed: {result.error or result.end}")
-        await store.end_session(
-            session.id,
-            SessionStatus.SUCCEEDED if not problems else SessionStatus.FAILED,
-            summary=result.final_text,
-            error="; ".join(problems) or None,
-        )
+        await _end_planning_session(store, session_id, result, problems)
         if not problems:
             await store.update_project_metadata(project.id, {PLAN_STATE: PLAN_ACCEPTED})
             return PlanningResult(graph, round_number, cost)
@@ -186,9 +162,9 @@ def _with_corrections(base: str, problems: list[str]) -> str:
     )
 
 
-class PlanningBooks(Protocol):
-    """What a planning runner without a database reports to and reads from (the task manager
-    over HTTP, :class:`yokeflow.adapters.session_reports.HttpSessionReports`)."""
+class SessionBooks(Protocol):
+    """Where a planning session and its cost are recorded: the store, or the task manager over
+    HTTP (:class:`yokeflow.adapters.session_reports.HttpSessionReports`)."""
 
     async def start_session(
         self,
@@ -225,7 +201,54 @@ class PlanningBooks(Protocol):
         cache_creation_tokens: int = 0,
     ) -> object: ...
 
+
+class PlanningBooks(SessionBooks, Protocol):
+    """What a planning runner without a database reports to and reads from (the task manager
+    over HTTP)."""
+
     async def plan_summary(self) -> PlanSummary: ...
+
+
+async def _planning_session(
+    books: SessionBooks, agent: AgentRunner, project_id: int, request: AgentRequest
+) -> tuple[int, AgentResult]:
+    """One planning session: opened in ``books``, run, its cost recorded; the session's id and
+    the agent's result."""
+    session = await books.start_session(
+        project_id,
+        kind="planning",
+        model=request.model,
+        log_path=None if request.transcript_path is None else str(request.transcript_path),
+    )
+    session_id = int(session.id)
+    result = await agent.run(request)
+    await books.record_agent_cost(
+        project_id,
+        model=result.model,
+        cost_usd=result.total_cost_usd,
+        session_id=session_id,
+        operation="planning",
+        input_tokens=result.usage.input,
+        output_tokens=result.usage.output,
+        cache_read_tokens=result.usage.cache_read,
+        cache_creation_tokens=result.usage.cache_creation,
+    )
+    return session_id, result
+
+
+async def _end_planning_session(
+    books: SessionBooks, session_id: int, result: AgentResult, problems: list[str]
+) -> None:
+    """Close the session: succeeded when the plan has no ``problems`` (a failed session is put
+    first among them)."""
+    if not result.success:
+        problems.insert(0, f"the planning session failed: {result.error or result.end}")
+    await books.end_session(
+        session_id,
+        SessionStatus.SUCCEEDED if not problems else SessionStatus.FAILED,
+        summary=result.final_text,
+        error="; ".join(problems) or None,
+    )
 
 
 @dataclass
@@ -279,49 +302,25 @@ async def plan_remotely(
     prompt, outcome = base, RemotePlanning(project_name)
     for round_number in range(1, max_rounds + 1):
         outcome.rounds = round_number
-        transcript = None if transcripts is None else transcripts / f"planning-{round_number}.jsonl"
-        session = await books.start_session(
-            project_id,
-            kind="planning",
+        request = AgentRequest(
+            prompt=prompt,
+            cwd=cwd,
             model=model,
-            log_path=None if transcript is None else str(transcript),
+            mcp_servers=(mcp,),
+            max_turns=max_turns,
+            timeout_seconds=timeout_seconds,
+            task="planning",
+            transcript_path=None
+            if transcripts is None
+            else transcripts / f"planning-{round_number}.jsonl",
         )
-        result = await agent.run(
-            AgentRequest(
-                prompt=prompt,
-                cwd=cwd,
-                model=model,
-                mcp_servers=(mcp,),
-                max_turns=max_turns,
-                timeout_seconds=timeout_seconds,
-                task="planning",
-                transcript_path=transcript,
-            )
-        )
+        session_id, result = await _planning_session(books, agent, project_id, request)
         outcome.cost_usd += result.total_cost_usd
-        await books.record_agent_cost(
-            project_id,
-            model=result.model,
-            cost_usd=result.total_cost_usd,
-            session_id=int(session.id),
-            operation="planning",
-            input_tokens=result.usage.input,
-            output_tokens=result.usage.output,
-            cache_read_tokens=result.usage.cache_read,
-            cache_creation_tokens=result.usage.cache_creation,
-        )
         summary = await books.plan_summary()
         outcome.epics, outcome.tasks = summary.epics, summary.tasks
         problems = list(summary.problems) if summary.tasks else ["the plan has no tasks"]
-        if not result.success:
-            problems.insert(0, f"the planning session failed: {result.error or result.end}")
+        await _end_planning_session(books, session_id, result, problems)
         outcome.problems = problems
-        await books.end_session(
-            int(session.id),
-            SessionStatus.SUCCEEDED if not problems else SessionStatus.FAILED,
-            summary=result.final_text,
-            error="; ".join(problems) or None,
-        )
         if not problems:
             outcome.success = True
             return outcome
