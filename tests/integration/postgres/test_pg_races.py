@@ -19,7 +19,12 @@ from yokeflow.core.records import EpicStatus, ProjectPlan, Task, TaskStatus
 from yokeflow.errors import InvalidTransitionError
 from yokeflow.testing.plans import random_plan
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.timeout(300),
+    # about fifty connections: never at once with the other such tests (tests/conftest.py)
+    pytest.mark.xdist_group("postgres-connections"),
+]
 
 WORKERS = 50
 

@@ -31,7 +31,12 @@ from yokeflow.errors import (
 from yokeflow.ports.plan_edits import NewTask
 from yokeflow.testing.plans import random_plan
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.timeout(300),
+    # about fifty connections: never at once with the other such tests (tests/conftest.py)
+    pytest.mark.xdist_group("postgres-connections"),
+]
 
 WORKERS = 40
 _EXPECTED = (InvalidTransitionError, NotFoundError, PlanError)

@@ -69,7 +69,12 @@ def spawn(
 def is_running(record: ProcessRecord) -> bool:
     """Whether the recorded process is alive (a zombie counts as dead and is reaped)."""
     child = _CHILDREN.get(record.pid)
-    if child is not None and child.poll() is not None:
+    if child is not None:
+        # Our own child: its ``Popen`` reaps it, and only it may (reaping it behind the
+        # ``Popen``'s back leaves an object that believes the process still runs, which warns
+        # "subprocess … is still running" at exit).
+        if child.poll() is None:
+            return True
         del _CHILDREN[record.pid]
         return False
     stat = _stat_fields(record.pid)
