@@ -303,7 +303,10 @@ class Store(WorktreeLedger, Protocol):
         output_tokens: int = 0,
         cache_read_tokens: int = 0,
         cache_creation_tokens: int = 0,
-    ) -> AgentCost: ...
+    ) -> AgentCost:
+        """Record one spend. A session's cost is recorded once: for a ``session_id`` whose cost
+        stands already nothing is written and the standing row is returned."""
+        ...
 
     async def list_agent_costs(self, project_id: int) -> list[AgentCost]: ...
 
