@@ -2,9 +2,10 @@
 # Runs the whole test suite on a fresh machine: installs what the tests need, starts the
 # services they use, runs pytest. Extra arguments go to pytest (e.g. tests/unit -x).
 #
-# The suite mostly waits (agent sessions, the control plane, helm, git daemons), so it runs on
-# YOKEFLOW_TEST_WORKERS pytest-xdist workers (default 4), tests that share one heavy thing on one
-# worker (tests/conftest.py). `-n0` or `-p no:xdist` among the arguments runs it in one process.
+# The suite mostly waits (agent sessions, the control plane, helm, git daemons), so it runs on 4
+# pytest-xdist workers, tests that share one heavy thing on one worker (tests/conftest.py). `-n N`
+# among the arguments picks another count (the last -n wins); `-n0` or `-p no:xdist` runs it in
+# this process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ bash scripts/test-services.sh
 # shellcheck disable=SC1091
 [ -f .test-services.env ] && . ./.test-services.env
 
-workers=(-n "${YOKEFLOW_TEST_WORKERS:-4}" --dist loadgroup)
+workers=(-n 4 --dist loadgroup)
 for arg in "$@"; do
   case "$arg" in
     *no:xdist) workers=() ;;
