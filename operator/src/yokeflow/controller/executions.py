@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from yokeflow.adapters.clock import SystemClock
@@ -21,8 +22,9 @@ from yokeflow.controller.dependencies import OperatorDependencies
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.core.events import Event
 from yokeflow.core.schedule import Limits
-from yokeflow.errors import ConfigError
+from yokeflow.errors import ConfigError, KubeRejectedError
 from yokeflow.ports.launcher import LaunchRequest, Lease
+from yokeflow.services.agent_sessions import RunBudgetLedger
 from yokeflow.services.cluster_execution import (
     BatchCounter,
     ClusterExecution,
@@ -31,9 +33,11 @@ from yokeflow.services.cluster_execution import (
     stored_project,
 )
 from yokeflow.services.cluster_workspace import ClusterWorkspace
+from yokeflow.services.costs import CostEstimator, RunBudget, price_table
 from yokeflow.services.job_merge_lane import JobMergeLane
 from yokeflow.services.reconcile import RunContext
 from yokeflow.services.run_stop import run_selector
+from yokeflow.settings import CostSettings
 from yokeflow.specs.branches import integration_branch, task_branch
 from yokeflow.specs.inline_plan import plan_yaml, to_plan
 from yokeflow.specs.merge_job import build_merge_job
@@ -44,11 +48,12 @@ from yokeflow.specs.names import (
     Owner,
     task_job_name,
 )
+from yokeflow.specs.network_policy import build_agent_network_policy, egress_target
 from yokeflow.specs.objects import Toleration
 from yokeflow.specs.pods import PodSettings
 from yokeflow.specs.task_job import build_task_job, build_task_secret
 
-__all__ = ["RunExecution", "limits_of", "open_execution"]
+__all__ = ["RunExecution", "ensure_network_policy", "limits_of", "open_execution"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,23 @@ class RunExecution:
     """Task key → epic key."""
     branches: dict[int, str]
     """Task id → its branch."""
+    budget: RunBudget
+    """The run's budget (``spec.budget``; its limit is read again on every pass)."""
+    budget_port: RunBudgetLedger
+    """The engine's view of it, given to the engine while the run has a limit."""
+
+    async def limit_budget(self, limit_usd: Decimal | None) -> None:
+        """The run's budget limit as its spec says now: the engine checks launches against it
+        while there is one (a run without a limit pays for no estimates)."""
+        await self.budget.set_limit(limit_usd)
+        context = self.execution.context
+        if limit_usd is None:
+            context.budget = None
+        elif context.budget is None:
+            context.budget = self.budget_port
+            await self.budget_port.observe_spend(
+                await context.store.get_project_cost_total(context.project_id)
+            )
 
 
 def limits_of(spec: ProjectRunSpec) -> Limits:
@@ -119,6 +141,45 @@ def pod_settings(dependencies: OperatorDependencies) -> PodSettings:
         node_selector=dict(own.pod_node_selector),
         tolerations=tuple(tolerations),
     )
+
+
+async def ensure_network_policy(
+    dependencies: OperatorDependencies, run: ProjectRun, namespace: str
+) -> bool:
+    """Create the run's NetworkPolicy (``specs.network_policy``) unless the settings turn it off;
+    ``AlreadyExists`` is the same policy. Whether one was asked for."""
+    own = dependencies.settings
+    if not own.agent_network_policy:
+        return False
+    pods = pod_settings(dependencies)
+    name = str(run.metadata["name"])
+    owner = Owner("yokeflow.io/v1alpha1", "ProjectRun", name, str(run.metadata["uid"]))
+    model = egress_target(
+        pods.model_endpoint or "https://api.anthropic.com", cidr=own.egress_model_cidr
+    )
+    mcp = egress_target(
+        pods.mcp_url or "http://127.0.0.1",
+        cidr=own.egress_mcp_cidr,
+        pod_labels=dict(own.egress_mcp_pod_labels),
+        namespace=own.egress_mcp_namespace,
+    )
+    if model is None or mcp is None:
+        raise ConfigError("the model endpoint and the MCP URL must be network URLs")
+    policy = build_agent_network_policy(
+        run=name,
+        namespace=namespace,
+        owner=owner,
+        model=model,
+        mcp=mcp,
+        git=egress_target(run.spec.repository.url, cidr=own.egress_git_cidr),
+    )
+    path = f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"
+    try:
+        await dependencies.api.create(path, dict(policy))
+    except KubeRejectedError as exc:
+        if exc.reason != "AlreadyExists":
+            raise
+    return True
 
 
 async def open_execution(
@@ -231,6 +292,11 @@ async def open_execution(
     )
     everything = dependencies.everything
     clock = SystemClock()
+    cost_settings = everything.cost if everything is not None else CostSettings()
+    budget = RunBudget(spec.budget.limit_usd, cost_settings.approaching_fraction)
+    budget_port = RunBudgetLedger(
+        budget, CostEstimator(store, price_table(cost_settings)), project.id
+    )
     context = RunContext(
         project_id=project.id,
         owner=dependencies.settings.owner,
@@ -248,9 +314,12 @@ async def open_execution(
         ),
         clock=clock,
         events=_LoggedEvents(f"{namespace}/{name}", dependencies.metrics),
+        budget=budget_port if spec.budget.limit_usd is not None else None,
         session_handle=lambda task: task_job_name(name, task.key, task.attempts),
         started_at=clock.now(),
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)
-    return RunExecution(execution, launcher, mirror, project.id, epics, branches)
+    return RunExecution(
+        execution, launcher, mirror, project.id, epics, branches, budget, budget_port
+    )

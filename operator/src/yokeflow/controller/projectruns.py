@@ -24,7 +24,12 @@ from yokeflow.adapters.kube.task_batches import BatchView, release_all
 from yokeflow.api.v1alpha1 import ProjectRun, ProjectRunStatus
 from yokeflow.controller.dependencies import OperatorDependencies, dependencies_of
 from yokeflow.controller.errors import kopf_errors
-from yokeflow.controller.executions import RunExecution, limits_of, open_execution
+from yokeflow.controller.executions import (
+    RunExecution,
+    ensure_network_policy,
+    limits_of,
+    open_execution,
+)
 from yokeflow.errors import TemporaryError, YokeflowError
 from yokeflow.services import cluster_run, run_stop
 from yokeflow.services.cluster_execution import batch_progress
@@ -66,8 +71,11 @@ async def drive(
             written = dependencies.written.get((namespace, name), {})
             dependencies.metrics.passed(body, written, time.monotonic() - started)
         if step is not None and step.finish is not None:
-            return
-        if step is not None and step.again:
+            if step.finish.outcome != "budget_exhausted":
+                return
+            # Out of budget the run stays served: raising ``budget.limitUsd`` (a spec edit
+            # wakes the daemon) lets it go on.
+        elif step is not None and step.again:
             continue
         timeout = dependencies.settings.resync_seconds
         if step is not None and step.wake_at is not None:
@@ -122,10 +130,12 @@ async def _execute(
     run = ProjectRun.model_validate({**body, "status": status})
     execution = dependencies.executions.get(uid)
     if execution is None:
+        await ensure_network_policy(dependencies, run, namespace)
         execution = await open_execution(dependencies, run, namespace)
         dependencies.executions[uid] = execution
     context = execution.execution.context
     context.limits = limits_of(run.spec)
+    await execution.limit_budget(run.spec.budget.limit_usd)
     generation = body.get("metadata", {}).get("generation")
     if run.spec.suspend:
         execution.launcher.next_pass()
@@ -169,6 +179,7 @@ async def _rolled(
         now=now,
         generation=generation,
         queued=await execution.launcher.queued(),
+        budget_limit=execution.budget.ledger.limit,
     )
     if body is not None:
         for notice in rolled.notices:
@@ -206,6 +217,7 @@ async def _batch_view(execution: RunExecution, seen: Seen) -> BatchView:
         worktrees=trees,
         branches=execution.branches,
         max_attempts=context.limits.max_attempts,
+        costs=await context.store.get_cost_by_task(context.project_id),
     )
 
 
