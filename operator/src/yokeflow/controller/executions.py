@@ -8,6 +8,7 @@ the merge lane's Jobs (``specs.merge_job``), the operator's owner id, its store 
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +22,9 @@ from yokeflow.api.v1alpha1 import BatchTask, ProjectRun, ProjectRunSpec
 from yokeflow.controller.dependencies import OperatorDependencies
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.core.events import Event
+from yokeflow.core.records import Project
 from yokeflow.core.schedule import Limits
+from yokeflow.core.stored_plan import plan_of
 from yokeflow.errors import ConfigError, KubeRejectedError
 from yokeflow.ports.launcher import LaunchRequest, Lease
 from yokeflow.services.agent_sessions import RunBudgetLedger
@@ -32,9 +35,11 @@ from yokeflow.services.cluster_execution import (
     project_key,
     stored_project,
 )
+from yokeflow.services.cluster_planning import PlanningJobs
 from yokeflow.services.cluster_workspace import ClusterWorkspace
 from yokeflow.services.costs import CostEstimator, RunBudget, price_table
 from yokeflow.services.job_merge_lane import JobMergeLane
+from yokeflow.services.planning import plan_accepted
 from yokeflow.services.reconcile import RunContext
 from yokeflow.services.run_stop import run_selector
 from yokeflow.settings import CostSettings
@@ -46,14 +51,23 @@ from yokeflow.specs.names import (
     COMPONENT_MERGE,
     LABEL_COMPONENT,
     Owner,
+    planning_job_name,
     task_job_name,
 )
 from yokeflow.specs.network_policy import build_agent_network_policy, egress_target
 from yokeflow.specs.objects import Toleration
+from yokeflow.specs.planning_job import build_planning_job, build_planning_secret
 from yokeflow.specs.pods import PodSettings
 from yokeflow.specs.task_job import build_task_job, build_task_secret
 
-__all__ = ["RunExecution", "ensure_network_policy", "limits_of", "open_execution"]
+__all__ = [
+    "RunExecution",
+    "ensure_network_policy",
+    "limits_of",
+    "open_execution",
+    "planning_jobs",
+    "planning_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +196,61 @@ async def ensure_network_policy(
     return True
 
 
+def planning_model(dependencies: OperatorDependencies, spec: ProjectRunSpec) -> str:
+    """The planning session's model: the run's default model, else the operator's (a tier
+    name becomes its model id)."""
+    everything = dependencies.everything
+    default = everything.cost.default_model if everything is not None else "claude-sonnet-4-5"
+    tiers = dict(everything.cost.model_ids) if everything is not None else {}
+    chosen = spec.models.default or default
+    return tiers.get(chosen, chosen)
+
+
+def planning_jobs(
+    dependencies: OperatorDependencies, run: ProjectRun, namespace: str
+) -> PlanningJobs:
+    """The run's planning Jobs (``specs.planning_job``): one per attempt, with its Secret (the
+    spec text, the MCP configuration with a token scoped to the run's project, expiring)."""
+    mcp = dependencies.mcp
+    if mcp is None:
+        raise ConfigError("this operator has no database: it cannot plan runs")
+    spec = run.spec
+    name = str(run.metadata["name"])
+    owner = Owner("yokeflow.io/v1alpha1", "ProjectRun", name, str(run.metadata["uid"]))
+    pods = pod_settings(dependencies)
+    jobs = dependencies.jobs(namespace)
+    model = planning_model(dependencies, spec)
+
+    async def create(project: Project, attempt: int) -> None:
+        job_name = planning_job_name(name, attempt)
+        secret = build_planning_secret(
+            run=name,
+            namespace=namespace,
+            owner=owner,
+            attempt=attempt,
+            spec=spec,
+            mcp_url=pods.mcp_url,
+            token=mcp.token_for(project.id, None, job_name),
+        )
+        try:
+            await dependencies.api.create(f"/api/v1/namespaces/{namespace}/secrets", dict(secret))
+        except KubeRejectedError as exc:
+            if exc.reason != "AlreadyExists":
+                raise
+        job = build_planning_job(
+            run=name,
+            namespace=namespace,
+            spec=spec,
+            owner=owner,
+            attempt=attempt,
+            model=model,
+            settings=pods,
+        )
+        await jobs.create(dict(job))
+
+    return PlanningJobs(jobs, functools.partial(planning_job_name, name), create)
+
+
 async def open_execution(
     dependencies: OperatorDependencies, run: ProjectRun, namespace: str
 ) -> RunExecution:
@@ -190,16 +259,23 @@ async def open_execution(
     if store is None or mcp is None:
         raise ConfigError("this operator has no database: it cannot carry runs out")
     spec = run.spec
-    if spec.plan is None:
-        raise ConfigError("only runs with an inline plan can be carried out")
     name = str(run.metadata["name"])
     uid = str(run.metadata["uid"])
-    plan = to_plan(spec.plan)
-    project = await stored_project(
-        store, project_key(namespace, name, uid), plan, spec.repository.url
-    )
-    tasks = await store.list_tasks(project.id)
-    epic_keys = {e.id: e.key for e in await store.list_epics(project.id)}
+    key = project_key(namespace, name, uid)
+    if spec.plan is not None:
+        plan = to_plan(spec.plan)
+        project = await stored_project(store, key, plan, spec.repository.url)
+        tasks = await store.list_tasks(project.id)
+        stored_epics = await store.list_epics(project.id)
+    else:  # planned by its planning Jobs
+        found = await store.get_project_by_name(key)
+        if found is None or not plan_accepted(found):
+            raise ConfigError(f"the run {name} has no accepted plan yet")
+        project = found
+        tasks = await store.list_tasks(project.id)
+        stored_epics = await store.list_epics(project.id)
+        plan = plan_of(name, stored_epics, tasks)
+    epic_keys = {e.id: e.key for e in stored_epics}
     epics = {t.key: epic_keys[t.epic_id] for t in tasks}
     branches = {t.id: task_branch(name, t.key) for t in tasks}
     owner = Owner("yokeflow.io/v1alpha1", "ProjectRun", name, uid)

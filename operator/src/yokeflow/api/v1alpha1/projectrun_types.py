@@ -163,8 +163,8 @@ class BudgetSpec(ApiModel):
     """The most the run may spend, in dollars; unset means no limit."""
     action: BudgetAction = "drain"
     """What happens when the budget is spent: ``drain`` lets running agents finish and starts no
-    more; ``cancel`` also stops running Jobs (their branches are kept). Either way the phase
-    becomes ``BudgetExhausted``; raising ``limitUsd`` resumes the run."""
+    more; ``cancel`` is meant to also stop running Jobs (their branches kept) but drains for now.
+    Either way the phase becomes ``BudgetExhausted``; raising ``limitUsd`` resumes the run."""
 
 
 class LearningSpec(ApiModel):
