@@ -140,11 +140,12 @@ async def _plan(
     run out with once its plan is accepted, else the step to wait (its status written)."""
     store = dependencies.store
     assert store is not None
-    if uid in dependencies.executions:  # planned already: the run is being carried out
-        return status
     now = dependencies.clock()
     name = str(body["metadata"]["name"])
     generation = body.get("metadata", {}).get("generation")
+    known = dependencies.plans.get(uid)
+    if known is not None:  # planned already (the status read may predate the one written)
+        return _planned(status, known, now, generation)
     run = ProjectRun.model_validate({**body, "status": status})
     project = await cluster_planning.run_project(
         store,
@@ -152,7 +153,8 @@ async def _plan(
         run.spec.spec.text if run.spec.spec is not None and run.spec.spec.text else "",
     )
     if plan_accepted(project):  # a restarted operator: planned before it went
-        return _planned(status, await cluster_planning.accepted(store, project), now, generation)
+        dependencies.plans[uid] = await cluster_planning.accepted(store, project)
+        return _planned(status, dependencies.plans[uid], now, generation)
     failed = condition(status.conditions, "Planned")
     if status.phase == "Failed" and failed is not None and failed.reason == "PlanningFailed":
         return Step(finish=Finish("failed", failed.message))  # for good: never planned again
@@ -170,6 +172,7 @@ async def _plan(
         now=now.timestamp(),
     )
     if isinstance(step, cluster_planning.Planned):
+        dependencies.plans[uid] = step
         status = _planned(status, step, now, generation)
         said = _condition_message(status, "Planned") or "The plan is accepted."
         kopf.event(live, type="Normal", reason="PlanGenerated", message=said)
@@ -403,6 +406,7 @@ async def deleted(
     dependencies = dependencies_of(memo)
     namespace = namespace or "default"
     dependencies.executions.pop(uid, None)
+    dependencies.plans.pop(uid, None)
     with kopf_errors():
         stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace), name)
     if stopped:  # said at once: a retry of this handler finds nothing left to stop
