@@ -2,10 +2,9 @@
 # Runs the whole test suite on a fresh machine: installs what the tests need, starts the
 # services they use, runs pytest. Extra arguments go to pytest (e.g. tests/unit -x).
 #
-# The suite mostly waits (agent sessions, the control plane, helm, git daemons), so it runs on 4
-# pytest-xdist workers, tests that share one heavy thing on one worker (tests/conftest.py). `-n N`
-# among the arguments picks another count (the last -n wins); `-n0` or `-p no:xdist` runs it in
-# this process.
+# The suite mostly waits (agent sessions, the control plane, helm, git daemons): `-n 4 --dist
+# loadgroup` runs it on 4 pytest-xdist workers, tests that share one heavy thing on one worker
+# (tests/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,15 +13,8 @@ bash scripts/test-services.sh
 # shellcheck disable=SC1091
 [ -f .test-services.env ] && . ./.test-services.env
 
-workers=(-n 4 --dist loadgroup)
-for arg in "$@"; do
-  case "$arg" in
-    *no:xdist) workers=() ;;
-  esac
-done
-
 set +e
-.venv/bin/python -m pytest "${workers[@]}" "$@"
+.venv/bin/python -m pytest "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

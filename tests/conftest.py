@@ -5,7 +5,7 @@ can take longer than hypothesis' default 200 ms deadline, or its data generation
 slow", and the test would fail for reasons unrelated to the code. Speed is measured by the scripts
 in ``tests/benchmarks``.
 
-``scripts/test.sh`` runs the suite on several pytest-xdist workers with ``--dist loadgroup``. Each
+With ``-n N --dist loadgroup`` the suite runs on N pytest-xdist workers. Each
 worker is a test session of its own (its own session fixtures, temporary folders, embedded
 PostgreSQL, database names), and the tests of one group run on one worker, one after another:
 
