@@ -228,6 +228,7 @@ async def open_execution(
         selector=f"{selector},{LABEL_COMPONENT}={COMPONENT_MERGE}",
         build=merge_for,
         branches=branches,
+        max_in_flight=dependencies.settings.merge_jobs_per_run,
     )
     everything = dependencies.everything
     clock = SystemClock()
@@ -250,6 +251,7 @@ async def open_execution(
         events=_LoggedEvents(f"{namespace}/{name}", dependencies.metrics),
         session_handle=lambda task: task_job_name(name, task.key, task.attempts),
         started_at=clock.now(),
+        launch_concurrency=dependencies.settings.launch_concurrency,
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)

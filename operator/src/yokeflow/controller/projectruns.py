@@ -4,8 +4,8 @@ Each ProjectRun has one kopf daemon (:func:`drive`) for as long as it exists; it
 writer of the run's status. A pass validates the run (``services.cluster_run``) and, once its
 plan resolved, carries it out through the engine's reconcile step
 (``services.cluster_execution``), then writes the status and mirrors the batches. It waits for
-one of the run's Jobs to change (:func:`job_event` wakes it), a spec edit, a retry's timer, or
-``operator.resync_seconds``.
+one of the run's Jobs to change (the namespace's Job view wakes it: ``controller.dependencies``),
+a spec edit, a retry's timer, or ``operator.resync_seconds``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from yokeflow.services.cluster_execution import batch_progress
 from yokeflow.services.reconcile import Seen, Step, observe
 from yokeflow.services.run_rollup import rollup
 from yokeflow.specs.conditions import set_condition
-from yokeflow.specs.names import LABEL_RUN, label_value
+from yokeflow.specs.names import label_value
 
-__all__ = ["deleted", "drive", "job_event", "spec_changed"]
+__all__ = ["deleted", "drive", "spec_changed"]
 
 log = logging.getLogger(__name__)
 _RUNS = "/apis/yokeflow.io/v1alpha1/namespaces/{namespace}/projectruns/{name}/status"
@@ -240,13 +240,6 @@ async def _write(
 async def spec_changed(*, memo: Any, name: str, namespace: str | None, **_: Any) -> None:
     """A spec edit (``suspend``, ``maxConcurrency``…) wakes the run's daemon."""
     dependencies_of(memo).wake(namespace or "default", label_value(name))
-
-
-async def job_event(*, memo: Any, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
-    """One of a run's Jobs changed: its daemon takes a pass now."""
-    run = labels.get(LABEL_RUN)
-    if run:
-        dependencies_of(memo).wake(namespace or "default", run)
 
 
 async def deleted(

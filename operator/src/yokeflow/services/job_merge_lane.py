@@ -1,9 +1,14 @@
 """The cluster's merge lane: finished task branches land on the integration branch by merge Jobs.
 
 It is the operator's :class:`~yokeflow.services.reconcile.MergeLane`. Submitted tasks wait in a
-queue; when no merge Job of the run is running, :meth:`JobMergeLane.pump` starts one for every
-task waiting (in submission order) from the current integration commit. One merge Job at a time:
-each pushes the integration branch without force, so two would race.
+queue; while fewer than ``max_in_flight`` merge Jobs of the run are running,
+:meth:`JobMergeLane.pump` starts one for every task waiting (in submission order) from the
+current integration commit — so a finished task's merge starts at once instead of waiting for
+the merge before it, and tasks that finish together share one Job. Merge Jobs running side by
+side race only at the push, which is never forced: the one that finds the integration branch
+moved fetches, merges again on the new tip and pushes again (``adapters/git/remote_merge.py``).
+After a merge Job ends, the integration commit new tasks start from is read from the remote
+again, so it holds every merge pushed so far, whichever Job pushed it.
 
 Like the task launcher, it reads Jobs, not memory:
 
@@ -73,8 +78,10 @@ class JobMergeLane:
         selector: str,
         build: MergeJobBuilder,
         branches: Mapping[int, str],
+        max_in_flight: int = 1,
     ) -> None:
         self._jobs = jobs
+        self._max_in_flight = max(1, max_in_flight)
         self._store = store
         self._workspace = workspace
         self._project_id = project_id
@@ -107,8 +114,8 @@ class JobMergeLane:
     # -- driving it ----------------------------------------------------------------------------
 
     async def pump(self) -> bool:
-        """Collect ended merge Jobs, then start the next one if none runs; True when a merge
-        ended (the integration commit moved)."""
+        """Collect ended merge Jobs, then start one for the queued tasks if fewer than
+        ``max_in_flight`` run; True when a merge ended (the integration commit moved)."""
         ended = False
         running: dict[str, str] = {}
         for seen in await self._jobs.observe(self._selector):
@@ -129,7 +136,7 @@ class JobMergeLane:
         self._queue = list(queued.values())
         if ended:
             await self._workspace.refresh()
-        if self._queue and not running:
+        if self._queue and len(set(running.values())) < self._max_in_flight:
             await self._start()
         return ended
 
@@ -147,7 +154,7 @@ class JobMergeLane:
         )
         await self._jobs.create(manifest)
         name = str(manifest["metadata"].get("name", ""))
-        self._running = {q.key: name for q in queued}
+        self._running.update((q.key, name) for q in queued)
 
     async def _settle(self, seen: JobSight, tasks: Sequence[tuple[str, int, str]]) -> None:
         report = _report(seen.termination_message)
