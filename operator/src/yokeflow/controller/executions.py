@@ -35,7 +35,7 @@ from yokeflow.services.job_merge_lane import JobMergeLane
 from yokeflow.services.reconcile import RunContext
 from yokeflow.services.run_stop import run_selector
 from yokeflow.specs.branches import integration_branch, task_branch
-from yokeflow.specs.inline_plan import plan_yaml, to_plan
+from yokeflow.specs.inline_plan import plan_yaml, task_plan, to_plan
 from yokeflow.specs.merge_job import build_merge_job
 from yokeflow.specs.names import (
     COMPONENT_AGENT,
@@ -154,7 +154,6 @@ async def open_execution(
     )
     pods = pod_settings(dependencies)
     counter = BatchCounter()
-    plan_text = plan_yaml(plan)
 
     def job_for(lease: Lease, request: LaunchRequest) -> dict[str, Any]:
         task = request.task
@@ -191,7 +190,7 @@ async def open_execution(
                 attempt=task.attempts,
                 mcp_url=pods.mcp_url,
                 token=mcp.token_for(project.id, task.id, lease.handle),
-                plan_yaml=plan_text,
+                plan_yaml=plan_yaml(task_plan(plan, task.key)),
             )
         )
 
@@ -219,6 +218,7 @@ async def open_execution(
         build_secret=secret_for,
         store=store,
         project_id=project.id,
+        concurrency=dependencies.settings.launch_concurrency,
     )
     lane = JobMergeLane(
         jobs=jobs,

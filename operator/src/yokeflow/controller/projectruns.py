@@ -25,6 +25,7 @@ from yokeflow.api.v1alpha1 import ProjectRun, ProjectRunStatus
 from yokeflow.controller.dependencies import OperatorDependencies, dependencies_of
 from yokeflow.controller.errors import kopf_errors
 from yokeflow.controller.executions import RunExecution, limits_of, open_execution
+from yokeflow.controller.status_publisher import Offer, StatusPublisher
 from yokeflow.errors import TemporaryError, YokeflowError
 from yokeflow.services import cluster_run, run_stop
 from yokeflow.services.cluster_execution import batch_progress
@@ -52,20 +53,40 @@ async def drive(
     """The run's daemon: one pass, then wait for a change; until the run ends or goes."""
     dependencies = dependencies_of(memo)
     namespace = namespace or "default"
+    publisher = StatusPublisher(
+        functools.partial(_write, dependencies, namespace, name), label=f"{namespace}/{name}"
+    )
+    try:
+        await _drive(dependencies, body, namespace, name, uid, stopped, publisher)
+    finally:
+        await publisher.close()
+
+
+async def _drive(
+    dependencies: OperatorDependencies,
+    body: kopf.Body,
+    namespace: str,
+    name: str,
+    uid: str,
+    stopped: kopf.DaemonStopped,
+    publisher: StatusPublisher,
+) -> None:
     wake = dependencies.waker(namespace, label_value(name))
     while not stopped:
         wake.clear()
         started = time.monotonic()
         try:
-            step = await _pass(dependencies, body, namespace, name, uid)
+            step = await _pass(dependencies, body, namespace, name, uid, publisher)
         except Exception as exc:
             if dependencies.metrics is not None:
                 dependencies.metrics.passed(body, {}, time.monotonic() - started, exc)
             raise
-        if dependencies.metrics is not None:
-            written = dependencies.written.get((namespace, name), {})
-            dependencies.metrics.passed(body, written, time.monotonic() - started)
+        if dependencies.metrics is not None:  # the status this pass found (its write may follow)
+            latest = publisher.latest
+            found = latest.model_dump(mode="json", exclude_none=True) if latest else {}
+            dependencies.metrics.passed(body, found, time.monotonic() - started)
         if step is not None and step.finish is not None:
+            await publisher.flush()  # the run's last status is written before the daemon ends
             return
         if step is not None and step.again:
             continue
@@ -87,9 +108,12 @@ async def _pass(
     namespace: str,
     name: str,
     uid: str,
+    publisher: StatusPublisher,
 ) -> Step | None:
     now = dependencies.clock()
     body = dict(live)  # one consistent snapshot for the whole pass
+    if publisher.latest is not None:  # newer than the API's copy while its write is under way
+        body["status"] = publisher.latest.model_dump(mode="json", exclude_none=True)
     report = await cluster_run.reconcile_body(
         body, functools.partial(dependencies.secret_keys, namespace), now
     )
@@ -97,15 +121,15 @@ async def _pass(
     for event in report.events:
         kopf.event(live, type=event.type, reason=event.reason, message=event.message)
     if not report.runnable or dependencies.store is None:
-        await _write(dependencies, namespace, name, status)
+        publisher.offer(Offer(status))
         return None
     try:
-        return await _execute(dependencies, live, body, status, namespace, uid)
+        return await _execute(dependencies, live, body, status, namespace, uid, publisher)
     except YokeflowError as exc:
         # A pass that cannot go on now (the remote or the database unreachable, a write race):
         # said in the status, tried again at the next wake-up.
         log.warning("%s/%s: %s", namespace, name, exc)
-        await _write(dependencies, namespace, name, _waiting(status, exc, now, body))
+        publisher.offer(Offer(_waiting(status, exc, now, body)))
         return None
 
 
@@ -116,9 +140,9 @@ async def _execute(
     status: ProjectRunStatus,
     namespace: str,
     uid: str,
+    publisher: StatusPublisher,
 ) -> Step | None:
     now = dependencies.clock()
-    name = str(body["metadata"]["name"])
     run = ProjectRun.model_validate({**body, "status": status})
     execution = dependencies.executions.get(uid)
     if execution is None:
@@ -131,18 +155,20 @@ async def _execute(
         execution.launcher.next_pass()
         seen = await observe(context)
         status = await _rolled(dependencies, execution, status, seen, None, now, generation)
-        await _write(dependencies, namespace, name, status)
+        publisher.offer(Offer(status))
         return None
     execution.launcher.next_pass()
     step = await execution.execution.step()
     seen = step.seen or await observe(context)
     status = await _rolled(dependencies, execution, status, seen, step, now, generation, live)
-    await execution.mirror.sync(
+    mirror = functools.partial(
+        execution.mirror.sync,
         await context.store.list_parallel_batches(context.project_id),
         await _batch_view(execution, seen),
         execution.execution.workspace.integration_commit or "",
     )
-    await _write(dependencies, namespace, name, status)
+    # Written beside the next pass (the API's answers would hold it up): controller/status_publisher.
+    publisher.offer(Offer(status, mirror))
     return step
 
 
@@ -233,6 +259,10 @@ async def _write(
     dependencies: OperatorDependencies, namespace: str, name: str, status: ProjectRunStatus
 ) -> None:
     written = status.model_dump(mode="json", exclude_none=True)
+    if dependencies.written.get((namespace, name)) == written:
+        # The daemon is the status's only writer: nothing changed since its last write. (Each
+        # write is also an event every watcher of ProjectRuns processes, kopf's included.)
+        return
     await dependencies.api.patch(_RUNS.format(namespace=namespace, name=name), {"status": written})
     dependencies.written[(namespace, name)] = written
 
@@ -250,6 +280,7 @@ async def deleted(
     dependencies = dependencies_of(memo)
     namespace = namespace or "default"
     dependencies.executions.pop(uid, None)
+    dependencies.written.pop((namespace, name), None)  # a run made again under this name writes
     with kopf_errors():
         stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace), name)
     if stopped:  # said at once: a retry of this handler finds nothing left to stop

@@ -30,6 +30,7 @@ Like the task launcher, it reads Jobs, not memory:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from typing import Any
 
 from yokeflow.core.merging import MergeResult, MergeStatus
 from yokeflow.core.schedule import TaskState
-from yokeflow.core.worktree import ConflictFile, WorktreeStatus
+from yokeflow.core.worktree import ConflictFile, WorktreeRecord, WorktreeStatus
 from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.store import Store
 from yokeflow.services.cluster_workspace import ClusterWorkspace
@@ -174,7 +175,8 @@ class JobMergeLane:
                 if self._tries[key] < MERGE_TRIES:
                     self._queue.append(_Queued(key, task_id, branch))
                 else:
-                    await self._failed(key, task_id, f"merge Job {seen.name} {reason}")
+                    given_up = f"merge Job {seen.name} {reason}"
+                    self._landed.append(await self._failed(None, key, task_id, given_up))
             return
         merged = _merged_commits(report)
         conflicts = _conflicts(report)
@@ -183,46 +185,61 @@ class JobMergeLane:
         error = str(report.get("error") or "") or None
         if pushed is not None:
             self._workspace.landed(pushed)
-        for key, task_id, branch in tasks:
-            if key in merged:
-                await self._merged(key, task_id, branch, merged[key] or pushed)
-            elif key in conflicts:
-                await self._conflicted(key, task_id, branch, conflicts[key])
-            else:
-                why = errors.get(key) or error or "the merge Job did not merge it"
-                await self._failed(key, task_id, f"merge Job {seen.name}: {why}")
+        records = {
+            w.task_id: w
+            for w in await self._store.list_worktrees(self._project_id)
+            if w.task_id is not None
+        }
 
-    async def _merged(self, key: str, task_id: int, branch: str, commit: str | None) -> None:
-        record = await self._store.get_worktree_by_task(self._project_id, task_id)
+        async def record(key: str, task_id: int, branch: str) -> MergeLanded:
+            tree = records.get(task_id)
+            if key in merged:
+                return await self._merged(tree, key, task_id, branch, merged[key] or pushed)
+            if key in conflicts:
+                return await self._conflicted(tree, key, task_id, branch, conflicts[key])
+            why = errors.get(key) or error or "the merge Job did not merge it"
+            return await self._failed(tree, key, task_id, f"merge Job {seen.name}: {why}")
+
+        # One Job may have merged many tasks: their records are written side by side.
+        self._landed.extend(await asyncio.gather(*(record(*task) for task in tasks)))
+
+    async def _merged(
+        self, record: WorktreeRecord | None, key: str, task_id: int, branch: str, commit: str | None
+    ) -> MergeLanded:
         landed = commit or self._workspace.integration_commit or ""
         if record is not None:
             await self._store.mark_worktree_merged(record.id, landed)
-        self._landed.append(
-            MergeLanded(key, task_id, MergeResult(task_id, branch, MergeStatus.MERGED, landed))
-        )
+        return MergeLanded(key, task_id, MergeResult(task_id, branch, MergeStatus.MERGED, landed))
 
     async def _conflicted(
-        self, key: str, task_id: int, branch: str, files: tuple[ConflictFile, ...]
-    ) -> None:
+        self,
+        record: WorktreeRecord | None,
+        key: str,
+        task_id: int,
+        branch: str,
+        files: tuple[ConflictFile, ...],
+    ) -> MergeLanded:
         paths = ", ".join(f.path for f in files) or "unknown files"
         with contextlib.suppress(Exception):
             await self._store.note_task_error(task_id, f"merge conflict in {paths}")
-        record = await self._store.get_worktree_by_task(self._project_id, task_id)
         if record is not None:
             await self._store.update_worktree_status(
                 record.id, WorktreeStatus.CONFLICT, conflicts=files
             )
         result = MergeResult(task_id, branch, MergeStatus.CONFLICT, conflicts=files)
-        self._landed.append(MergeLanded(key, task_id, result))
+        return MergeLanded(key, task_id, result)
 
-    async def _failed(self, key: str, task_id: int, error: str) -> None:
+    async def _failed(
+        self, record: WorktreeRecord | None, key: str, task_id: int, error: str
+    ) -> MergeLanded:
         # The branch is kept on the remote; the task is reported, never merged in a loop.
         with contextlib.suppress(Exception):
             await self._store.note_task_error(task_id, error)
-        record = await self._store.get_worktree_by_task(self._project_id, task_id)
+        if record is None:
+            record = await self._store.get_worktree_by_task(self._project_id, task_id)
         if record is not None:
             await self._store.update_worktree_status(record.id, WorktreeStatus.CONFLICT)
-        self._landed.append(MergeLanded(key, task_id, None, error))
+        return MergeLanded(key, task_id, None, error)
 
 
 def _tasks_of(seen: JobSight) -> list[tuple[str, int, str]] | None:

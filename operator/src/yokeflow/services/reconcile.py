@@ -296,8 +296,8 @@ async def reconcile(run: RunContext) -> Step:
 
 async def _collect(run: RunContext) -> bool:
     ended = await run.launcher.collect()
-    for session in ended:
-        await _settle_session(run, session)
+    # Sessions of different tasks are recorded side by side (a level's tasks end together).
+    await _bounded(run.launch_concurrency, [_settle_session(run, s) for s in ended])
     landed = run.merges.collect()
     for merge in landed:
         _publish_merge(run, merge)
