@@ -38,6 +38,7 @@ from yokeflow.testing.postgres import create_database, drop_database
 
 CALLS = 400
 CHANGE = "SELECT (c.task).* FROM yokeflow_change_task_status($1, 'done', '{running}', NULL) c"
+CHAIN = "SELECT (c.task).* FROM yokeflow_complete_and_claim($1, '{running}', 'w') c"
 DIRECT_DONE = (
     "UPDATE tasks SET status = 'done', completed_at = clock_timestamp() WHERE id = $1 RETURNING *"
 )
@@ -103,6 +104,12 @@ async def profile(server_url: str, size: int) -> None:
                     )
                 )
                 await _cpu(conn, backend, [(CLAIM_ONE, (pid, "w"))] * CALLS)
+                rows.append(
+                    (
+                        "completion + next claim (complete_and_claim)",
+                        await _cpu(conn, backend, [(CHAIN, (i,)) for i in await running()]),
+                    )
+                )
                 await conn.execute("SET session_replication_role = replica")
                 rows.append(
                     (

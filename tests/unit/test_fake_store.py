@@ -116,3 +116,24 @@ async def test_claim_tasks_takes_several_ready_tasks_in_claim_order() -> None:
     taken = await store.claim_tasks(pid, 5, worker="w")
     assert [(t.key, t.status, t.claimed_by) for t in taken] == [("users", TaskStatus.RUNNING, "w")]
     assert await store.claim_tasks(pid, 5) == []
+
+
+async def test_complete_and_claim_hands_out_what_the_completion_made_ready() -> None:
+    store = FakeStore()
+    stored = await store.create_plan(parse_plan(PLAN, "shop.yaml"))
+    pid, ids = stored.project.id, stored.task_ids
+    assert (await store.claim_next_task(pid, worker="w")) is not None
+    with pytest.raises(InvalidTransitionError):
+        await store.complete_and_claim(ids["seed"], worker="w")  # pending: nothing claimed
+    change, seed = await store.complete_and_claim(ids["schema"], worker="w")
+    assert change.task.status == TaskStatus.DONE
+    assert not change.epic_completed
+    assert seed is not None
+    assert (seed.key, seed.claimed_by) == ("seed", "w")
+    change, users = await store.complete_and_claim(ids["seed"], worker="v")
+    assert change.epic_completed
+    assert users is not None
+    assert (users.key, users.claimed_by) == ("users", "v")
+    change, none = await store.complete_and_claim(ids["users"])
+    assert change.epic_completed
+    assert none is None

@@ -1,6 +1,6 @@
 """The runner's reports to the task manager wait out a task manager that is briefly away (an
 operator restart): a refused connection is tried again until the patience runs out; a request
-that may have arrived is never repeated."""
+that may have arrived is never repeated, unless the server applies it once (a cost report)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,21 @@ async def test_a_request_that_may_have_arrived_is_never_repeated() -> None:
     finally:
         await reports.aclose()
     assert server.requests == 1
+
+
+async def test_a_repeatable_report_is_sent_again_after_a_lost_answer() -> None:
+    seen: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if len(seen) == 1:
+            raise httpx.ReadError("the answer was lost", request=request)
+        return httpx.Response(200, json={"recorded": False})
+
+    reports = HttpSessionReports("http://task-manager", {}, transport=httpx.MockTransport(server))
+    try:
+        answer = await reports.record_agent_cost(1, model="m", cost_usd=1, session_id=5)
+    finally:
+        await reports.aclose()
+    assert answer == {"recorded": False}
+    assert seen == ["/sessions/5/cost", "/sessions/5/cost"]

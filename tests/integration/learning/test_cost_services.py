@@ -154,7 +154,8 @@ async def test_cost_report_by_model_task_type_and_forecast(
         store, learning, pid, CostSettings(priority_overrides={"1": "haiku"})
     )
     assert [(t.tier, t.tasks) for t in report.forecast.tiers] == [(ModelTier.HAIKU, 2)]
-    # the reservation covers the costliest session seen; the forecast uses the mean
+    # the reservation covers the costliest session seen; the forecast uses the mean; a
+    # session's cost is recorded once (a second report of the first session changes nothing)
     await store.record_agent_cost(
         pid,
         model="claude-haiku-4-5",
@@ -162,18 +163,19 @@ async def test_cost_report_by_model_task_type_and_forecast(
         session_id=session.id,
         task_id=readme.id,
     )
-    second = await store.start_session(pid, task_id=readme.id, model="claude-haiku-4-5")
-    await store.record_agent_cost(
-        pid,
-        model="claude-haiku-4-5",
-        cost_usd=Decimal("0.04"),
-        session_id=second.id,
-        task_id=readme.id,
-    )
+    for cost in (Decimal("0.20"), Decimal("0.05")):
+        later = await store.start_session(pid, task_id=readme.id, model="claude-haiku-4-5")
+        await store.record_agent_cost(
+            pid,
+            model="claude-haiku-4-5",
+            cost_usd=cost,
+            session_id=later.id,
+            task_id=readme.id,
+        )
     assert await estimator.highest(pid) == {
         ModelTier.HAIKU: Decimal("0.20"),
         ModelTier.SONNET: Decimal("0.40"),
     }
     assert await estimator.estimate(pid, "claude-haiku-4-5") == Decimal("0.20")
-    # 0.24 over 2 sessions
-    assert await estimator.expected(pid, "claude-haiku-4-5") == Decimal("0.12")
+    # 0.05 + 0.20 + 0.05 over 3 sessions
+    assert await estimator.expected(pid, "claude-haiku-4-5") == Decimal("0.10")

@@ -100,16 +100,34 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path, pg_database_url: str) -> Iterator[Served]:
+def api_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text(TOKEN)
+    return path
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path,
+    pg_database_url: str,
+    api_port: int,
+    token_file: Path,
+    prometheus: tuple[Path, int],
+) -> Iterator[Served]:
+    """The run starts only once Prometheus scrapes its (still unanswered) address every second."""
     repo = make_repository(tmp_path / "repo", {"README.md": "metered\n"})
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
-    (tmp_path / "token").write_text(TOKEN)
     with ScriptedModelServer(parse_scenario(SCENARIO, "metered")) as model:
         process = subprocess.Popen(
             [
                 YOKEFLOW, "run", "--repo", str(repo), "--plan", str(plan), "--serve",
-                "--port", "0", "--token-file", str(tmp_path / "token"),
+                "--port", str(api_port), "--token-file", str(token_file),
                 "--database-url", pg_database_url, "--model-endpoint", model.url,
                 "--max-concurrency", "2", "--budget", "5",
             ],
@@ -147,12 +165,76 @@ async def operator_metrics() -> AsyncIterator[tuple[OperatorMetrics, int]]:
         await metrics.stop()
 
 
+def _wait_sync(what: str, check: Any, seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"{what}: not within {seconds}s"
+        time.sleep(0.3)
+
+
 @pytest.fixture
-def prometheus(tmp_path: Path) -> tuple[Path, int]:
-    """A config folder for Prometheus and its port; the test writes the config and starts it."""
+def prometheus(
+    tmp_path: Path,
+    api_port: int,
+    token_file: Path,
+    operator_metrics: tuple[OperatorMetrics, int],
+) -> Iterator[tuple[Path, int]]:
+    """Debian's Prometheus, ready and scraping the run's API and the operator every second.
+
+    It starts before the run, so that no scrape can miss the agents while they run.
+    """
     binary = shutil.which("prometheus")
     assert binary is not None, "Debian's prometheus comes from scripts/test-services.sh"
-    return tmp_path / "prometheus", _free_port()
+    folder, port = tmp_path / "prometheus", _free_port()
+    folder.mkdir()
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(RULES)],
+        "scrape_configs": [
+            {
+                "job_name": "yokeflow-api",
+                "authorization": {"credentials_file": str(token_file)},
+                "static_configs": [{"targets": [f"127.0.0.1:{api_port}"]}],
+            },
+            {
+                "job_name": "yokeflow-operator",
+                "static_configs": [{"targets": [f"127.0.0.1:{operator_metrics[1]}"]}],
+            },
+        ],
+    }
+    (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
+    with (folder / "prometheus.log").open("w") as log:
+        server = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={folder / 'prometheus.yml'}",
+                f"--storage.tsdb.path={folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def ready() -> bool:
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/-/ready", timeout=5).is_success
+                except httpx.TransportError:
+                    return server.poll() is not None  # exited: the assert below says so
+
+            _wait_sync("prometheus ready", ready, 60)
+            assert server.poll() is None, (folder / "prometheus.log").read_text()
+            yield folder, port
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
 
 
 async def _wait(what: str, check: Any, seconds: float) -> Any:
@@ -175,153 +257,97 @@ async def _value(client: httpx.AsyncClient, query: str) -> float | None:
 # Metrics do not depend on the PostgreSQL version: one server is enough for this long test.
 @pytest.mark.parametrize("pg_server", ["pg18"], indirect=True)
 async def test_prometheus_scrapes_a_run_and_answers_every_dashboard_query(
-    served: Served,
-    operator_metrics: tuple[OperatorMetrics, int],
-    prometheus: tuple[Path, int],
-    tmp_path: Path,
+    served: Served, prometheus: tuple[Path, int]
 ) -> None:
     assert await asyncio.to_thread(served.url_seen.wait, 120), served.text()
-    folder, port = prometheus
-    folder.mkdir()
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {
-                "job_name": "yokeflow-api",
-                "authorization": {"credentials_file": str(tmp_path / "token")},
-                "static_configs": [{"targets": [served.url.removeprefix("http://")]}],
-            },
-            {
-                "job_name": "yokeflow-operator",
-                "static_configs": [{"targets": [f"127.0.0.1:{operator_metrics[1]}"]}],
-            },
-        ],
-    }
-    (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
-    log = (folder / "prometheus.log").open("w")
-    server = subprocess.Popen(  # noqa: ASYNC220  (a server that runs beside the test)
-        [
-            str(shutil.which("prometheus")),
-            f"--config.file={folder / 'prometheus.yml'}",
-            f"--storage.tsdb.path={folder / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as prom,
-            httpx.AsyncClient(
-                base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
-            ) as api,
-        ):
+    _, port = prometheus
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as prom,
+        httpx.AsyncClient(
+            base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        ) as api,
+    ):
+        # The live exposition, while agents run, is valid for promtool.
+        async def running_exposition() -> str | None:
+            text = (await api.get("/metrics")).text
+            busy = re.search(r"^yokeflow_agents_running ([1-9])", text, re.M)
+            return text if busy or served.ended.is_set() else None
 
-            async def ready() -> bool:
-                try:
-                    return (await prom.get("/-/ready")).status_code == 200
-                except httpx.TransportError:
-                    return server.poll() is not None  # exited: the assert below says so
+        live = await _wait("agents running", running_exposition, 180)
+        checked = subprocess.run(  # noqa: ASYNC221  (promtool answers at once)
+            [str(shutil.which("promtool")), "check", "metrics"],
+            input=live, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
-            await _wait("prometheus ready", ready, 60)
-            assert server.poll() is None, (folder / "prometheus.log").read_text()
+        assert await asyncio.to_thread(served.ended.wait, 240), served.text()
+        output = served.text()
+        assert "Tasks: 4/4 merged" in output, output
+        reported = float(re.search(r"Cost: \$([0-9.]+)", output).group(1))  # type: ignore[union-attr]
+        assert reported > 0
 
-            # The live exposition, while agents run, is valid for promtool.
-            async def running_exposition() -> str | None:
-                text = (await api.get("/metrics")).text
-                busy = re.search(r"^yokeflow_agents_running ([1-9])", text, re.M)
-                return text if busy or served.ended.is_set() else None
+        async def done() -> float | None:
+            value = await _value(prom, 'sum(yokeflow_tasks{status="done"})')
+            return value if value == len(KEYS) else None
 
-            live = await _wait("agents running", running_exposition, 180)
-            checked = subprocess.run(  # noqa: ASYNC221  (promtool answers at once)
-                [str(shutil.which("promtool")), "check", "metrics"],
-                input=live, capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            assert checked.returncode == 0, checked.stdout + checked.stderr
+        await _wait("tasks done in prometheus", done, 30)
+        await asyncio.sleep(2)  # a few more scrapes after the run's end
 
-            assert await asyncio.to_thread(served.ended.wait, 240), served.text()
-            output = served.text()
-            assert "Tasks: 4/4 merged" in output, output
-            reported = float(re.search(r"Cost: \$([0-9.]+)", output).group(1))  # type: ignore[union-attr]
-            assert reported > 0
+        assert await _value(prom, "sum(yokeflow_cost_usd_total)") == pytest.approx(
+            reported, abs=1e-4
+        )
+        tokens = await _value(prom, 'sum(yokeflow_tokens_total{kind="input"})')
+        assert tokens is not None
+        assert tokens >= 4000 * len(KEYS)
+        success = 'sum(yokeflow_task_sessions_total{outcome="success"})'
+        assert await _value(prom, success) == len(KEYS)
+        assert await _value(prom, 'sum(yokeflow_merges_total{status="merged"})') == len(KEYS)
+        assert await _value(prom, "sum(yokeflow_merge_duration_seconds_count)") == len(KEYS)
+        assert await _value(prom, 'yokeflow_runs{phase="Succeeded"}') == 1
+        peak = await _value(prom, 'max_over_time(yokeflow_agents_running{job="yokeflow-api"}[5m])')
+        assert peak is not None
+        assert peak >= 1  # agents were seen running (how many at once depends on timing)
+        assert await _value(prom, 'yokeflow_agents_running{job="yokeflow-api"}') == 0
+        budget = await _value(prom, 'max_over_time(yokeflow_budget_usd{job="yokeflow-api"}[5m])')
+        assert budget == pytest.approx(5)
+        left = await _value(
+            prom, 'min_over_time(yokeflow_budget_remaining_usd{job="yokeflow-api"}[5m])'
+        )
+        assert left is not None  # what is left to reserve: spent and running agents' estimates out
+        assert 0 <= left <= 5 - reported + 1e-4
+        makespan = await _value(prom, "yokeflow_run_makespan_seconds")
+        bound = await _value(prom, "yokeflow_run_lower_bound_seconds")
+        assert makespan is not None
+        assert bound is not None
+        assert 0 < bound <= makespan
+        assert await _value(prom, 'sum(yokeflow_project_runs{phase="Running"})') == 2
+        errors = 'sum(yokeflow_reconcile_errors_total{error="TemporaryError"})'
+        assert await _value(prom, errors) == 1
 
-            async def done() -> float | None:
-                value = await _value(prom, 'sum(yokeflow_tasks{status="done"})')
-                return value if value == len(KEYS) else None
+        # The alert rules loaded and evaluate without error. Nothing fires on the good run; the
+        # operator's ProjectRuns, whose running tasks never change here, make RunStuck pending.
+        groups = (await prom.get("/api/v1/rules")).json()["data"]["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        assert len(rules) == 6
+        assert {rule["health"] for rule in rules} == {"ok"}, rules
+        states = {rule["name"]: rule["state"] for rule in rules}
+        assert states == dict.fromkeys(states, "inactive") | {"YokeFlowRunStuck": "pending"}
 
-            await _wait("tasks done in prometheus", done, 30)
-            await asyncio.sleep(2)  # a few more scrapes after the run's end
-
-            assert await _value(prom, "sum(yokeflow_cost_usd_total)") == pytest.approx(
-                reported, abs=1e-4
-            )
-            tokens = await _value(prom, 'sum(yokeflow_tokens_total{kind="input"})')
-            assert tokens is not None
-            assert tokens >= 4000 * len(KEYS)
-            success = 'sum(yokeflow_task_sessions_total{outcome="success"})'
-            assert await _value(prom, success) == len(KEYS)
-            assert await _value(prom, 'sum(yokeflow_merges_total{status="merged"})') == len(KEYS)
-            assert await _value(prom, "sum(yokeflow_merge_duration_seconds_count)") == len(KEYS)
-            assert await _value(prom, 'yokeflow_runs{phase="Succeeded"}') == 1
-            peak = await _value(
-                prom, 'max_over_time(yokeflow_agents_running{job="yokeflow-api"}[5m])'
-            )
-            assert peak is not None
-            assert peak >= 1  # agents were seen running (how many at once depends on timing)
-            assert await _value(prom, 'yokeflow_agents_running{job="yokeflow-api"}') == 0
-            budget = await _value(
-                prom, 'max_over_time(yokeflow_budget_usd{job="yokeflow-api"}[5m])'
-            )
-            assert budget == pytest.approx(5)
-            left = await _value(
-                prom, 'min_over_time(yokeflow_budget_remaining_usd{job="yokeflow-api"}[5m])'
-            )
-            assert (
-                left is not None
-            )  # what is left to reserve: spent and running agents' estimates out
-            assert 0 <= left <= 5 - reported + 1e-4
-            makespan = await _value(prom, "yokeflow_run_makespan_seconds")
-            bound = await _value(prom, "yokeflow_run_lower_bound_seconds")
-            assert makespan is not None
-            assert bound is not None
-            assert 0 < bound <= makespan
-            assert await _value(prom, 'sum(yokeflow_project_runs{phase="Running"})') == 2
-            errors = 'sum(yokeflow_reconcile_errors_total{error="TemporaryError"})'
-            assert await _value(prom, errors) == 1
-
-            # The alert rules loaded and evaluate without error. Nothing fires on the good run; the
-            # operator's ProjectRuns, whose running tasks never change here, make RunStuck pending.
-            groups = (await prom.get("/api/v1/rules")).json()["data"]["groups"]
-            rules = [rule for group in groups for rule in group["rules"]]
-            assert len(rules) == 6
-            assert {rule["health"] for rule in rules} == {"ok"}, rules
-            states = {rule["name"]: rule["state"] for rule in rules}
-            assert states == dict.fromkeys(states, "inactive") | {"YokeFlowRunStuck": "pending"}
-
-            # Every dashboard query is accepted and, over the run, gives data.
-            end = time.time()
-            for spec in DASHBOARDS:
-                for panel in spec.panels:
-                    series = 0
-                    for query in panel.queries:
-                        expr = query.expr
-                        for variable, value in VARIABLES.items():
-                            expr = expr.replace(variable, value)
-                        answer = (
-                            await prom.get(
-                                "/api/v1/query_range",
-                                params={"query": expr, "start": end - 300, "end": end, "step": 1},
-                            )
-                        ).json()
-                        assert answer["status"] == "success", (panel.title, expr, answer)
-                        series += len(answer["data"]["result"])
-                    assert series, f"{spec.uid}: {panel.title} shows nothing: {panel.queries}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        # Every dashboard query is accepted and, over the run, gives data.
+        end = time.time()
+        for spec in DASHBOARDS:
+            for panel in spec.panels:
+                series = 0
+                for query in panel.queries:
+                    expr = query.expr
+                    for variable, value in VARIABLES.items():
+                        expr = expr.replace(variable, value)
+                    answer = (
+                        await prom.get(
+                            "/api/v1/query_range",
+                            params={"query": expr, "start": end - 300, "end": end, "step": 1},
+                        )
+                    ).json()
+                    assert answer["status"] == "success", (panel.title, expr, answer)
+                    series += len(answer["data"]["result"])
+                assert series, f"{spec.uid}: {panel.title} shows nothing: {panel.queries}"

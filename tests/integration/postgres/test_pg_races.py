@@ -69,14 +69,19 @@ async def test_fifty_workers_claim_and_complete_every_task_exactly_once(
     completions: Counter[int] = Counter()
     epic_completions: Counter[int] = Counter()
     starts: list[tuple[int, datetime]] = []
+    chained: Counter[bool] = Counter()
     in_flight = 0
     most_in_flight = 0
     rng = random.Random(1)
 
     async def worker(n: int) -> None:
+        """Even workers complete and claim their next task in one call (complete_and_claim),
+        odd ones complete and then claim (complete_task, claim_next_task)."""
         nonlocal in_flight, most_in_flight
+        task: Task | None = None
         while True:
-            task = await store.claim_next_task(pid, worker=f"w{n}")
+            if task is None:
+                task = await store.claim_next_task(pid, worker=f"w{n}")
             if task is None:
                 if await _all_done(store, pid):
                     return
@@ -84,15 +89,23 @@ async def test_fifty_workers_claim_and_complete_every_task_exactly_once(
                 continue
             claims[task.id] += 1
             assert task.started_at is not None
+            assert task.claimed_by == f"w{n}"
             starts.append((task.id, task.started_at))
             in_flight += 1
             most_in_flight = max(most_in_flight, in_flight)
             await asyncio.sleep(rng.random() * 0.003)  # the agent's work
             in_flight -= 1
-            change = await store.complete_task(task.id)
+            if n % 2:
+                change, next_task = await store.complete_task(task.id), None
+            else:
+                change, next_task = await store.complete_and_claim(task.id, worker=f"w{n}")
+                chained[next_task is not None] += 1
+            assert change.task.id == task.id
+            assert change.task.status == TaskStatus.DONE
             completions[task.id] += 1
             if change.epic_completed:
                 epic_completions[task.epic_id] += 1
+            task = next_task
 
     await asyncio.gather(*(worker(n) for n in range(WORKERS)))
 
@@ -104,6 +117,7 @@ async def test_fifty_workers_claim_and_complete_every_task_exactly_once(
     assert set(epic_completions) == {e.id for e in stored.epics}
     assert set(epic_completions.values()) == {1}
     assert most_in_flight > 5, "the workers never overlapped: this test proved nothing"
+    assert chained[True] > 50, chained  # completions that handed out the next task
     await _check_order(store, stored, starts)
     assert {t.attempts for t in await store.list_tasks(pid)} == {1}
 

@@ -122,6 +122,50 @@ async def test_claims_follow_hard_task_and_epic_dependencies(store: PostgresStor
     assert counts[TaskStatus.PENDING] == 1
 
 
+async def test_complete_and_claim_hands_out_what_the_completion_made_ready(
+    store: PostgresStore,
+) -> None:
+    stored = await store.create_plan(shop())
+    pid, ids = stored.project.id, stored.task_ids
+    schema = await store.claim_next_task(pid, worker="w1")
+    assert schema is not None
+    assert schema.key == "schema"
+    with pytest.raises(InvalidTransitionError, match="pending"):
+        await store.complete_and_claim(ids["seed"], worker="w1")  # not running: nothing claimed
+    with pytest.raises(NotFoundError, match="999999"):
+        await store.complete_and_claim(999999)
+    assert (await store.task_counts(pid))[TaskStatus.RUNNING] == 1
+    # seed becomes ready by this very completion, and comes before page in claim order.
+    change, seed = await store.complete_and_claim(ids["schema"], worker="w1")
+    assert change.task.key == "schema"
+    assert change.task.status == TaskStatus.DONE
+    assert change.previous == TaskStatus.RUNNING
+    assert not change.epic_completed
+    assert seed is not None
+    assert seed.key == "seed"
+    assert seed.status == TaskStatus.RUNNING
+    assert seed.claimed_by == "w1"
+    assert seed.attempts == 1
+    # seed finishes epic db: users (waiting for the whole epic) is ready in the same call.
+    change, users = await store.complete_and_claim(ids["seed"], worker="w2")
+    assert change.epic_completed
+    assert users is not None
+    assert users.key == "users"
+    assert users.claimed_by == "w2"
+    epics = {e.key: e for e in await store.list_epics(pid)}
+    assert epics["db"].status == EpicStatus.DONE
+    assert epics["api"].status == EpicStatus.RUNNING
+    page = await store.claim_next_task(pid)
+    assert page is not None
+    assert page.key == "page"
+    change, none = await store.complete_and_claim(ids["page"])  # orders waits for users
+    assert change.task.status == TaskStatus.DONE
+    assert none is None
+    with pytest.raises(InvalidTransitionError, match="done"):
+        await store.complete_and_claim(ids["page"])  # done is final
+    assert (await store.task_counts(pid))[TaskStatus.RUNNING] == 1
+
+
 async def test_illegal_and_unknown_transitions_are_refused(store: PostgresStore) -> None:
     stored = await store.create_plan(shop())
     ids = stored.task_ids

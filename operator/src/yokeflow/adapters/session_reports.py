@@ -85,7 +85,17 @@ class HttpSessionReports:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        repeatable: bool = False,
+    ) -> Any:
+        """One request; a connection that failed is tried again for a while (the request never
+        arrived), and so is any transport failure of a ``repeatable`` request (the server
+        applies it once however often it arrives)."""
         url = f"{self._base}{path}"
         deadline = time.monotonic() + self._patience
         delay = _FIRST_DELAY
@@ -93,13 +103,14 @@ class HttpSessionReports:
             try:
                 answer = await self._client.request(method, url, json=body)
                 break
-            except httpx.ConnectError as exc:
+            except httpx.HTTPError as exc:
+                if not (repeatable or isinstance(exc, httpx.ConnectError)):
+                    # it may have arrived: a request the server would apply twice is not repeated
+                    raise TaskManagerUnavailableError(f"{method} {url}: {exc}") from exc
                 if time.monotonic() + delay > deadline:
                     raise TaskManagerUnavailableError(f"{method} {url}: {exc}") from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _LONGEST_DELAY)
-            except httpx.HTTPError as exc:  # it may have arrived: never repeated
-                raise TaskManagerUnavailableError(f"{method} {url}: {exc}") from exc
         if answer.status_code >= 400:
             try:
                 reason = str(answer.json().get("error", answer.text))
@@ -193,4 +204,4 @@ class HttpSessionReports:
             "cache_creation_tokens": cache_creation_tokens,
         }
         # Recorded once per session by the server: reporting again after a lost answer is safe.
-        return await self._call("POST", session_cost_path(session_id), body)
+        return await self._call("POST", session_cost_path(session_id), body, repeatable=True)

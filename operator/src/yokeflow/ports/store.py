@@ -201,6 +201,15 @@ class Store(WorktreeLedger, Protocol):
         """Running → done, completing the epic when this was its last unfinished task."""
         ...
 
+    async def complete_and_claim(
+        self, task_id: int, *, worker: str | None = None
+    ) -> tuple[TaskChange, Task | None]:
+        """:meth:`complete_task`, then :meth:`claim_next_task` of the task's project for
+        ``worker``, at once (one transaction): the change, and the task claimed (None when none
+        is ready, a dependent the completion made ready included). A refused completion claims
+        nothing and raises as :meth:`complete_task` does."""
+        ...
+
     async def set_task_model(self, task_id: int, model: str) -> Task: ...
 
     async def note_task_error(self, task_id: int, error: str) -> Task:
@@ -294,7 +303,10 @@ class Store(WorktreeLedger, Protocol):
         output_tokens: int = 0,
         cache_read_tokens: int = 0,
         cache_creation_tokens: int = 0,
-    ) -> AgentCost: ...
+    ) -> AgentCost:
+        """Record one spend. A session's cost is recorded once: for a ``session_id`` whose cost
+        stands already nothing is written and the standing row is returned."""
+        ...
 
     async def list_agent_costs(self, project_id: int) -> list[AgentCost]: ...
 

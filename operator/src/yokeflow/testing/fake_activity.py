@@ -239,6 +239,10 @@ class FakeActivity(InMemoryWorktreeLedger):
         cache_creation_tokens: int = 0,
     ) -> AgentCost:
         self._project(project_id)
+        if session_id is not None:  # recorded once per session, as the store's unique index says
+            for stood in self.costs.values():
+                if stood.session_id == session_id:
+                    return stood
         cost = AgentCost(
             self._next("costs"), project_id, session_id, task_id, model, operation, input_tokens,
             output_tokens, cache_read_tokens, cache_creation_tokens,

@@ -444,6 +444,12 @@ class FakeStore(FakeActivity):
     async def complete_task(self, task_id: int) -> TaskChange:
         return await self.update_task_status(task_id, TaskStatus.DONE)
 
+    async def complete_and_claim(
+        self, task_id: int, *, worker: str | None = None
+    ) -> tuple[TaskChange, Task | None]:
+        change = await self.update_task_status(task_id, TaskStatus.DONE)
+        return change, await self.claim_next_task(change.task.project_id, worker=worker)
+
     async def set_task_model(self, task_id: int, model: str) -> Task:
         self.tasks[task_id] = replace(self._task(task_id), model=model, updated_at=timestamp())
         return self.tasks[task_id]

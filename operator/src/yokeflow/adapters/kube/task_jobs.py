@@ -20,6 +20,7 @@ from typing import Any
 
 from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.adapters.kube.launcher import COLLECTED_ANNOTATION, JobBuilder, KubeTaskLauncher
+from yokeflow.core.records import SessionStatus
 from yokeflow.errors import KubeRejectedError
 from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.launcher import LaunchRequest, Lease, LostSpend, SessionEnded
@@ -133,9 +134,11 @@ class RunTaskLauncher:
 
         A runner reports its session's cost itself, over HTTP to the task manager
         (``ports.session_reports``): then a cost row of its session exists and nothing is added.
-        When that report was lost, the termination message's cost is recorded (on the session's
-        row if it opened one). Called before the Job is marked collected: a crash in between
-        finds the cost recorded on the next collection and adds nothing.
+        When that report was lost, the termination message's cost is recorded on the attempt's
+        session row — one opened (and closed) here when the runner never reached the task
+        manager. Recording is keyed by the session (the store records a session's cost once),
+        so a crash before the Job is marked collected records nothing twice on the next
+        collection.
         """
         outcome, lease = session.outcome, session.lease
         if outcome.cost_usd <= 0:
@@ -154,14 +157,27 @@ class RunTaskLauncher:
         }
         if any(row.id in paid for row in rows):
             return
+        model = outcome.model or lease.model or "unknown"
+        if rows:
+            row = rows[-1]
+        else:
+            row = await self._store.start_session(
+                self._project_id, task_id=lease.task_id, kind="task", model=model
+            )
         await self._store.record_agent_cost(
             self._project_id,
-            model=outcome.model or lease.model or "unknown",
+            model=model,
             cost_usd=outcome.cost_usd,
-            session_id=rows[-1].id if rows else None,
+            session_id=row.id,
             task_id=lease.task_id,
             operation="task",
         )
+        if row.status is SessionStatus.RUNNING:
+            await self._store.end_session(
+                row.id,
+                SessionStatus.SUCCEEDED if outcome.success else SessionStatus.FAILED,
+                error=outcome.error,
+            )
 
     async def stop(self, lease: Lease) -> None:
         await self._jobs.stop(lease)

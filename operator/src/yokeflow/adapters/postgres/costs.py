@@ -1,4 +1,9 @@
-"""Agent costs in PostgreSQL: every token and dollar, and sums by model and operation."""
+"""Agent costs in PostgreSQL: every token and dollar, and sums by model and operation.
+
+A session's cost is recorded once: a second report of the same session (a runner repeating a
+report whose answer it lost, the operator recording what a Job's termination message names)
+changes nothing and answers the row that stands (the unique index of migration 0060).
+"""
 
 from __future__ import annotations
 
@@ -39,12 +44,15 @@ class CostQueries:
         cache_read_tokens: int = 0,
         cache_creation_tokens: int = 0,
     ) -> AgentCost:
+        """Record one spend; for a session whose cost is recorded already, nothing is written
+        and the recorded row is returned (compare its ``id``)."""
         row = await self._pool.fetchrow(
             """
             INSERT INTO agent_costs (project_id, session_id, task_id, model, operation,
                                      input_tokens, output_tokens, cache_read_tokens,
                                      cache_creation_tokens, cost_usd)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (session_id) WHERE session_id IS NOT NULL DO NOTHING
             RETURNING *
             """,
             project_id,
@@ -59,6 +67,10 @@ class CostQueries:
             # str() keeps a float's shortest repr instead of its binary expansion
             Decimal(str(cost_usd)),
         )
+        if row is None:  # the session's cost stands already
+            row = await self._pool.fetchrow(
+                "SELECT * FROM agent_costs WHERE session_id = $1", session_id
+            )
         return rows.agent_cost(row)
 
     async def list_agent_costs(self, project_id: int) -> list[AgentCost]:

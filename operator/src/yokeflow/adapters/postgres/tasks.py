@@ -11,7 +11,9 @@ transaction of every change), so both hot paths are one statement, one round tri
 * a status change (``yokeflow_change_task_status``) locks its task, changes it only from a status
   the state machine allows (computed here, from :mod:`yokeflow.core.status`) and, for running,
   only when it waits for nothing. A task becoming done updates its dependents' counts and, when
-  it was the epic's last unfinished task, completes the epic — exactly once (see the migration).
+  it was the epic's last unfinished task, completes the epic — exactly once (see the migration);
+* a completion and the worker's next claim (``yokeflow_complete_and_claim``, ``0070``): both of
+  the above in one transaction — one round trip and one commit per task instead of two.
 
 Dependencies only ever become satisfied (done is final), so a claim that saw a task ready is right.
 """
@@ -73,6 +75,11 @@ SELECT * FROM claimed ORDER BY priority, position, id
 _CHANGE = """
 SELECT (c.task).*, c.previous, c.changed, c.epic_completed
 FROM yokeflow_change_task_status($1, $2, $3, $4) AS c
+"""
+
+_COMPLETE_AND_CLAIM = """
+SELECT (c.task).*, c.previous, c.changed, c.epic_completed
+FROM yokeflow_complete_and_claim($1, $2, $3) AS c
 """
 
 _UNFINISHED_DEPENDENCIES = """
@@ -305,6 +312,24 @@ class TaskQueries:
 
     async def complete_task(self, task_id: int) -> TaskChange:
         return await self.update_task_status(task_id, TaskStatus.DONE)
+
+    async def complete_and_claim(
+        self, task_id: int, *, worker: str | None = None
+    ) -> tuple[TaskChange, Task | None]:
+        found = await self._pool.fetch(
+            _COMPLETE_AND_CLAIM, task_id, _allowed_from(TaskStatus.DONE, None), worker
+        )
+        if not found:
+            raise NotFoundError(f"task {task_id} does not exist")
+        done = found[0]
+        previous = TaskStatus(done["previous"])
+        if not done["changed"]:
+            check_task_transition(previous, TaskStatus.DONE, f"{done['key']} ({task_id})")
+            raise InvalidTransitionError(f"task {done['key']} ({task_id}) cannot become done")
+        change = TaskChange(
+            task=rows.task(done), previous=previous, epic_completed=done["epic_completed"]
+        )
+        return change, (rows.task(found[1]) if len(found) > 1 else None)
 
     async def note_task_error(self, task_id: int, error: str) -> Task:
         row = await self._pool.fetchrow(
