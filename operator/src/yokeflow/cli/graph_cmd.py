@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from yokeflow.cli.output import echo_json
-from yokeflow.cli.planfile import read_plan
-from yokeflow.core.graph import graph_from_plan
+from yokeflow.cli.planfile import read_plan_graph
 from yokeflow.core.inference import suggest_dependencies
 from yokeflow.core.pictures import select, to_ascii, to_mermaid
 from yokeflow.errors import ConfigError
@@ -58,7 +57,7 @@ def graph(
     Exits 0 for a valid plan; 2 when it has a cycle or an unknown key (each problem is named on
     stderr, and the JSON still lists them under "cycles" and "missing") or cannot be read.
     """
-    resolved = graph_from_plan(read_plan(plan))
+    resolved = read_plan_graph(plan)
     only = None
     if epic is not None or batch is not None:
         if format is GraphFormat.json:

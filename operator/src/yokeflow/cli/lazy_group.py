@@ -20,6 +20,8 @@ import typer
 import typer.core
 import typer.main
 
+from yokeflow.cli.plain_values import plain_values
+
 __all__ = ["Entry", "LazyGroup", "load", "plain_flags", "plain_help"]
 
 
@@ -47,6 +49,7 @@ def load(entry: Entry) -> Any:
     command.name = entry.name
     plain_flags(command)
     plain_help(command)
+    plain_values(command)
     # imported here: the table of examples is only needed once a command is loaded
     from yokeflow.cli.examples import add_examples
 
@@ -84,6 +87,7 @@ class LazyGroup(typer.core.TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
+        plain_values(self)  # the group's own options (its sub-commands get theirs in load())
         self._table = {e.name: e for e in self.entries}
         self._listing = False
 

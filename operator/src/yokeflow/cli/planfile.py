@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yokeflow.core import gc_pause
-from yokeflow.core.plan import Plan, parse_plan
+from yokeflow.core import gc_pause, plan_outline, plan_text
+from yokeflow.core.graph import DependencyGraph, graph_from_plan, resolve
 from yokeflow.errors import PlanError
 
-__all__ = ["MAX_PLAN_BYTES", "read_plan"]
+if TYPE_CHECKING:
+    from yokeflow.core.plan import Plan
+
+__all__ = ["MAX_PLAN_BYTES", "read_plan", "read_plan_graph"]
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024
 """The largest plan file read (a 100,000-task plan takes about 20 MB); reading stops here, so a
@@ -18,6 +22,33 @@ _FIRST_CHUNK = 64 * 1024  # a binary file is recognised (a NUL byte) before the 
 
 def read_plan(path: Path) -> Plan:
     """Read and parse a plan file; every failure is a :class:`PlanError` naming the file."""
+    from yokeflow.core.plan import parse_plan  # the models: see read_plan_graph
+
+    text = _read_text(path)
+    with gc_pause.paused():
+        return parse_plan(text, str(path))
+
+
+def read_plan_graph(path: Path) -> DependencyGraph:
+    """Read a plan file and resolve its graph; every failure is a :class:`PlanError`.
+
+    A plainly valid plan is resolved from its outline, without the plan's models (importing and
+    running them costs more than resolving 10,000 tasks); anything else goes through the models,
+    which name the problem exactly as :func:`read_plan` does.
+    """
+    text = _read_text(path)
+    source = str(path)
+    with gc_pause.paused():
+        data = plan_text.load(text, source)
+        outlined = plan_outline.outline(data)
+        if outlined is not None:
+            return resolve(*outlined)
+        from yokeflow.core.plan import plan_from_data
+
+        return graph_from_plan(plan_from_data(data, text, source))
+
+
+def _read_text(path: Path) -> str:
     try:
         with path.open("rb") as handle:
             data = handle.read(_FIRST_CHUNK)
@@ -36,10 +67,8 @@ def read_plan(path: Path) -> Plan:
     if b"\0" in data:
         raise PlanError(str(path), "", "a binary file, expected a plan (YAML or JSON text)")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlanError(
             str(path), "", f"not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
         ) from None
-    with gc_pause.paused():
-        return parse_plan(text, str(path))

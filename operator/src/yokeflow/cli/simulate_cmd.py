@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from yokeflow.cli.output import Format, FormatOption, echo_json
-from yokeflow.cli.planfile import read_plan
-from yokeflow.core.graph import graph_from_plan
+from yokeflow.cli.planfile import read_plan_graph
 from yokeflow.core.simulation import simulate as run_simulation
 from yokeflow.errors import PlanError
 
@@ -38,7 +37,7 @@ def simulate(
 
     The lower bound is max(critical path, total work / concurrency); all times are minutes.
     """
-    graph = graph_from_plan(read_plan(plan))
+    graph = read_plan_graph(plan)
     if not graph.tasks:
         raise PlanError(str(plan), "", "has no tasks, nothing to simulate")
     if not graph.is_valid:

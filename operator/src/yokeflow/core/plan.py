@@ -8,7 +8,6 @@ what was expected. It reads no files itself.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -23,6 +22,14 @@ from pydantic import (
     model_validator,
 )
 
+from yokeflow.core import plan_text
+from yokeflow.core.plan_rules import (
+    KEY_PATTERN,
+    MAX_ESTIMATE_MINUTES,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    epic_cycle,
+)
 from yokeflow.core.pricing import pinned_model
 from yokeflow.core.task_types import infer_task_type
 from yokeflow.errors import PlanError
@@ -39,18 +46,15 @@ __all__ = [
     "Priority",
     "Task",
     "parse_plan",
+    "plan_from_data",
     "plan_json_schema",
 ]
 
 DependencyType = Literal["hard", "soft"]
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 """A unique slug: letters, digits, '.', '_', '-' (at most 100)."""
-PRIORITY_MIN = -(2**31)
-PRIORITY_MAX = 2**31 - 1
 Priority = Annotated[int, Field(ge=PRIORITY_MIN, le=PRIORITY_MAX)]
 """A priority fits the database's INTEGER column."""
-MAX_ESTIMATE_MINUTES = 1_000_000.0
 Estimate = Annotated[float, Field(gt=0, le=MAX_ESTIMATE_MINUTES, allow_inf_nan=False)]
 """Minutes, finite, at most about two years: sums of estimates stay finite."""
 
@@ -175,7 +179,7 @@ class Plan(_Model):
                         f"task key {task.key!r} is used twice ({seen_tasks[task.key]} and {where})"
                     )
                 seen_tasks[task.key] = where
-        cycle = _epic_cycle(self.epics)
+        cycle = epic_cycle({e.key: e.depends_on for e in self.epics})
         if cycle:
             raise ValueError(f"epic cycle: {' -> '.join((*cycle, cycle[0]))}")
         return self
@@ -183,33 +187,6 @@ class Plan(_Model):
     def tasks(self) -> list[tuple[Epic, Task]]:
         """Every task with its epic, in file order."""
         return [(epic, task) for epic in self.epics for task in epic.tasks]
-
-
-def _epic_cycle(epics: Sequence[Epic]) -> list[str]:
-    """One cycle of epic dependencies (epic keys, in order), or [] when there is none.
-
-    Iterative depth-first search: a plan may hold thousands of epics.
-    """
-    deps = {e.key: [d for d in e.depends_on] for e in epics}
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    for start in deps:
-        if start in state:
-            continue
-        path = [start]
-        todo = [iter(deps[start])]
-        state[start] = 1
-        while todo:
-            nxt = next(todo[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                todo.pop()
-            elif nxt in deps and state.get(nxt) == 1:
-                return path[path.index(nxt) :]
-            elif nxt in deps and nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                todo.append(iter(deps[nxt]))
-    return []
 
 
 def plan_json_schema() -> dict[str, Any]:
@@ -222,10 +199,20 @@ def plan_json_schema() -> dict[str, Any]:
 
 def parse_plan(text: str, source: str) -> Plan:
     """Parse the text of a plan file; ``source`` names it in errors (``.json`` selects JSON)."""
-    data = _load(text, source)
+    return plan_from_data(plan_text.load(text, source), text, source)
+
+
+def plan_from_data(data: Any, text: str, source: str) -> Plan:
+    """Validate ``data`` read from ``text`` (:func:`yokeflow.core.plan_text.load`) into a plan.
+
+    Raises :class:`~yokeflow.errors.PlanError` naming ``source``, the place (a YAML plan's
+    line too) and what was expected.
+    """
     if not isinstance(data, dict):
         raise PlanError(
-            source, "top level", f"expected a mapping with 'name' and 'epics', got {_kind(data)}"
+            source,
+            "top level",
+            f"expected a mapping with 'name' and 'epics', got {plan_text.describe_kind(data)}",
         )
     try:
         return Plan.model_validate(data)
@@ -237,60 +224,6 @@ def parse_plan(text: str, source: str) -> Plan:
         raise PlanError(
             source, _describe_location(text, source, loc), _describe_problem(error)
         ) from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _load(text: str, source: str) -> Any:
-    if source.endswith(".json"):
-        try:
-            return json.loads(text, object_pairs_hook=_unique_keys)
-        except json.JSONDecodeError as exc:
-            raise PlanError(
-                source, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
-            ) from None
-        except _DuplicateKey as exc:
-            raise PlanError(source, "", f"invalid JSON: duplicate key {exc.key!r}") from None
-        except RecursionError:
-            raise PlanError(source, "", "invalid JSON: nested too deeply") from None
-    # Imported here: a JSON plan never needs the YAML reader, whose import costs more than
-    # parsing a 10,000-task JSON plan.
-    import yaml
-
-    from yokeflow import strict_yaml
-
-    try:
-        return strict_yaml.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlanError(source, where, f"invalid YAML: {problem}") from None
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "an empty document"
-    return {
-        list: "a list",
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        bool: "a boolean",
-    }.get(type(value), type(value).__name__)
 
 
 def _describe_problem(error: Any) -> str:
@@ -331,7 +264,7 @@ def _describe_location(text: str, source: str, loc: Sequence[object]) -> str:
 
 def _yaml_line(text: str, loc: Sequence[object]) -> int | None:
     """The 1-based line of the YAML node at ``loc``, or of its nearest existing parent."""
-    import yaml  # only a YAML plan gets here (see _load)
+    import yaml  # only a YAML plan gets here (see plan_text.load)
 
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
