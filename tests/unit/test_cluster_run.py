@@ -166,3 +166,26 @@ async def test_a_second_pass_keeps_transition_times_and_posts_no_new_event() -> 
 async def test_a_suspended_run_says_so() -> None:
     status, _ = await report(run_body(suspend=True))
     assert conditions(status)["Progressing"]["reason"] == "Suspended"
+
+
+async def test_a_spec_text_is_to_be_planned_and_a_later_planned_condition_stands() -> None:
+    body = run_body()
+    del body["spec"]["plan"]
+    body["spec"]["spec"] = {"text": "A notes app."}
+
+    report = await reconcile_body(body, no_secrets, NOW)
+
+    assert (report.planning, report.runnable) == (True, False)
+    status = report.status.model_dump(mode="json", by_alias=True, exclude_none=True)
+    planned = conditions(status)["Planned"]
+    assert (planned["status"], planned["reason"]) == ("Unknown", "Planning")
+    # what the operator's planning wrote later is not taken back by the next pass
+    body["status"] = {
+        **status,
+        "conditions": [
+            {**planned, "status": "True", "reason": "PlanGenerated", "message": "2 tasks."}
+        ],
+    }
+    again = await reconcile_body(body, no_secrets, LATER)
+    kept = conditions(again.status.model_dump(mode="json", by_alias=True))["Planned"]
+    assert (kept["status"], kept["reason"]) == ("True", "PlanGenerated")

@@ -137,3 +137,49 @@ def test_a_failed_run_names_the_task_and_its_reason() -> None:
         generation=1,
     )
     assert (retrying.status.tasks.failed, retrying.status.tasks.pending) == (0, 1)
+
+
+def test_with_a_budget_budget_ok_says_what_is_spent_and_when_it_ran_out() -> None:
+    states = {
+        "a": TaskRun(TaskState.MERGED, 1),
+        "b": TaskRun(TaskState.RUNNING, 1),
+        "c": TaskRun(TaskState.PENDING),
+        "d": TaskRun(TaskState.PENDING),
+    }
+
+    def rolled(cost: str, finish: Finish | None = None) -> dict[str, tuple[str, str, str]]:
+        status = rollup(
+            ProjectRunStatus(),
+            seen(states),
+            finish=finish,
+            max_attempts=2,
+            cost_usd=Decimal(cost),
+            batches=BatchProgress(done=0, total=1),
+            integration_commit=None,
+            now=NOW,
+            generation=1,
+            budget_limit=Decimal(1),
+        ).status
+        return conditions(status)
+
+    assert rolled("0.4")["BudgetOk"] == ("True", "WithinBudget", "$0.4000 of $1.00 spent.")
+    assert rolled("1.02")["BudgetOk"][:2] == ("False", "BudgetExhausted")
+    out = rolled("0.8", Finish("budget_exhausted", "budget exhausted with 1/4 tasks merged"))
+    assert out["BudgetOk"] == (
+        "False",
+        "BudgetExhausted",
+        "$0.8000 of $1.00 spent; no new Job starts.",
+    )
+    assert out["Ready"][:2] == ("False", "BudgetExhausted")
+    unlimited = rollup(
+        ProjectRunStatus(),
+        seen(states),
+        finish=None,
+        max_attempts=2,
+        cost_usd=Decimal(5),
+        batches=BatchProgress(done=0, total=1),
+        integration_commit=None,
+        now=NOW,
+        generation=1,
+    ).status
+    assert "BudgetOk" not in conditions(unlimited)

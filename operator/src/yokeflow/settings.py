@@ -10,6 +10,7 @@ lists and mappings are given as JSON. An unknown key or a bad value is a
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -262,6 +263,30 @@ class OperatorSettings(_Section):
     """Tolerations of every task and merge pod (JSON), for nodes tainted for agents."""
     model_api_key_secret: str | None = None
     """``secret-name/key`` of the model API key for runs that name none."""
+    agent_network_policy: bool = True
+    """Give each run a NetworkPolicy (owned by the ProjectRun) that lets its pods reach DNS, the
+    model endpoint, the MCP task manager and the run's git remote, and nothing else. It is
+    enforced only where the cluster's network plugin enforces NetworkPolicies."""
+    egress_model_cidr: str = "0.0.0.0/0"
+    """Addresses agent pods may reach the model endpoint at (on its URL's port) when its host is
+    a name (a NetworkPolicy cannot name hosts); an IP address in the URL is used as it is."""
+    egress_git_cidr: str = "0.0.0.0/0"
+    """Addresses agent pods may reach the run's git remote at (on its URL's port) when its host
+    is a name; an IP address in the URL is used as it is."""
+    egress_mcp_cidr: str = "0.0.0.0/0"
+    """Addresses agent pods may reach the MCP task manager at (on its URL's port) when its host
+    is a name and ``egress_mcp_pod_labels`` is empty."""
+    egress_mcp_pod_labels: dict[str, str] = Field(default_factory=dict)
+    """Labels of the operator's pods (the MCP task manager), which agent pods may then reach
+    instead of ``egress_mcp_cidr``; empty: by address."""
+    egress_mcp_namespace: str | None = None
+    """The namespace of the pods ``egress_mcp_pod_labels`` names; unset: the run's own."""
+
+    @field_validator("egress_model_cidr", "egress_git_cidr", "egress_mcp_cidr")
+    @classmethod
+    def _a_cidr(cls, value: str) -> str:
+        ipaddress.ip_network(value, strict=False)  # a ValueError says what is wrong
+        return value
 
 
 class Settings(BaseSettings):

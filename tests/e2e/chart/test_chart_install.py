@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from yokeflow.specs.names import network_policy_name
 from yokeflow.testing.agents import scripted_model
 from yokeflow.testing.controlplane import Kubectl
 from yokeflow.testing.git_repos import git, make_repository
@@ -240,6 +241,10 @@ def _install_run_uninstall(
     # The chart's RBAC is all the operator needed: the API server refused it nothing.
     log = operator_log.read_text(encoding="utf-8", errors="replace")
     assert "forbidden" not in log.lower(), log[-3000:]
+    # ...its NetworkPolicy included (created with the chart's RBAC, owned by the run).
+    policy = kubectl.get("networkpolicy", network_policy_name("chart-run"), "-n", namespace)
+    assert policy["metadata"]["ownerReferences"][0]["uid"] == done["metadata"]["uid"]
+    assert len(policy["spec"]["egress"]) == 4  # DNS, the model, the MCP server, git
 
     started = time.monotonic()
     helm.run("uninstall", "demo", "-n", namespace, "--wait", "--timeout=60s")

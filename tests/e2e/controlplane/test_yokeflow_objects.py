@@ -88,7 +88,7 @@ def _objects(namespace: str, spec: ProjectRunSpec) -> list[Any]:
             integration_branch="yokeflow/todo/integration",
             integration_commit=COMMIT,
         ),
-        build_planning_job(**common, owner=RUN, generation=1, model="m"),
+        build_planning_job(**common, owner=RUN, attempt=1, model="m"),
         build_task_secret(
             run="todo",
             namespace=namespace,
@@ -104,7 +104,7 @@ def _objects(namespace: str, spec: ProjectRunSpec) -> list[Any]:
             run="todo",
             namespace=namespace,
             owner=RUN,
-            generation=1,
+            attempt=1,
             spec=spec,
             mcp_url=SETTINGS.mcp_url,
             token="t",

@@ -232,6 +232,20 @@ def test_a_run_on_the_process_node_merges_every_task_onto_the_integration_branch
     assert cost > 0
     recorded = asyncio.run(_recorded_cost(operator.database_url))
     assert cost == recorded
+    # Each TaskBatch lists its tasks' Jobs, phases and costs; they add up to the run's cost.
+    batches = kubectl.get("taskbatches", "-n", namespace, "-l", "yokeflow.io/project-run=real")[
+        "items"
+    ]
+    listed = {t["key"]: t for b in batches for t in b["status"]["tasks"]}
+    assert set(listed) == set(SHORT_DEPENDS)
+    for key, entry in listed.items():
+        assert entry["jobName"] == tasks[key].name, entry
+        assert entry["state"] == "Succeeded", entry
+        assert Decimal(str(entry["costUsd"])) > 0, entry
+    for batch in batches:
+        spent = sum(Decimal(str(t["costUsd"])) for t in batch["status"]["tasks"])
+        assert Decimal(str(batch["status"]["costUsd"])) == spent
+    assert sum(Decimal(str(t["costUsd"])) for t in listed.values()) == cost
 
 
 async def _recorded_cost(url: str) -> Decimal:

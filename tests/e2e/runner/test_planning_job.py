@@ -100,7 +100,7 @@ async def test_a_planning_job_writes_the_plan_through_the_task_manager(
             run="notes",
             namespace=namespace,
             owner=owner,
-            generation=1,
+            attempt=1,
             spec=spec,
             mcp_url=settings.mcp_url,
             token=token,
@@ -110,7 +110,7 @@ async def test_a_planning_job_writes_the_plan_through_the_task_manager(
             namespace=namespace,
             spec=spec,
             owner=owner,
-            generation=1,
+            attempt=1,
             model="claude-sonnet-4-5",
             settings=settings,
         )

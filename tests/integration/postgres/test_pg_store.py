@@ -362,6 +362,8 @@ async def test_costs(store: PostgresStore) -> None:
     assert rows[("claude-sonnet-4-5", "planning")].cost_usd == Decimal("1.5")
     assert rows[("claude-haiku-4-5", "task")].calls == 2
     assert len(await store.list_agent_costs(pid)) == 3
+    await store.record_agent_cost(pid, model="m", cost_usd=0.05, task_id=ids["schema"])
+    assert await store.get_cost_by_task(pid) == {ids["schema"]: Decimal("0.15")}
     other = await store.create_project("other")
     assert await store.get_project_cost_total(other.id) == Decimal(0)
     assert await store.get_project_costs(other.id) == []

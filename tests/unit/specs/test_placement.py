@@ -53,7 +53,7 @@ def _jobs(
             namespace="ns",
             spec=spec,
             owner=run,
-            generation=1,
+            attempt=1,
             model="claude-sonnet-4-5",
             settings=settings,
         ),

@@ -21,7 +21,7 @@ def test_an_inline_spec_is_read_from_the_planning_secret(
         namespace="team-a",
         spec=spec,
         owner=run_owner,
-        generation=1,
+        attempt=1,
         model="claude-opus-4-5",
         settings=settings,
     )
@@ -29,7 +29,7 @@ def test_an_inline_spec_is_read_from_the_planning_secret(
         run="todo",
         namespace="team-a",
         owner=run_owner,
-        generation=1,
+        attempt=1,
         spec=spec,
         mcp_url="http://mcp/mcp",
         token="t",
@@ -55,7 +55,7 @@ def test_a_config_map_spec_is_mounted_from_it(
         namespace="team-a",
         spec=spec,
         owner=run_owner,
-        generation=4,
+        attempt=4,
         model="m",
         settings=settings,
     )
@@ -84,7 +84,7 @@ def test_a_run_with_an_inline_plan_has_nothing_to_plan(
             namespace="team-a",
             spec=spec,
             owner=run_owner,
-            generation=1,
+            attempt=1,
             model="m",
             settings=settings,
         )

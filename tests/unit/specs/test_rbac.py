@@ -31,6 +31,8 @@ def test_secrets_can_be_neither_listed_nor_watched_and_pods_only_read() -> None:
     # Jobs are patched only to mark one collected (an annotation: each end is reported once,
     # across restarts); their spec never is, so a Kueue-suspended Job is never un-suspended.
     assert _verbs("jobs") == {"get", "list", "watch", "create", "patch", "delete"}
+    # each run's NetworkPolicy is created by the operator (AlreadyExists on a restart)
+    assert {"get", "create"} <= _verbs("networkpolicies")
 
 
 def test_no_wildcards_and_every_group_says_why() -> None:

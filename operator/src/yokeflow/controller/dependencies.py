@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from yokeflow.controller.executions import RunExecution
     from yokeflow.controller.mcp_server import OperatorTaskManager
     from yokeflow.controller.metrics_server import OperatorMetrics
+    from yokeflow.services.cluster_planning import Planned
 
 __all__ = ["OperatorDependencies", "dependencies_of", "utc_now"]
 
@@ -45,6 +46,9 @@ class OperatorDependencies:
     metrics: OperatorMetrics | None = None
     executions: dict[str, RunExecution] = field(default_factory=dict)
     """ProjectRun uid → its execution (rebuilt after a restart from the store and the Jobs)."""
+    plans: dict[str, Planned] = field(default_factory=dict)
+    """ProjectRun uid → its accepted plan, for a run planned by planning Jobs (its ``Planned``
+    condition is written from it on every pass)."""
     written: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """(namespace, name) → the status last written for that run."""
     _wakers: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)

@@ -8,8 +8,10 @@ the merge lane's Jobs (``specs.merge_job``), the operator's owner id, its store 
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from yokeflow.adapters.clock import SystemClock
@@ -20,9 +22,12 @@ from yokeflow.api.v1alpha1 import BatchTask, ProjectRun, ProjectRunSpec
 from yokeflow.controller.dependencies import OperatorDependencies
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.core.events import Event
+from yokeflow.core.records import Project
 from yokeflow.core.schedule import Limits
-from yokeflow.errors import ConfigError
+from yokeflow.core.stored_plan import plan_of
+from yokeflow.errors import ConfigError, KubeRejectedError
 from yokeflow.ports.launcher import LaunchRequest, Lease
+from yokeflow.services.agent_sessions import RunBudgetLedger
 from yokeflow.services.cluster_execution import (
     BatchCounter,
     ClusterExecution,
@@ -30,10 +35,14 @@ from yokeflow.services.cluster_execution import (
     project_key,
     stored_project,
 )
+from yokeflow.services.cluster_planning import PlanningJobs
 from yokeflow.services.cluster_workspace import ClusterWorkspace
+from yokeflow.services.costs import CostEstimator, RunBudget, price_table
 from yokeflow.services.job_merge_lane import JobMergeLane
+from yokeflow.services.planning import plan_accepted
 from yokeflow.services.reconcile import RunContext
 from yokeflow.services.run_stop import run_selector
+from yokeflow.settings import CostSettings
 from yokeflow.specs.branches import integration_branch, task_branch
 from yokeflow.specs.inline_plan import plan_yaml, task_plan, to_plan
 from yokeflow.specs.merge_job import build_merge_job
@@ -42,13 +51,23 @@ from yokeflow.specs.names import (
     COMPONENT_MERGE,
     LABEL_COMPONENT,
     Owner,
+    planning_job_name,
     task_job_name,
 )
+from yokeflow.specs.network_policy import build_agent_network_policy, egress_target
 from yokeflow.specs.objects import Toleration
+from yokeflow.specs.planning_job import build_planning_job, build_planning_secret
 from yokeflow.specs.pods import PodSettings
 from yokeflow.specs.task_job import build_task_job, build_task_secret
 
-__all__ = ["RunExecution", "limits_of", "open_execution"]
+__all__ = [
+    "RunExecution",
+    "ensure_network_policy",
+    "limits_of",
+    "open_execution",
+    "planning_jobs",
+    "planning_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +84,23 @@ class RunExecution:
     """Task key → epic key."""
     branches: dict[int, str]
     """Task id → its branch."""
+    budget: RunBudget
+    """The run's budget (``spec.budget``; its limit is read again on every pass)."""
+    budget_port: RunBudgetLedger
+    """The engine's view of it, given to the engine while the run has a limit."""
+
+    async def limit_budget(self, limit_usd: Decimal | None) -> None:
+        """The run's budget limit as its spec says now: the engine checks launches against it
+        while there is one (a run without a limit pays for no estimates)."""
+        await self.budget.set_limit(limit_usd)
+        context = self.execution.context
+        if limit_usd is None:
+            context.budget = None
+        elif context.budget is None:
+            context.budget = self.budget_port
+            await self.budget_port.observe_spend(
+                await context.store.get_project_cost_total(context.project_id)
+            )
 
 
 def limits_of(spec: ProjectRunSpec) -> Limits:
@@ -121,6 +157,100 @@ def pod_settings(dependencies: OperatorDependencies) -> PodSettings:
     )
 
 
+async def ensure_network_policy(
+    dependencies: OperatorDependencies, run: ProjectRun, namespace: str
+) -> bool:
+    """Create the run's NetworkPolicy (``specs.network_policy``) unless the settings turn it off;
+    ``AlreadyExists`` is the same policy. Whether one was asked for."""
+    own = dependencies.settings
+    if not own.agent_network_policy:
+        return False
+    pods = pod_settings(dependencies)
+    name = str(run.metadata["name"])
+    owner = Owner("yokeflow.io/v1alpha1", "ProjectRun", name, str(run.metadata["uid"]))
+    model = egress_target(
+        pods.model_endpoint or "https://api.anthropic.com", cidr=own.egress_model_cidr
+    )
+    mcp = egress_target(
+        pods.mcp_url or "http://127.0.0.1",
+        cidr=own.egress_mcp_cidr,
+        pod_labels=dict(own.egress_mcp_pod_labels),
+        namespace=own.egress_mcp_namespace,
+    )
+    if model is None or mcp is None:
+        raise ConfigError("the model endpoint and the MCP URL must be network URLs")
+    policy = build_agent_network_policy(
+        run=name,
+        namespace=namespace,
+        owner=owner,
+        model=model,
+        mcp=mcp,
+        git=egress_target(run.spec.repository.url, cidr=own.egress_git_cidr),
+    )
+    path = f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"
+    try:
+        await dependencies.api.create(path, dict(policy))
+    except KubeRejectedError as exc:
+        if exc.reason != "AlreadyExists":
+            raise
+    return True
+
+
+def planning_model(dependencies: OperatorDependencies, spec: ProjectRunSpec) -> str:
+    """The planning session's model: the run's default model, else the operator's (a tier
+    name becomes its model id)."""
+    everything = dependencies.everything
+    default = everything.cost.default_model if everything is not None else "claude-sonnet-4-5"
+    tiers = dict(everything.cost.model_ids) if everything is not None else {}
+    chosen = spec.models.default or default
+    return tiers.get(chosen, chosen)
+
+
+def planning_jobs(
+    dependencies: OperatorDependencies, run: ProjectRun, namespace: str
+) -> PlanningJobs:
+    """The run's planning Jobs (``specs.planning_job``): one per attempt, with its Secret (the
+    spec text, the MCP configuration with a token scoped to the run's project, expiring)."""
+    mcp = dependencies.mcp
+    if mcp is None:
+        raise ConfigError("this operator has no database: it cannot plan runs")
+    spec = run.spec
+    name = str(run.metadata["name"])
+    owner = Owner("yokeflow.io/v1alpha1", "ProjectRun", name, str(run.metadata["uid"]))
+    pods = pod_settings(dependencies)
+    jobs = dependencies.jobs(namespace)
+    model = planning_model(dependencies, spec)
+
+    async def create(project: Project, attempt: int) -> None:
+        job_name = planning_job_name(name, attempt)
+        secret = build_planning_secret(
+            run=name,
+            namespace=namespace,
+            owner=owner,
+            attempt=attempt,
+            spec=spec,
+            mcp_url=pods.mcp_url,
+            token=mcp.token_for(project.id, None, job_name),
+        )
+        try:
+            await dependencies.api.create(f"/api/v1/namespaces/{namespace}/secrets", dict(secret))
+        except KubeRejectedError as exc:
+            if exc.reason != "AlreadyExists":
+                raise
+        job = build_planning_job(
+            run=name,
+            namespace=namespace,
+            spec=spec,
+            owner=owner,
+            attempt=attempt,
+            model=model,
+            settings=pods,
+        )
+        await jobs.create(dict(job))
+
+    return PlanningJobs(jobs, functools.partial(planning_job_name, name), create)
+
+
 async def open_execution(
     dependencies: OperatorDependencies, run: ProjectRun, namespace: str
 ) -> RunExecution:
@@ -129,16 +259,23 @@ async def open_execution(
     if store is None or mcp is None:
         raise ConfigError("this operator has no database: it cannot carry runs out")
     spec = run.spec
-    if spec.plan is None:
-        raise ConfigError("only runs with an inline plan can be carried out")
     name = str(run.metadata["name"])
     uid = str(run.metadata["uid"])
-    plan = to_plan(spec.plan)
-    project = await stored_project(
-        store, project_key(namespace, name, uid), plan, spec.repository.url
-    )
-    tasks = await store.list_tasks(project.id)
-    epic_keys = {e.id: e.key for e in await store.list_epics(project.id)}
+    key = project_key(namespace, name, uid)
+    if spec.plan is not None:
+        plan = to_plan(spec.plan)
+        project = await stored_project(store, key, plan, spec.repository.url)
+        tasks = await store.list_tasks(project.id)
+        stored_epics = await store.list_epics(project.id)
+    else:  # planned by its planning Jobs
+        found = await store.get_project_by_name(key)
+        if found is None or not plan_accepted(found):
+            raise ConfigError(f"the run {name} has no accepted plan yet")
+        project = found
+        tasks = await store.list_tasks(project.id)
+        stored_epics = await store.list_epics(project.id)
+        plan = plan_of(name, stored_epics, tasks)
+    epic_keys = {e.id: e.key for e in stored_epics}
     epics = {t.key: epic_keys[t.epic_id] for t in tasks}
     branches = {t.id: task_branch(name, t.key) for t in tasks}
     owner = Owner("yokeflow.io/v1alpha1", "ProjectRun", name, uid)
@@ -232,6 +369,11 @@ async def open_execution(
     )
     everything = dependencies.everything
     clock = SystemClock()
+    cost_settings = everything.cost if everything is not None else CostSettings()
+    budget = RunBudget(spec.budget.limit_usd, cost_settings.approaching_fraction)
+    budget_port = RunBudgetLedger(
+        budget, CostEstimator(store, price_table(cost_settings)), project.id
+    )
     context = RunContext(
         project_id=project.id,
         owner=dependencies.settings.owner,
@@ -249,10 +391,13 @@ async def open_execution(
         ),
         clock=clock,
         events=_LoggedEvents(f"{namespace}/{name}", dependencies.metrics),
+        budget=budget_port if spec.budget.limit_usd is not None else None,
         session_handle=lambda task: task_job_name(name, task.key, task.attempts),
         started_at=clock.now(),
         launch_concurrency=dependencies.settings.launch_concurrency,
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)
-    return RunExecution(execution, launcher, mirror, project.id, epics, branches)
+    return RunExecution(
+        execution, launcher, mirror, project.id, epics, branches, budget, budget_port
+    )

@@ -63,8 +63,9 @@ class OperatorTaskManager:
         """The MCP endpoint as agent pods reach it."""
         return http_launch(self.base_url, "").url
 
-    def token_for(self, project_id: int, task_id: int, worker: str) -> str:
-        """A token for one task of one project, expiring after the configured time."""
+    def token_for(self, project_id: int, task_id: int | None, worker: str) -> str:
+        """A token for one task of one project (``task_id`` None: the whole project, a planning
+        session's), expiring after the configured time."""
         scope = Scope(project_id=project_id, task_id=task_id, worker=worker)
         return self._tokens.issue(scope, expires_at=self._clock() + self._ttl)
 

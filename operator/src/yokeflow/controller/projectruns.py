@@ -16,7 +16,7 @@ import functools
 import logging
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import kopf
 
@@ -24,14 +24,22 @@ from yokeflow.adapters.kube.task_batches import BatchView, release_all
 from yokeflow.api.v1alpha1 import ProjectRun, ProjectRunStatus
 from yokeflow.controller.dependencies import OperatorDependencies, dependencies_of
 from yokeflow.controller.errors import kopf_errors
-from yokeflow.controller.executions import RunExecution, limits_of, open_execution
+from yokeflow.controller.executions import (
+    RunExecution,
+    ensure_network_policy,
+    limits_of,
+    open_execution,
+    planning_jobs,
+)
 from yokeflow.controller.status_publisher import Offer, StatusPublisher
+from yokeflow.core.schedule import Finish
 from yokeflow.errors import TemporaryError, YokeflowError
-from yokeflow.services import cluster_run, run_stop
-from yokeflow.services.cluster_execution import batch_progress
+from yokeflow.services import cluster_planning, cluster_run, run_stop
+from yokeflow.services.cluster_execution import batch_progress, project_key
+from yokeflow.services.planning import plan_accepted
 from yokeflow.services.reconcile import Seen, Step, observe
 from yokeflow.services.run_rollup import rollup
-from yokeflow.specs.conditions import set_condition
+from yokeflow.specs.conditions import condition, set_condition
 from yokeflow.specs.names import label_value
 
 __all__ = ["deleted", "drive", "spec_changed"]
@@ -86,9 +94,13 @@ async def _drive(
             found = latest.model_dump(mode="json", exclude_none=True) if latest else {}
             dependencies.metrics.passed(body, found, time.monotonic() - started)
         if step is not None and step.finish is not None:
-            await publisher.flush()  # the run's last status is written before the daemon ends
-            return
-        if step is not None and step.again:
+            # The run's last status is written before the daemon ends (or waits for a budget).
+            await publisher.flush()
+            if step.finish.outcome != "budget_exhausted":
+                return
+            # Out of budget the run stays served: raising ``budget.limitUsd`` (a spec edit
+            # wakes the daemon) lets it go on.
+        elif step is not None and step.again:
             continue
         timeout = dependencies.settings.resync_seconds
         if step is not None and step.wake_at is not None:
@@ -120,10 +132,18 @@ async def _pass(
     status = report.status
     for event in report.events:
         kopf.event(live, type=event.type, reason=event.reason, message=event.message)
-    if not report.runnable or dependencies.store is None:
+    can_plan = dependencies.store is not None and dependencies.mcp is not None
+    if report.planning and not can_plan:
+        status = _unplannable(status, now, body)
+    if not (report.runnable or (report.planning and can_plan)) or dependencies.store is None:
         publisher.offer(Offer(status))
         return None
     try:
+        if report.planning:
+            planned = await _plan(dependencies, live, body, status, namespace, uid, publisher)
+            if isinstance(planned, Step):
+                return planned
+            status = planned
         return await _execute(dependencies, live, body, status, namespace, uid, publisher)
     except YokeflowError as exc:
         # A pass that cannot go on now (the remote or the database unreachable, a write race):
@@ -131,6 +151,133 @@ async def _pass(
         log.warning("%s/%s: %s", namespace, name, exc)
         publisher.offer(Offer(_waiting(status, exc, now, body)))
         return None
+
+
+async def _plan(
+    dependencies: OperatorDependencies,
+    live: kopf.Body,
+    body: dict[str, Any],
+    status: ProjectRunStatus,
+    namespace: str,
+    uid: str,
+    publisher: StatusPublisher,
+) -> ProjectRunStatus | Step:
+    """A spec-text run's planning pass (``services.cluster_planning``): the status to carry the
+    run out with once its plan is accepted, else the step to wait (its status written)."""
+    store = dependencies.store
+    assert store is not None
+    now = dependencies.clock()
+    name = str(body["metadata"]["name"])
+    generation = body.get("metadata", {}).get("generation")
+    known = dependencies.plans.get(uid)
+    if known is not None:  # planned already (the status read may predate the one written)
+        return _planned(status, known, now, generation)
+    run = ProjectRun.model_validate({**body, "status": status})
+    project = await cluster_planning.run_project(
+        store,
+        project_key(namespace, name, uid),
+        run.spec.spec.text if run.spec.spec is not None and run.spec.spec.text else "",
+    )
+    if plan_accepted(project):  # a restarted operator: planned before it went
+        dependencies.plans[uid] = await cluster_planning.accepted(store, project)
+        return _planned(status, dependencies.plans[uid], now, generation)
+    failed = condition(status.conditions, "Planned")
+    if status.phase == "Failed" and failed is not None and failed.reason == "PlanningFailed":
+        return Step(finish=Finish("failed", failed.message))  # for good: never planned again
+    if run.spec.suspend:  # no new planning Job while suspended (a running one ends on its own)
+        publisher.offer(Offer(status))
+        return Step()
+    await ensure_network_policy(dependencies, run, namespace)  # before the first pod of the run
+    retries = run.spec.agent.retries
+    step = await cluster_planning.advance(
+        store,
+        project,
+        planning_jobs(dependencies, run, namespace),
+        max_attempts=retries.max_attempts,
+        backoff_seconds=float(retries.backoff_seconds),
+        now=now.timestamp(),
+    )
+    if isinstance(step, cluster_planning.Planned):
+        dependencies.plans[uid] = step
+        status = _planned(status, step, now, generation)
+        said = _condition_message(status, "Planned") or "The plan is accepted."
+        kopf.event(live, type="Normal", reason="PlanGenerated", message=said)
+        return status
+    if isinstance(step, cluster_planning.PlanningFailed):
+        message = _one_sentence(f"Planning failed after {step.attempts} attempts: {step.reason}")
+        if step.attempts == 1:
+            message = _one_sentence(f"Planning failed: {step.reason}")
+        earlier = _condition_message(status, "Planned")
+        for aspect in ("Planned", "Ready"):
+            status = status.model_copy(
+                update={
+                    "conditions": set_condition(
+                        status.conditions,
+                        aspect,
+                        "False",
+                        "PlanningFailed",
+                        message,
+                        now,
+                        generation,
+                    )
+                }
+            )
+        status = status.model_copy(update={"phase": "Failed"})
+        if earlier != message:
+            kopf.event(live, type="Warning", reason="PlanningFailed", message=message)
+        publisher.offer(Offer(status))
+        return Step(finish=Finish("failed", message))
+    reason = "PlanningRetrying" if step.failed_before is not None else "Planning"
+    message = _one_sentence(step.message)
+    before = condition(status.conditions, "Planned")
+    status = status.model_copy(
+        update={
+            "phase": "Planning",
+            "conditions": set_condition(
+                status.conditions, "Planned", "Unknown", reason, message, now, generation
+            ),
+        }
+    )
+    if before is None or (before.reason, before.message) != (reason, message):
+        kind: Literal["Normal", "Warning"] = "Warning" if step.failed_before else "Normal"
+        kopf.event(live, type=kind, reason=reason, message=message)
+    publisher.offer(Offer(status))
+    return Step(wake_at=step.wake_at)
+
+
+def _planned(
+    status: ProjectRunStatus,
+    planned: cluster_planning.Planned,
+    now: datetime,
+    generation: int | None,
+) -> ProjectRunStatus:
+    attempts = "1 planning attempt" if planned.attempts == 1 else f"{planned.attempts} attempts"
+    message = f"{planned.tasks} tasks in {planned.epics} epics, planned in {attempts}."
+    conditions = set_condition(
+        status.conditions, "Planned", "True", "PlanGenerated", message, now, generation
+    )
+    return status.model_copy(update={"conditions": conditions})
+
+
+def _unplannable(status: ProjectRunStatus, now: datetime, body: dict[str, Any]) -> ProjectRunStatus:
+    generation = body.get("metadata", {}).get("generation")
+    message = (
+        "This operator has no database, so it cannot plan a spec text; give the run an inline plan."
+    )
+    conditions = set_condition(
+        status.conditions, "Planned", "Unknown", "PlanningUnavailable", message, now, generation
+    )
+    return status.model_copy(update={"conditions": conditions})
+
+
+def _condition_message(status: ProjectRunStatus, kind: str) -> str | None:
+    found = condition(status.conditions, kind)
+    return found.message if found is not None else None
+
+
+def _one_sentence(text: str) -> str:
+    first = (text.strip().splitlines() or [""])[0][:1000].rstrip(".")
+    return f"{first}."
 
 
 async def _execute(
@@ -146,10 +293,12 @@ async def _execute(
     run = ProjectRun.model_validate({**body, "status": status})
     execution = dependencies.executions.get(uid)
     if execution is None:
+        await ensure_network_policy(dependencies, run, namespace)
         execution = await open_execution(dependencies, run, namespace)
         dependencies.executions[uid] = execution
     context = execution.execution.context
     context.limits = limits_of(run.spec)
+    await execution.limit_budget(run.spec.budget.limit_usd)
     generation = body.get("metadata", {}).get("generation")
     if run.spec.suspend:
         execution.launcher.next_pass()
@@ -195,6 +344,7 @@ async def _rolled(
         now=now,
         generation=generation,
         queued=await execution.launcher.queued(),
+        budget_limit=execution.budget.ledger.limit,
     )
     if body is not None:
         for notice in rolled.notices:
@@ -232,6 +382,7 @@ async def _batch_view(execution: RunExecution, seen: Seen) -> BatchView:
         worktrees=trees,
         branches=execution.branches,
         max_attempts=context.limits.max_attempts,
+        costs=await context.store.get_cost_by_task(context.project_id),
     )
 
 
@@ -281,6 +432,7 @@ async def deleted(
     namespace = namespace or "default"
     dependencies.executions.pop(uid, None)
     dependencies.written.pop((namespace, name), None)  # a run made again under this name writes
+    dependencies.plans.pop(uid, None)
     with kopf_errors():
         stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace), name)
     if stopped:  # said at once: a retry of this handler finds nothing left to stop

@@ -318,6 +318,11 @@ class Store(WorktreeLedger, Protocol):
         """Spend by model (``operation`` is None)."""
         ...
 
+    async def get_cost_by_task(self, project_id: int) -> dict[int, Decimal]:
+        """Task id → dollars spent on it (every attempt and operation); tasks with no spend are
+        absent."""
+        ...
+
     async def get_project_cost_total(self, project_id: int) -> Decimal: ...
 
     # -- expertise -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from yokeflow.errors import AlreadyExistsError
 from yokeflow.ports.store import Store
 from yokeflow.services.cluster_workspace import ClusterWorkspace
 from yokeflow.services.job_merge_lane import JobMergeLane
-from yokeflow.services.reconcile import RunContext, Step, reconcile
+from yokeflow.services.reconcile import RunBudgetPort, RunContext, Step, reconcile
 
 __all__ = [
     "BatchCounter",
@@ -112,6 +112,7 @@ class ClusterExecution:
             run.cost_usd = await run.store.get_project_cost_total(run.project_id)
             if run.budget is not None:
                 await run.budget.observe_spend(run.cost_usd)
+                await self._reserve_running(run.budget)
             self.started = True
         await self.lane.pump()
         existing = await run.store.list_parallel_batches(run.project_id)
@@ -119,6 +120,16 @@ class ClusterExecution:
         step = await reconcile(run)
         await self.lane.pump()
         return step
+
+    async def _reserve_running(self, budget: RunBudgetPort) -> None:
+        """A restarted operator reserves again what its predecessor's running Jobs may spend,
+        so that they and new launches cannot overspend the budget together."""
+        run = self.context
+        tasks = {t.id: t for t in await run.store.list_tasks(run.project_id)}
+        for lease in await run.leases.list_leases(run.project_id):
+            task = tasks.get(lease.task_id)
+            if lease.kind == "task" and task is not None:
+                await budget.reserve(lease.task_key, await budget.estimate(task, lease.model))
 
     @property
     def cost_usd(self) -> Decimal:

@@ -9,7 +9,9 @@ status to write and the events to post:
   problem can go away on its own (a Secret created later), in which case the run waits;
 - an inline plan that resolves → ``Planned`` True with its size, batches, critical path and the
   task counts;
-- a spec text (which needs a planning Job) → ``Planned`` Unknown, reason ``PlanningUnavailable``.
+- a spec text → the run needs ``planning``: the operator runs planning Jobs
+  (:mod:`yokeflow.services.cluster_planning`) and owns ``Planned`` until a plan is accepted
+  (without a database it cannot: ``Planned`` Unknown, reason ``PlanningUnavailable``).
 
 A run whose plan resolved is ``runnable``: the operator then carries it out through the engine's
 reconcile step (:mod:`yokeflow.services.cluster_execution`), which owns the phase, the counts and
@@ -63,6 +65,8 @@ class RunReport:
     events: tuple[RunEvent, ...]
     runnable: bool = False
     """The plan resolved: the engine may carry the run out (unless it is suspended)."""
+    planning: bool = False
+    """The run has a spec text to plan (planning Jobs, then the engine)."""
 
 
 async def reconcile_body(
@@ -153,20 +157,17 @@ async def reconcile_run(run: ProjectRun, secret_keys: SecretKeys, now: datetime)
                 ),
             }
         )
-    else:
-        note(
-            "Planned",
-            "Unknown",
-            "PlanningUnavailable",
-            "This operator does not run planning Jobs yet; give the run an inline plan.",
-        )
+    elif condition(status.conditions, "Planned") is None:
+        note("Planned", "Unknown", "Planning", "The spec is to be planned by a planning Job.")
     if spec.suspend:
         note("Progressing", "False", "Suspended", "The run is suspended; no new Job starts.")
         if status.phase not in _FINAL:
             status = status.model_copy(update={"phase": "Suspended"})
     if status.phase not in _FINAL:
         note("Ready", "False", "NotFinished", "The run has not finished.")
-    return RunReport(status, tuple(events), runnable=spec.plan is not None)
+    return RunReport(
+        status, tuple(events), runnable=spec.plan is not None, planning=spec.plan is None
+    )
 
 
 _FINAL = frozenset({"Succeeded", "Failed", "Cancelled"})

@@ -204,6 +204,12 @@ class RunBudget:
         async with self._lock:
             self._ledger = replace(self._ledger, spent=spent)
 
+    async def set_limit(self, limit_usd: Decimal | float | None) -> None:
+        """A new limit (a ProjectRun's ``budget.limitUsd`` edited); spend and reservations stay."""
+        limit = None if limit_usd is None else Decimal(str(limit_usd))
+        async with self._lock:
+            self._ledger = replace(self._ledger, limit=limit)
+
     async def release(self, key: str) -> None:
         """Drop ``key``'s reservation (its agent never ran)."""
         async with self._lock:

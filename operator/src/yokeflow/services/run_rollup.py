@@ -95,8 +95,11 @@ def rollup(
     now: datetime,
     generation: int | None,
     queued: frozenset[str] = frozenset(),
+    budget_limit: Decimal | None = None,
 ) -> Rollup:
-    """The status after a pass (see the module docstring)."""
+    """The status after a pass (see the module docstring). With a ``budget_limit``, the
+    ``BudgetOk`` condition says what is spent of it (False, reason ``BudgetExhausted``, once the
+    spend reached it or the run ended for want of budget)."""
     counts = counts_of(seen, max_attempts, queued)
     notices: list[RunNotice] = []
     status = previous.model_copy(
@@ -138,6 +141,15 @@ def rollup(
         note("Degraded", "True", "TaskFailed", f"Task {key!r} failed: {reason}{more}.")
     else:
         note("Degraded", "False", "NoFailures", "No task has failed for good.")
+
+    if budget_limit is not None:
+        spent = f"${cost_usd:.4f} of ${budget_limit:.2f} spent"
+        if cost_usd >= budget_limit or (
+            finish is not None and finish.outcome == "budget_exhausted"
+        ):
+            note("BudgetOk", "False", "BudgetExhausted", f"{spent}; no new Job starts.")
+        else:
+            note("BudgetOk", "True", "WithinBudget", f"{spent}.")
 
     remaining = _remaining_path(seen)
     minutes = sum(seen.graph.tasks[k].estimate_minutes for k in remaining)

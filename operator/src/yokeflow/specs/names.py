@@ -131,9 +131,9 @@ def merge_job_name(run: str, batch: int, attempt: int = 1) -> str:
     return _name(run, "merge", str(batch), str(attempt))
 
 
-def planning_job_name(run: str, generation: int) -> str:
-    """The planning Job of a ProjectRun's spec at one ``metadata.generation``."""
-    return _name(run, "plan", str(generation))
+def planning_job_name(run: str, attempt: int) -> str:
+    """The planning Job of one attempt (from 1) to plan a ProjectRun's spec."""
+    return _name(run, "plan", str(attempt))
 
 
 def task_batch_name(run: str, number: int) -> str:

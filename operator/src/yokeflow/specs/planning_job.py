@@ -65,7 +65,7 @@ def build_planning_secret(
     run: str,
     namespace: str,
     owner: Owner,
-    generation: int,
+    attempt: int,
     spec: ProjectRunSpec,
     mcp_url: str,
     token: str,
@@ -79,7 +79,7 @@ def build_planning_secret(
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "name": task_secret_name(planning_job_name(run, generation)),
+            "name": task_secret_name(planning_job_name(run, attempt)),
             "namespace": namespace,
             "labels": common_labels(run, COMPONENT_PLANNER),
             "ownerReferences": [owner_reference(owner)],
@@ -95,11 +95,11 @@ def build_planning_job(
     namespace: str,
     spec: ProjectRunSpec,
     owner: Owner,
-    generation: int,
+    attempt: int,
     model: str,
     settings: PodSettings,
 ) -> Job:
-    """The planning Job of ProjectRun ``owner`` at ``metadata.generation`` ``generation``.
+    """The planning Job of attempt ``attempt`` (from 1) to plan ProjectRun ``owner``'s spec.
 
     The runner is called as ``yokeflow runner plan --project RUN --spec FILE --worktree
     /workspace/repo --model MODEL --mcp-config FILE``. Raises ``ValueError`` for a run with an
@@ -107,7 +107,7 @@ def build_planning_job(
     """
     if spec.spec is None:
         raise ValueError(f"ProjectRun {run} has an inline plan: there is nothing to plan")
-    name = planning_job_name(run, generation)
+    name = planning_job_name(run, attempt)
     image = spec.agent.image or settings.image
     git_vols, git_mounts = git_volumes(spec)
     secret_volume: Volume = {
@@ -175,7 +175,7 @@ def build_planning_job(
     return job(
         shape,
         settings,
-        [clone_container(spec, settings, image, f"origin/{base}", f"yokeflow/plan-{generation}")],
+        [clone_container(spec, settings, image, f"origin/{base}", f"yokeflow/plan-{attempt}")],
         [planner],
         volumes,
     )

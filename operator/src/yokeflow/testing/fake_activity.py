@@ -251,6 +251,13 @@ class FakeActivity(InMemoryWorktreeLedger):
         self.costs[cost.id] = cost
         return cost
 
+    async def get_cost_by_task(self, project_id: int) -> dict[int, Decimal]:
+        spent: dict[int, Decimal] = {}
+        for cost in self.costs.values():
+            if cost.project_id == project_id and cost.task_id is not None:
+                spent[cost.task_id] = spent.get(cost.task_id, Decimal(0)) + cost.cost_usd
+        return spent
+
     async def list_agent_costs(self, project_id: int) -> list[AgentCost]:
         return [
             c for c in sorted(self.costs.values(), key=lambda c: c.id) if c.project_id == project_id

@@ -4,8 +4,9 @@ The store is the truth (``parallel_batches``); this mirrors it into the cluster 
 
 - a batch the store holds and the cluster does not gets its TaskBatch (``AlreadyExists`` is the
   same one), born with the finalizer that holds it until its work is merged or preserved;
-- its status follows the store: each task's state and attempts, the merged tasks with their
-  commits, the unmerged ones preserved on their branches (task branches are never deleted);
+- its status follows the store: each task's state, attempts, the Job of its latest attempt and
+  what it cost (every attempt), the batch's cost, the merged tasks with their commits, the
+  unmerged ones preserved on their branches (task branches are never deleted);
 - once the batch is settled (every task merged, or failed, blocked or cancelled with its work on
   its branch), the finalizer is removed: nothing it holds can be lost any more.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from yokeflow.adapters.kube.client import KubeApi
@@ -32,7 +34,7 @@ from yokeflow.core.records import BatchStatus, ParallelBatch, Task
 from yokeflow.core.schedule import TaskRun, TaskState
 from yokeflow.core.worktree import WorktreeRecord, WorktreeStatus
 from yokeflow.errors import KubeRejectedError
-from yokeflow.specs.names import LABEL_RUN, Owner, label_value, task_batch_name
+from yokeflow.specs.names import LABEL_RUN, Owner, label_value, task_batch_name, task_job_name
 from yokeflow.specs.taskbatch import FINALIZER, build_task_batch
 
 __all__ = ["BatchView", "TaskBatchMirror", "release_all"]
@@ -63,6 +65,8 @@ class BatchView:
     worktrees: Mapping[int, WorktreeRecord]
     branches: Mapping[int, str]
     max_attempts: int
+    costs: Mapping[int, Decimal] = field(default_factory=dict)
+    """Task id → dollars spent on it (every attempt)."""
 
 
 @dataclass
@@ -85,7 +89,7 @@ class TaskBatchMirror:
             name = task_batch_name(self.run.name, batch.batch_number)
             if batch.batch_number not in self._created:
                 await self._create(batch, tasks, view, base)
-            status = _status(batch, tasks, view)
+            status = _status(self.run.name, batch, tasks, view)
             body = status.model_dump(mode="json", exclude_none=True)
             if self._written.get(batch.batch_number) != body:
                 await self.api.patch(f"{self._path}/{name}/status", {"status": body})
@@ -130,7 +134,7 @@ class TaskBatchMirror:
         self._created.add(batch.batch_number)
 
 
-def _status(batch: ParallelBatch, tasks: list[Task], view: BatchView) -> TaskBatchStatus:
+def _status(run: str, batch: ParallelBatch, tasks: list[Task], view: BatchView) -> TaskBatchStatus:
     results = []
     merged: list[MergedTask] = []
     preserved: list[PreservedTask] = []
@@ -149,6 +153,8 @@ def _status(batch: ParallelBatch, tasks: list[Task], view: BatchView) -> TaskBat
                 key=task.key,
                 state=word,  # type: ignore[arg-type]
                 attempts=task.attempts,
+                job_name=task_job_name(run, task.key, task.attempts) if task.attempts else None,
+                cost_usd=view.costs.get(task.id, Decimal(0)),
                 reason=None,
                 message=(task.last_error or None) if word in ("Failed", "Blocked") else None,
             )
@@ -169,6 +175,7 @@ def _status(batch: ParallelBatch, tasks: list[Task], view: BatchView) -> TaskBat
         progress=f"{done}/{len(tasks)}",
         tasks=results,
         merge=BatchMerge(merged=merged, preserved=preserved),
+        cost_usd=sum((r.cost_usd for r in results), Decimal(0)),
     )
 
 

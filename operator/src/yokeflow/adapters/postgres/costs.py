@@ -94,6 +94,14 @@ class CostQueries:
         )
         return [rows.cost_summary(r) for r in found]
 
+    async def get_cost_by_task(self, project_id: int) -> dict[int, Decimal]:
+        found = await self._pool.fetch(
+            "SELECT task_id, sum(cost_usd) AS cost_usd FROM agent_costs"
+            " WHERE project_id = $1 AND task_id IS NOT NULL GROUP BY task_id",
+            project_id,
+        )
+        return {int(r["task_id"]): Decimal(r["cost_usd"]) for r in found}
+
     async def get_project_cost_total(self, project_id: int) -> Decimal:
         total = await self._pool.fetchval(
             "SELECT coalesce(sum(cost_usd), 0) FROM agent_costs WHERE project_id = $1", project_id

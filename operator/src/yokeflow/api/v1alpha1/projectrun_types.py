@@ -163,8 +163,8 @@ class BudgetSpec(ApiModel):
     """The most the run may spend, in dollars; unset means no limit."""
     action: BudgetAction = "drain"
     """What happens when the budget is spent: ``drain`` lets running agents finish and starts no
-    more; ``cancel`` also stops running Jobs (their branches are kept). Either way the phase
-    becomes ``BudgetExhausted``; raising ``limitUsd`` resumes the run."""
+    more; ``cancel`` is meant to also stop running Jobs (their branches kept) but drains for now.
+    Either way the phase becomes ``BudgetExhausted``; raising ``limitUsd`` resumes the run."""
 
 
 class LearningSpec(ApiModel):
@@ -201,12 +201,13 @@ class TimeoutSpec(ApiModel):
 
 
 class RetrySpec(ApiModel):
-    """How failed tasks are retried: by the operator, never by the Job controller."""
+    """How failed tasks (and planning Jobs) are retried: by the operator, never by the Job
+    controller."""
 
     max_attempts: int = Field(default=2, ge=1, le=10)
-    """Attempts per task, the first one included."""
+    """Attempts per task (and planning Jobs of a spec text), the first one included."""
     backoff_seconds: int = Field(default=30, ge=0, le=86400)
-    """The wait before a retry."""
+    """The wait before a retry (doubling with each further one)."""
 
 
 class AgentSpec(ApiModel):
