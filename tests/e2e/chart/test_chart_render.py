@@ -5,6 +5,7 @@ generated parts (CRDs, RBAC, settings file) are the ones the code produces."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,11 @@ def test_default_values_render_what_a_cluster_accepts(
             "value": f"http://demo-yokeflow-operator.{namespace}.svc:8090"} in container["env"]  # fmt: skip
     assert container["resources"]["limits"]["memory"] == "512Mi"
     env = {e["name"]: e for e in container["env"]}
+    # each run's NetworkPolicy lets agent pods reach the operator's own pods (its MCP server)
+    mcp_pods = json.loads(env["YOKEFLOW_OPERATOR_EGRESS_MCP_POD_LABELS"]["value"])
+    assert mcp_pods.items() <= pod_labels(operator).items()
+    assert mcp_pods["app.kubernetes.io/component"] == "operator"
+    assert env["YOKEFLOW_OPERATOR_EGRESS_MCP_NAMESPACE"]["value"] == namespace
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "demo-yokeflow-postgresql"
     assert "password" not in env["YOKEFLOW_DATABASE_URL"]["value"]
 
@@ -289,3 +295,7 @@ def test_the_argocd_application_renders_the_chart(helm: Helm, chart: Path, tmp_p
     names = {o["metadata"]["name"] for o in _objects(text)}
     assert "yokeflow-operator" in names
     assert "projectruns.yokeflow.io" in names
+
+
+def pod_labels(deployment: dict[str, Any]) -> dict[str, str]:
+    return dict(deployment["template"]["metadata"]["labels"])

@@ -2,12 +2,14 @@
 runners reported, scripted here) is checked before every launch; once the next task's estimate
 no longer fits, no new Job starts, the running one finishes and is merged, and the run ends
 ``BudgetExhausted`` (phase, ``Ready`` and ``BudgetOk`` conditions). Raising the limit lets the
-same run go on to the end."""
+same run go on to the end. With ``action: cancel`` a running Job is stopped once the recorded
+spend reached the limit."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -135,3 +137,77 @@ async def _recorded_cost(url: str) -> Decimal:
         return Decimal(total)
     finally:
         await connection.close()
+
+
+CANCEL_SCENARIO = """
+rules:
+  - task: costly
+    usage: {input_tokens: 400000, output_tokens: 10000}
+    turns:
+      - tool: Write
+        input: {file_path: "{cwd}/costly.txt", content: "costly\\n"}
+      - text: "Wrote costly."
+  - task: slow
+    delay_seconds: 120
+    turns:
+      - text: "Too late."
+"""
+
+
+def test_with_action_cancel_running_jobs_are_stopped_once_the_spend_reaches_the_limit(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    process_node: RunningProcessNode,
+    git_server: GitServer,
+    tmp_path: Path,
+) -> None:
+    name = f"cancel-{namespace}"
+    url = git_server.publish(make_repository(tmp_path / "source"), name)
+    tasks = [{"key": "costly", "title": "Spend a lot"}, {"key": "slow", "title": "Think long"}]
+    run = {
+        "apiVersion": "yokeflow.io/v1alpha1",
+        "kind": "ProjectRun",
+        "metadata": {"name": "capped"},
+        "spec": {
+            "repository": {"url": url},
+            "plan": {"name": "capped", "epics": [{"key": "core", "name": "Core", "tasks": tasks}]},
+            "parallel": {"maxConcurrency": 2},
+            "models": {"default": "claude-sonnet-4-5", "optimization": False},
+            # Both start (two typical Sonnet sessions, $1.02, fit); "costly" spends $2.70 a
+            # session (two replies of $1.35), past the limit, while "slow" still thinks.
+            "budget": {"limitUsd": 1.5, "action": "cancel"},
+        },
+    }
+
+    with (
+        scripted_model(CANCEL_SCENARIO) as model,
+        operator.reconfigured(on_the_process_node(model.url)),
+        JobWatcher(kubectl, namespace) as watcher,
+    ):
+        started = time.monotonic()
+        kubectl.apply(run, "-n", namespace)
+        stopped = wait_for_phase(kubectl, namespace, "capped", {"BudgetExhausted", "Failed"}, 110)
+        took = time.monotonic() - started
+        jobs, creations, _ = watcher.snapshot()
+
+    status = stopped["status"]
+    assert status["phase"] == "BudgetExhausted", json.dumps(status, indent=1)
+    assert took < 110  # "slow" was stopped, not waited for (its model answers after 120 s)
+    by_task = {r.task: r for r in jobs.values() if r.component == "agent"}
+    assert set(by_task) == {"costly", "slow"}
+    assert len(creations) == len(set(creations))  # "slow" was not started again
+    assert by_task["slow"].succeeded is not True
+    assert kubectl.attempt("get", "job", by_task["slow"].name, "-n", namespace).returncode != 0
+    assert (status["tasks"]["succeeded"], status["tasks"]["running"]) == (1, 0)
+    assert git(git_server.bare_path(name), "show", "yokeflow/capped/integration:costly.txt") == (
+        "costly"
+    )
+    assert Decimal(str(status["costUsd"])) >= Decimal("1.5")
+    events = kubectl.get(
+        "events", "-n", namespace, "--field-selector", "involvedObject.name=capped"
+    )
+    assert any(
+        e["reason"] == "BudgetExhausted" and "stopped 1 running Jobs" in e["message"]
+        for e in events["items"]
+    ), [e["message"] for e in events["items"]]

@@ -1,6 +1,7 @@
 """The operator gives each run a NetworkPolicy, owned by the ProjectRun, that lets the run's pods
-reach DNS, the model endpoint, the MCP task manager and the git remote, and nothing else; it goes
-with the run (the garbage collector follows its owner reference).
+reach DNS, the model endpoint, the MCP task manager and the git remote, and nothing else; a
+restarted operator writes its rules again; it goes with the run (the garbage collector follows
+its owner reference).
 
 The test control plane has no network plugin, so no NetworkPolicy is enforced here: what is
 checked is the object the API server holds — its selector and its rules — not the traffic."""
@@ -67,6 +68,17 @@ def test_a_run_gets_a_network_policy_that_goes_with_it(
     assert mcp == {"to": [{"ipBlock": {"cidr": "127.0.0.1/32"}}], "ports": [_tcp(mcp_port)]}
     # the run's git remote on its URL's port
     assert git == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [_tcp(443)]}
+
+    # an operator started again writes the rules of now over an edited (or stale) policy
+    name = policy["metadata"]["name"]
+    kubectl.run("patch", "networkpolicy", name, "-n", namespace, "--type=merge",
+                "-p", '{"spec": {"egress": []}}')  # fmt: skip
+    operator.kill()
+    operator.restart()
+    deadline = time.monotonic() + 60
+    while len(kubectl.get("networkpolicy", name, "-n", namespace)["spec"].get("egress", [])) != 4:
+        assert time.monotonic() < deadline, "the operator did not restore the policy's rules"
+        time.sleep(0.3)
 
     kubectl.run("delete", "projectrun", "fenced", "-n", namespace, "--timeout=60s")
     deadline = time.monotonic() + 60

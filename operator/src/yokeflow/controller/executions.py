@@ -161,7 +161,8 @@ async def ensure_network_policy(
     dependencies: OperatorDependencies, run: ProjectRun, namespace: str
 ) -> bool:
     """Create the run's NetworkPolicy (``specs.network_policy``) unless the settings turn it off;
-    ``AlreadyExists`` is the same policy. Whether one was asked for."""
+    one that exists already gets the rules of now (the operator's pod address or settings may
+    have changed since it was created). Whether one was asked for."""
     own = dependencies.settings
     if not own.agent_network_policy:
         return False
@@ -193,6 +194,9 @@ async def ensure_network_policy(
     except KubeRejectedError as exc:
         if exc.reason != "AlreadyExists":
             raise
+        await dependencies.api.patch(
+            f"{path}/{policy['metadata']['name']}", {"spec": policy["spec"]}
+        )
     return True
 
 

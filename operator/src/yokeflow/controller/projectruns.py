@@ -308,6 +308,14 @@ async def _execute(
         return None
     execution.launcher.next_pass()
     step = await execution.execution.step()
+    if run.spec.budget.action == "cancel":
+        stopped = await execution.execution.stop_over_budget()
+        if stopped:
+            message = (
+                f"The budget is spent: stopped {len(stopped)} running Jobs; what they pushed "
+                "stays on their branches."
+            )
+            kopf.event(live, type="Warning", reason="BudgetExhausted", message=message)
     seen = step.seen or await observe(context)
     status = await _rolled(dependencies, execution, status, seen, step, now, generation, live)
     mirror = functools.partial(

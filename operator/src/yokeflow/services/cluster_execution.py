@@ -26,6 +26,7 @@ from yokeflow.api.v1alpha1 import BatchProgress, ModelsSpec
 from yokeflow.core.plan import Plan
 from yokeflow.core.records import BatchStatus, Project, Task
 from yokeflow.errors import AlreadyExistsError
+from yokeflow.ports.launcher import Lease
 from yokeflow.ports.store import Store
 from yokeflow.services.cluster_workspace import ClusterWorkspace
 from yokeflow.services.job_merge_lane import JobMergeLane
@@ -120,6 +121,19 @@ class ClusterExecution:
         step = await reconcile(run)
         await self.lane.pump()
         return step
+
+    async def stop_over_budget(self) -> list[Lease]:
+        """``budget.action: cancel``: once the recorded spend reached the run's limit, its running
+        task Jobs are stopped (what they pushed stays on their branches); the leases stopped.
+        Their tasks are not started again while the budget stays spent."""
+        run = self.context
+        limit = run.budget.limit() if run.budget is not None else None
+        if limit is None or run.cost_usd < Decimal(str(limit)):
+            return []
+        running = list(await run.launcher.live())
+        for lease in running:
+            await run.launcher.stop(lease)
+        return running
 
     async def _reserve_running(self, budget: RunBudgetPort) -> None:
         """A restarted operator reserves again what its predecessor's running Jobs may spend,

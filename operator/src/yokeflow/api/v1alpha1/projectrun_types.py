@@ -163,8 +163,9 @@ class BudgetSpec(ApiModel):
     """The most the run may spend, in dollars; unset means no limit."""
     action: BudgetAction = "drain"
     """What happens when the budget is spent: ``drain`` lets running agents finish and starts no
-    more; ``cancel`` is meant to also stop running Jobs (their branches kept) but drains for now.
-    Either way the phase becomes ``BudgetExhausted``; raising ``limitUsd`` resumes the run."""
+    more; ``cancel`` also stops running Jobs once the recorded spend reached ``limitUsd`` (what
+    they pushed stays on their branches). Either way the phase becomes ``BudgetExhausted``;
+    raising ``limitUsd`` resumes the run."""
 
 
 class LearningSpec(ApiModel):
