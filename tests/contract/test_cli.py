@@ -183,3 +183,8 @@ def test_every_command_shows_an_example_that_uses_its_own_options() -> None:
         used = {w for w in example.split() if w.startswith("-")}
         assert used <= options, f"{example}: {used - options} are not options of {name}"
     assert set(EXAMPLES) == {" ".join(p) for p in leaves}
+    groups = [p for p in _commands(root) if p and hasattr(_loaded(root, p), "list_commands")]
+    assert groups
+    for path in groups:  # a group shows one of its sub-commands' examples
+        shown = " ".join(runner.invoke(app, [*path, "--help"]).output.split())
+        assert f"Example: yokeflow {' '.join(path)} " in shown, path

@@ -67,11 +67,17 @@ EXAMPLES: dict[str, str] = {
 
 
 def add_examples(command: Any, path: str) -> None:
-    """Set ``Example: …`` as the epilog of ``command`` (at ``path``) and of its sub-commands."""
-    example = EXAMPLES.get(path)
+    """Set ``Example: …`` as the epilog of ``command`` (at ``path``) and of its sub-commands.
+
+    A group shows the example of its first sub-command that has one.
+    """
+    subs = getattr(command, "commands", {})
+    example = EXAMPLES.get(path) or next(
+        (EXAMPLES[f"{path} {name}"] for name in subs if f"{path} {name}" in EXAMPLES), None
+    )
     if example is not None and not getattr(command, "epilog", None):
         # "\b": click keeps the paragraph as written, so a long example is never broken inside
         # an option name (it would be, at a hyphen) and can be copied whole.
         command.epilog = f"\b\nExample: {example}"
-    for name, sub in getattr(command, "commands", {}).items():
+    for name, sub in subs.items():
         add_examples(sub, f"{path} {name}".strip())

@@ -2,7 +2,7 @@
 
 Pure. The reconcile step (:mod:`yokeflow.services.reconcile`) observes the store, the task
 launcher's live sessions and the workspace, and turns what it saw into the scheduler's
-:class:`~yokeflow.core.schedule.TaskRun` per task with :func:`observe`; when a session ends it
+:class:`~yokeflow.core.task_run.TaskRun` per task with :func:`observe`; when a session ends it
 asks :func:`session_verdict` what the attempt came to. Neither holds state nor does I/O, so a
 resumed run (after a kill at any point) decides exactly as a run that never stopped would.
 
@@ -27,7 +27,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from yokeflow.core.records import TaskStatus
-from yokeflow.core.schedule import TaskRun, TaskState
+from yokeflow.core.task_run import TaskRun, TaskState
 from yokeflow.core.worktree import WorktreeStatus
 from yokeflow.errors import InvalidTransitionError
 

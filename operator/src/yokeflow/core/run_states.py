@@ -21,9 +21,10 @@ from collections import Counter
 from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from yokeflow.core.task_run import TaskRun, TaskState
+
 if TYPE_CHECKING:
     from yokeflow.core.graph import DependencyGraph
-    from yokeflow.core.schedule import TaskRun, TaskState
 
 __all__ = ["RunStates"]
 
@@ -32,8 +33,6 @@ class RunStates(Mapping[str, "TaskRun"]):
     """Every task of ``graph`` with its :class:`TaskRun` (pending unless ``states`` says)."""
 
     def __init__(self, graph: DependencyGraph, states: Mapping[str, TaskRun] | None = None) -> None:
-        from yokeflow.core.schedule import TaskRun, TaskState
-
         self.graph = graph
         self._state_type = TaskState
         keys = list(graph.tasks)
@@ -198,7 +197,7 @@ class RunStates(Mapping[str, "TaskRun"]):
         return at
 
     def refined_durations(self) -> dict[str, float]:
-        """Exactly ``schedule._refined_durations(graph, self)``, rebuilt only when it changes."""
+        """Exactly ``run_estimates.refined_durations(graph, self)``, rebuilt only when it changes."""
         self._refresh_factors()
         return self._refined
 
@@ -206,7 +205,7 @@ class RunStates(Mapping[str, "TaskRun"]):
         """``graph.ranks(refined_durations())``, computed again only when the durations change."""
         self._refresh_factors()
         if self._ranks is None:
-            from yokeflow.core.schedule import candidate_order
+            from yokeflow.core.run_estimates import candidate_order  # it imports this module
 
             self._ranks = self.graph.ranks(self._refined)
             # Every task, so that the position orders exactly as candidate_order does.
@@ -244,9 +243,9 @@ class RunStates(Mapping[str, "TaskRun"]):
                 heapq.heappush(heap, entry)
 
     def spread(self) -> float | None:
-        """Exactly ``schedule._estimate_spread(graph, self)``: cached until a duration changes."""
+        """Exactly ``run_estimates.estimate_spread(graph, self)``: cached until a duration changes."""
         if self._spread_at != self._durations_version:
-            from yokeflow.core.schedule import estimate_spread
+            from yokeflow.core.run_estimates import estimate_spread  # it imports this module
 
             total = sum(self._logs.values())
             if total < 2:
@@ -371,7 +370,7 @@ class RunStates(Mapping[str, "TaskRun"]):
             if self._factor_of is not None:
                 self._factor_of, self._overall, self._refined, self._ranks = None, None, {}, None
             return
-        # The same sums in the same order as schedule._refined_durations: each epic's ratios
+        # The same sums in the same order as run_estimates.refined_durations: each epic's ratios
         # in task order, epics in the order of their first measured task.
         epics = sorted(measured, key=lambda e: measured[e][0])
         overall = sum([sums[e] for e in epics]) / sum([len(measured[e]) for e in epics])

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from yokeflow.core.records import AgentCost, Session, Task, TaskStatus
-from yokeflow.core.schedule import TaskState
+from yokeflow.core.task_run import TaskState
 from yokeflow.core.worktree import WorktreeRecord, WorktreeStatus
 
 __all__ = ["COUNTED_STATES", "TaskLine", "count_states", "task_lines", "task_state"]
