@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from yokeflow.adapters.postgres import open_store
-from yokeflow.cli.output import Format, FormatOption
+from yokeflow.cli.output import Format, FormatOption, say
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target
 from yokeflow.cli.steering import echo_json, with_target
 from yokeflow.core.records import TaskStatus
@@ -33,7 +33,7 @@ def list_command(
     settings = load_settings(Path.cwd(), overrides=overrides)
 
     async def go() -> list[dict[str, Any]]:
-        store = await open_store(settings.database)
+        store = await open_store(settings.database, say)
         try:
             rows = []
             for project in await store.list_projects():

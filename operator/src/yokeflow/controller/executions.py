@@ -252,7 +252,7 @@ def planning_jobs(
         )
         await jobs.create(dict(job))
 
-    return PlanningJobs(jobs, functools.partial(planning_job_name, name), create)
+    return PlanningJobs(jobs, functools.partial(planning_job_name, name), create, model)
 
 
 async def open_execution(
