@@ -14,7 +14,10 @@ and when it completed. Printed:
 - task Jobs created per second: over the first level (every task ready at once) and over the
   whole run;
 - the delay from a task Job's completion to the creation of its dependent's Job (p50, p95,
-  max): collecting the Job, a merge Job (created, run by kwok, collected), the next pass;
+  max): collecting the Job, a merge Job (created, run by kwok, collected), the next pass; and
+  its parts: task Job complete → its merge Job created (the operator), merge Job created →
+  complete (the Job controller, the scheduler and kwok's stages: no operator work), merge Job
+  complete → the dependent's Job created (the operator);
 - the run's wall time, and the phase it ended in.
 
 Run: .venv/bin/python tests/benchmarks/bench_operator.py [--tasks N] [--levels L]
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import subprocess
@@ -67,6 +71,10 @@ class Seen:
         self.created: dict[str, float] = {}
         self.completed: dict[str, float] = {}
         self.merges: set[str] = set()
+        self.merge_created: dict[str, float] = {}
+        """Task key → when the merge Job that merged it appeared."""
+        self.merge_completed: dict[str, float] = {}
+        """Task key → when that merge Job completed."""
 
     def see(self, kind: str, job: dict[str, Any]) -> None:
         now = time.monotonic()
@@ -74,18 +82,27 @@ class Seen:
         labels = meta.get("labels", {})
         if labels.get("app.kubernetes.io/component") == "merge":
             self.merges.add(meta.get("name", ""))
+            merging = json.loads(meta.get("annotations", {}).get("yokeflow.io/merge-tasks", "[]"))
+            for key, _, _ in merging:
+                self.merge_created.setdefault(key, now)
+                if _done(job):
+                    self.merge_completed.setdefault(key, now)
             return
         task = meta.get("annotations", {}).get("yokeflow.io/task-key")
         if task is None:
             return
         self.created.setdefault(task, now)
-        conditions = {
-            c.get("type")
-            for c in job.get("status", {}).get("conditions", [])
-            if c.get("status") == "True"
-        }
-        if conditions & {"Complete", "SuccessCriteriaMet"}:
+        if _done(job):
             self.completed.setdefault(task, now)
+
+
+def _done(job: dict[str, Any]) -> bool:
+    conditions = {
+        c.get("type")
+        for c in job.get("status", {}).get("conditions", [])
+        if c.get("status") == "True"
+    }
+    return bool(conditions & {"Complete", "SuccessCriteriaMet"})
 
 
 async def watch_jobs(api: KubeApi, namespace: str, seen: Seen, stop: asyncio.Event) -> None:
@@ -205,15 +222,25 @@ def report(seen: Seen, args: argparse.Namespace, wall: float, phase: str) -> Non
     width = args.tasks // args.levels
     first = sorted(t for k, t in seen.created.items() if k.startswith("t0-"))
     times = sorted(seen.created.values())
-    delays = []
+    delays: list[float] = []
+    to_merge: list[float] = []
+    merging: list[float] = []
+    after_merge: list[float] = []
     for key, created in seen.created.items():
         level, column = key[1:].split("-")
         if level == "0":
             continue
-        done = seen.completed.get(f"t{int(level) - 1}-{column}")
-        if done is not None:
-            delays.append(created - done)
-    delays.sort()
+        dependency = f"t{int(level) - 1}-{column}"
+        done = seen.completed.get(dependency)
+        if done is None:
+            continue
+        delays.append(created - done)
+        merge_created = seen.merge_created.get(dependency)
+        merged = seen.merge_completed.get(dependency)
+        if merge_created is not None and merged is not None:
+            to_merge.append(merge_created - done)
+            merging.append(merged - merge_created)
+            after_merge.append(created - merged)
     print(
         f"tasks: {args.tasks} in {args.levels} levels of {width} (kwok nodes), maxConcurrency {args.concurrency}"
     )
@@ -231,12 +258,19 @@ def report(seen: Seen, args: argparse.Namespace, wall: float, phase: str) -> Non
             f"whole run:   {len(times)} task Jobs over {span:.1f} s = {len(times) / span:.1f} Jobs/s"
         )
     if delays:
-        p50 = statistics.median(delays)
-        p95 = delays[min(len(delays) - 1, int(0.95 * len(delays)))]
-        print(
-            f"completion -> dependent's Job: p50 {p50:.2f} s, p95 {p95:.2f} s, max {delays[-1]:.2f} s"
-            f" ({len(delays)} dependents)"
-        )
+        print(f"completion -> dependent's Job: {_spread(delays)} ({len(delays)} dependents)")
+    if to_merge:
+        print(f"  task Job complete -> its merge Job created:   {_spread(to_merge)}")
+        print(f"  merge Job created -> complete (no operator):  {_spread(merging)}")
+        print(f"  merge Job complete -> dependent's Job:        {_spread(after_merge)}")
+    print(f"load average while measuring: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return f"p50 {p50:.2f} s, p95 {p95:.2f} s, max {ordered[-1]:.2f} s"
 
 
 @contextlib.contextmanager

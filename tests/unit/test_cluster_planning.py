@@ -38,7 +38,7 @@ class Jobs:
             self.created.append(name)
             await self.gateway.create({"metadata": {"name": name, "labels": {}}})
 
-        return PlanningJobs(self.gateway, lambda attempt: f"run-plan-{attempt}", create)
+        return PlanningJobs(self.gateway, lambda attempt: f"run-plan-{attempt}", create, "m")
 
 
 async def _write_plan(store: FakeStore, project: Project) -> None:
@@ -171,3 +171,44 @@ async def test_a_job_that_succeeded_with_an_unusable_plan_or_report_is_a_failure
         store, project, jobs.planning(), max_attempts=1, backoff_seconds=0, now=NOW
     )
     assert refused == PlanningFailed(1, "cut short")
+
+
+def _costly_report(success: bool) -> str:
+    return json.dumps({"success": success, "cost_usd": "0.25", "error": None if success else "x"})
+
+
+async def test_a_planning_cost_the_runner_could_not_report_is_recorded_once() -> None:
+    store, jobs = FakeStore(), Jobs()
+    project = await _project(store)
+    await advance(store, project, jobs.planning(), max_attempts=1, backoff_seconds=0, now=NOW)
+    project = await _again(store, project)
+    await _write_plan(store, project)
+    jobs.gateway.finish("run-plan-1", "succeeded", message=_costly_report(True))
+
+    for _ in range(2):  # a pass repeated (an operator restart) records nothing twice
+        planned = await advance(
+            store, project, jobs.planning(), max_attempts=1, backoff_seconds=0, now=NOW
+        )
+        assert isinstance(planned, Planned)
+    (cost,) = await store.list_agent_costs(project.id)
+    (session,) = await store.list_sessions(project.id)
+    assert (cost.session_id, cost.operation, cost.model) == (session.id, "planning", "m")
+    assert (session.kind, session.status) == ("planning", SessionStatus.SUCCEEDED)
+
+
+async def test_a_planning_cost_the_runner_reported_is_not_added_again() -> None:
+    store, jobs = FakeStore(), Jobs()
+    project = await _project(store)
+    await advance(store, project, jobs.planning(), max_attempts=1, backoff_seconds=0, now=NOW)
+    project = await _again(store, project)
+    session = await store.start_session(project.id, kind="planning", model="m")
+    await store.record_agent_cost(
+        project.id, model="m", cost_usd=0.25, session_id=session.id, operation="planning"
+    )
+    jobs.gateway.finish("run-plan-1", "failed", exit_code=3, message=_costly_report(False))
+
+    failed = await advance(
+        store, project, jobs.planning(), max_attempts=1, backoff_seconds=0, now=NOW
+    )
+    assert failed == PlanningFailed(1, "x")
+    assert [c.session_id for c in await store.list_agent_costs(project.id)] == [session.id]

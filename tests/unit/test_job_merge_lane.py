@@ -37,6 +37,7 @@ epics:
     tasks:
       - {key: one, title: One}
       - {key: two, title: Two}
+      - {key: three, title: Three}
 """
 
 
@@ -76,7 +77,7 @@ class Lane:
         self.project = stored.project.id
         self.ids = dict(stored.task_ids)
 
-    def lane(self) -> tuple[JobMergeLane, ClusterWorkspace]:
+    def lane(self, max_in_flight: int = 1) -> tuple[JobMergeLane, ClusterWorkspace]:
         branches = {i: f"yokeflow/demo/task/{k}" for k, i in self.ids.items()}
         workspace = ClusterWorkspace(
             ledger=self.store,
@@ -95,6 +96,7 @@ class Lane:
             selector=SELECTOR,
             build=merge_job,
             branches=branches,
+            max_in_flight=max_in_flight,
         )
         return lane, workspace
 
@@ -287,3 +289,52 @@ async def test_a_new_lane_sees_the_running_merge_job_and_starts_no_other(world: 
     assert list(world.jobs.jobs) == ["demo-merge-1", "demo-merge-2"]
     tasks = world.jobs.manifests["demo-merge-2"]["spec"]["tasks"]
     assert [t[0] for t in tasks] == ["two"]
+
+
+async def test_pipelined_a_finished_task_gets_its_merge_job_while_another_runs(
+    world: Lane,
+) -> None:
+    lane, workspace = world.lane(max_in_flight=2)
+    await world.finished_tasks(workspace)
+    lane.submit("one", world.ids["one"])
+    await lane.pump()
+    lane.submit("two", world.ids["two"])
+    await lane.pump()
+    lane.submit("three", world.ids["three"])
+    await lane.pump()  # two merge Jobs run: "three" waits for one of them
+
+    assert list(world.jobs.jobs) == ["demo-merge-1", "demo-merge-2"]
+    assert [t[0] for t in world.jobs.manifests["demo-merge-2"]["spec"]["tasks"]] == ["two"]
+    assert set(lane.in_flight()) == {"one", "two", "three"}
+    # The second Job ends first and pushed its merge on top of the first's: the integration
+    # commit new tasks start from is read from the remote, whichever Job ended.
+    report = {"success": True, "pushed": True, "merged": ["two"], "integration_commit": AFTER}
+    world.jobs.finish("demo-merge-2", "succeeded", message=json.dumps(report))
+    world.remote.branches["yokeflow/demo/integration"] = AFTER
+    assert await lane.pump() is True
+    assert [m.key for m in lane.collect()] == ["two"]
+    assert workspace.integration_commit == AFTER
+    assert list(world.jobs.jobs) == ["demo-merge-1", "demo-merge-2", "demo-merge-3"]
+    assert [t[0] for t in world.jobs.manifests["demo-merge-3"]["spec"]["tasks"]] == ["three"]
+    assert world.jobs.manifests["demo-merge-3"]["spec"]["head"] == AFTER
+    assert lane.in_flight() == {"one": TaskState.MERGING, "three": TaskState.MERGING}
+
+    # A lane built after a restart sees both running Jobs: nothing is merged by a second Job.
+    restarted, _ = world.lane(max_in_flight=2)
+    await restarted.pump()
+    restarted.submit("one", world.ids["one"])
+    restarted.submit("three", world.ids["three"])
+    await restarted.pump()
+    assert len(world.jobs.jobs) == 3
+    assert restarted.in_flight() == {"one": TaskState.MERGING, "three": TaskState.MERGING}
+    world.jobs.finish(
+        "demo-merge-1", "succeeded", message=json.dumps({"pushed": True, "merged": ["one"]})
+    )
+    world.jobs.finish(
+        "demo-merge-3", "succeeded", message=json.dumps({"pushed": True, "merged": ["three"]})
+    )
+    await restarted.pump()
+    assert sorted(m.key for m in restarted.collect()) == ["one", "three"]
+    assert [await world.status(k) for k in ("one", "two", "three")] == [WorktreeStatus.MERGED] * 3
+    assert restarted.in_flight() == {}
+    assert len(world.jobs.jobs) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from yokeflow.core.plan import parse_plan
 from yokeflow.core.records import Task, TaskStatus
 from yokeflow.core.schedule import Limits
 from yokeflow.core.worktree import WorktreeStatus
-from yokeflow.ports.launcher import Lease, LostSpend
+from yokeflow.ports.launcher import LaunchRequest, Lease, LostSpend
 from yokeflow.services.reconcile import RunContext, reconcile
 from yokeflow.services.retry import retry_tasks
 from yokeflow.testing.fake_launcher import FakeClock, FakeLauncher, MemoryLeaseBook
@@ -220,3 +221,62 @@ async def test_a_task_retried_by_hand_runs_again_and_its_dependents_follow() -> 
     step = await reconcile(run)
     assert step.finish is not None
     assert step.finish.outcome == "succeeded", step.finish
+
+
+class _Overlapping(FakeLauncher):
+    """Launches that take a moment each, counting how many are under way at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0
+        self.peak = 0
+        self.fail: set[str] = set()
+
+    async def launch(self, lease: Lease, request: LaunchRequest) -> Lease:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            if request.task.key in self.fail:
+                raise RuntimeError("refused")
+            return await super().launch(lease, request)
+        finally:
+            self.now -= 1
+
+
+WIDE = "name: w\nepics:\n  - key: e\n    name: E\n    tasks:\n" + "".join(
+    f"      - {{key: t{i}, title: T{i}}}\n" for i in range(12)
+)
+
+
+async def test_a_pass_starts_its_ready_tasks_concurrently_within_the_launch_limit() -> None:
+    store = FakeStore()
+    await store.create_plan(parse_plan(WIDE, "w"))
+    run = await _run(store=store, concurrency=10)
+    launcher = _Overlapping()
+    launcher.fail = {"t3"}
+    run.launcher = launcher
+    run.launch_concurrency = 4
+    step = await reconcile(run)
+    assert step.again
+    assert launcher.peak == 4, launcher.peak
+    started = sorted(r.task.key for r in launcher.requests)
+    assert len(started) == 9  # maxConcurrency 10, and one launch refused
+    assert "t3" not in started
+    statuses = await _status(run)
+    assert statuses["t3"] is TaskStatus.FAILED
+    assert sum(s is TaskStatus.RUNNING for s in statuses.values()) == 9
+    leases = await run.leases.list_leases(run.project_id)
+    assert sorted(lease.task_key for lease in leases) == started
+    batch = (await store.list_parallel_batches(run.project_id))[0]
+    assert len(batch.task_ids) == 9
+
+
+async def test_a_launch_limit_of_one_starts_one_task_at_a_time() -> None:
+    run = await _run()
+    launcher = _Overlapping()
+    run.launcher = launcher
+    await reconcile(run)
+    assert launcher.peak == 1
+    assert sorted(r.task.key for r in launcher.requests) == ["a", "x", "y"]

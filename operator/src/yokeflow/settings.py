@@ -236,6 +236,13 @@ class OperatorSettings(_Section):
     """Client-side limit on Job creation (the API server's 429 Retry-After is honoured too)."""
     job_creation_burst: int = Field(default=100, ge=1)
     """Jobs that may be created at once after a quiet spell."""
+    launch_concurrency: int = Field(default=32, ge=1, le=256)
+    """Task starts of one run's pass under way at once (each: store writes, its token Secret,
+    its Job — still paced by the Job creation limit), and ended Jobs recorded at once."""
+    merge_jobs_per_run: int = Field(default=4, ge=1, le=32)
+    """Merge Jobs of one run that may run at once: a finished task's merge starts without waiting
+    for the merge before it (their pushes race and the loser merges again on the new tip); 1
+    merges strictly one Job after another."""
     owner: str = Field(default="yokeflow-operator", min_length=1, max_length=200)
     """The owner id of every run this operator drives (one replica): a restarted operator is the
     same owner, so it keeps the Jobs its predecessor started instead of waiting them out."""

@@ -132,8 +132,9 @@ def test_a_spec_is_planned_by_a_planning_job_then_carried_out(
     assert git(bare, "show", "yokeflow/notes/integration:store.txt") == "stored"
     assert git(bare, "show", "yokeflow/notes/integration:export.txt") == "exported"
     # the planning session's cost counts in the run's, once
-    spent, planning_cost = asyncio.run(_costs(operator.database_url, "notes"))
+    spent, planning_cost, sessions = asyncio.run(_costs(operator.database_url, "notes"))
     assert planning_cost > 0
+    assert sessions == (1, 1)  # one planning session (one round), its cost recorded once
     assert Decimal(str(status["costUsd"])) == spent
 
     broken_jobs = sorted(
@@ -152,7 +153,8 @@ def test_a_spec_is_planned_by_a_planning_job_then_carried_out(
     assert "\n" not in message
 
 
-async def _costs(url: str, run: str) -> tuple[Decimal, Decimal]:
+async def _costs(url: str, run: str) -> tuple[Decimal, Decimal, tuple[int, int]]:
+    """The run's total cost, its planning cost, and (planning sessions, planning cost rows)."""
     connection = await asyncpg.connect(url)
     try:
         rows = await connection.fetch(
@@ -160,10 +162,16 @@ async def _costs(url: str, run: str) -> tuple[Decimal, Decimal]:
             " JOIN projects p ON p.id = c.project_id WHERE p.name LIKE $1",
             f"%/{run}@%",
         )
+        sessions = await connection.fetchval(
+            "SELECT count(*) FROM sessions s JOIN projects p ON p.id = s.project_id"
+            " WHERE p.name LIKE $1 AND s.kind = 'planning'",
+            f"%/{run}@%",
+        )
     finally:
         await connection.close()
+    planning_rows = sum(1 for r in rows if r["operation"] == "planning")
     total = sum((Decimal(r["cost_usd"]) for r in rows), Decimal(0))
     planning = sum(
         (Decimal(r["cost_usd"]) for r in rows if r["operation"] == "planning"), Decimal(0)
     )
-    return total, planning
+    return total, planning, (int(sessions), planning_rows)

@@ -42,7 +42,12 @@ def test_default_data_dir_is_in_the_users_data_directory() -> None:
 async def test_start_reuse_and_stop(data_parent: Path) -> None:
     server = EmbeddedPostgres(data_parent / "data")
     assert not server.status().running
-    url = await server.start()
+    said: list[str] = []
+    url = await server.start(said.append)  # what the user sees meanwhile: one line
+    assert said == [
+        f"starting the embedded PostgreSQL server in {server.data_dir}"
+        " (the first start creates it: this takes a while)…"
+    ]
     try:
         first = server.status()
         assert first.running
@@ -65,6 +70,7 @@ async def test_start_reuse_and_stop(data_parent: Path) -> None:
             check=True,
         )
         assert again.stdout.strip() == url
+        assert again.stderr == ""  # running already: nothing to wait for, nothing said
         assert server.status().pid == first.pid
         assert await EmbeddedPostgres(data_parent / "data").start() == url
     finally:
@@ -72,7 +78,8 @@ async def test_start_reuse_and_stop(data_parent: Path) -> None:
     assert not server.status().running
     assert not server.stop()
     # Its data stays: starting again brings the same database back.
-    url = await server.start()
+    url = await server.start(said.append)
+    assert said[1:] == [f"starting the embedded PostgreSQL server in {server.data_dir}…"]
     try:
         conn = await asyncpg.connect(url)
         await conn.close()

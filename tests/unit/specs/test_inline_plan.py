@@ -8,8 +8,9 @@ import pytest
 
 from yokeflow.api.v1alpha1 import InlinePlan
 from yokeflow.core.plan import parse_plan
-from yokeflow.errors import PlanError
-from yokeflow.specs.inline_plan import plan_problems, plan_yaml, to_plan
+from yokeflow.errors import NotFoundError, PlanError
+from yokeflow.services.task_sources import spec_from_plan
+from yokeflow.specs.inline_plan import plan_problems, plan_yaml, task_plan, to_plan
 
 
 def _plan(*epics: dict[str, Any]) -> InlinePlan:
@@ -63,3 +64,31 @@ def test_what_the_schema_cannot_see_is_one_sentence_each(inline: InlinePlan, wor
 def test_a_duplicate_task_key_is_a_plan_error_naming_the_field() -> None:
     with pytest.raises(PlanError, match=r"spec\.plan: task key 'a' is used twice"):
         to_plan(_plan(_epic("e", _task("a")), _epic("f", _task("a"))))
+
+
+def test_a_task_plan_holds_the_task_and_its_dependencies_titles_only() -> None:
+    inline = _plan(
+        _epic("db", _task("schema", title="The schema"), _task("seed", "schema")),
+        _epic(
+            "api",
+            _task("list", "schema", description="List things.", estimateMinutes=5),
+            _task("other", "list"),
+            dependsOn=["db"],
+        ),
+        _epic("ui", _task("page", "list")),
+    )
+    plan = to_plan(inline)
+
+    small = task_plan(plan, "list")
+    text = plan_yaml(small)
+    reread = parse_plan(text, "plan.yaml")
+    assert [(e.key, [t.key for t in e.tasks]) for e in reread.epics] == [
+        ("db", ["schema"]),
+        ("api", ["list"]),
+    ]
+    # What the runner reads from it is what it would read from the whole plan.
+    assert spec_from_plan(reread, "list", "x") == spec_from_plan(plan, "list", "x")
+    assert spec_from_plan(reread, "list", "x").dependencies == (("schema", "The schema"),)
+    assert len(text) < len(plan_yaml(plan))
+    with pytest.raises(NotFoundError):
+        task_plan(plan, "missing")

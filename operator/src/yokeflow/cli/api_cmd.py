@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from yokeflow.adapters.postgres import PostgresStore, database_url, migrate
+from yokeflow.cli.output import say
 from yokeflow.errors import ConfigError
 from yokeflow.settings import load_settings
 
@@ -81,7 +82,7 @@ def api(
     async def go() -> None:
         from yokeflow.cli.api_server import serve_api
 
-        url = await database_url(settings.database)
+        url = await database_url(settings.database, say)
         await migrate(url)
         store = await PostgresStore.connect(
             url,

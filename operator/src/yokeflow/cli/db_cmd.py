@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from yokeflow.adapters.postgres import EmbeddedPostgres, database_url, mask_url, migrate
+from yokeflow.cli.output import say
 from yokeflow.settings import DatabaseSettings, load_settings
 
 __all__ = ["app", "migrate_command"]
@@ -49,7 +50,7 @@ def migrate_command(database_url_: UrlOption = None, data_dir: DataDirOption = N
     settings = _settings(database_url_, data_dir)
 
     async def run() -> tuple[str, list[str]]:
-        url = await database_url(settings)
+        url = await database_url(settings, say)
         applied = await migrate(url)
         return url, [f"{m.version}_{m.name}" for m in applied]
 
@@ -64,7 +65,7 @@ def migrate_command(database_url_: UrlOption = None, data_dir: DataDirOption = N
 def start(data_dir: DataDirOption = None) -> None:
     """Start the embedded server (or find it running) and print the YokeFlow database URL."""
     server = EmbeddedPostgres(_settings(data_dir=data_dir).data_dir)
-    typer.echo(asyncio.run(server.start()))
+    typer.echo(asyncio.run(server.start(say)))
 
 
 @app.command("stop")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["Format", "FormatOption", "echo_json"]
+__all__ = ["Format", "FormatOption", "echo_json", "say"]
 
 
 class Format(StrEnum):
@@ -21,6 +21,11 @@ class Format(StrEnum):
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="text (for people) or json (for programs).")
 ]
+
+
+def say(text: str) -> None:
+    """Tell the user what is happening, on stderr: stdout stays the command's data."""
+    typer.echo(text, err=True)
 
 
 def echo_json(data: Any) -> None:

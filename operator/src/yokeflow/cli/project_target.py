@@ -15,6 +15,7 @@ import typer
 from pydantic import SecretStr
 
 from yokeflow.adapters.postgres import PostgresStore, open_store
+from yokeflow.cli.output import say
 from yokeflow.core.records import Project
 from yokeflow.errors import ConfigError, NotFoundError
 from yokeflow.local.marker import find_marker
@@ -79,7 +80,7 @@ async def open_target(
     database = settings.database
     if url is not None:
         database = database.model_copy(update={"url": SecretStr(url)})
-    store = await open_store(database)
+    store = await open_store(database, say)
     try:
         if project is not None:
             found_project = await _find_project(store, project)

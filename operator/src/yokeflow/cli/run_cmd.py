@@ -210,7 +210,12 @@ def plan(
     console = Console()
 
     async def go() -> str:
-        async with open_engine(settings, request.repo, model_endpoint=model_endpoint) as engine:
+        async with open_engine(
+            settings,
+            request.repo,
+            model_endpoint=model_endpoint,
+            notify=lambda text: console.print(text, markup=False, highlight=False),
+        ) as engine:
             project = await prepare_project(engine, request, console)
             tasks = await engine.store.get_tasks_with_dependencies(project.id)
             graph = graph_from_records(tasks, await engine.store.list_epics(project.id))

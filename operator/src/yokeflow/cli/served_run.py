@@ -49,7 +49,12 @@ async def served_run(
     stay: bool = True,
 ) -> RunReport | None:
     """Run ``request`` with the API served; None when the run could not end with a summary."""
-    async with open_engine(settings, request.repo, model_endpoint=request.model_endpoint) as engine:
+    async with open_engine(
+        settings,
+        request.repo,
+        model_endpoint=request.model_endpoint,
+        notify=lambda text: console.print(text, markup=False, highlight=False),
+    ) as engine:
         project = await prepare_project(engine, request, console)
         store = engine.store
         graph = graph_from_records(

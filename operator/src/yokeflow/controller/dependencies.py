@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import kopf
 
 from yokeflow.adapters.kube.client import KubeApi
+from yokeflow.adapters.kube.job_view import JobView
 from yokeflow.adapters.kube.jobs import CreationLimit, KubeJobGateway
 from yokeflow.errors import KubeRejectedError
 from yokeflow.settings import OperatorSettings, Settings
+from yokeflow.specs.names import LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY
 
 if TYPE_CHECKING:
     from yokeflow.adapters.postgres import PostgresStore
@@ -51,6 +53,7 @@ class OperatorDependencies:
     """(namespace, name) → the status last written for that run."""
     _wakers: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     _gateways: dict[str, KubeJobGateway] = field(default_factory=dict)
+    _views: dict[str, JobView] = field(default_factory=dict)
 
     def waker(self, namespace: str, run: str) -> asyncio.Event:
         """Set when something of the run changed (one of its Jobs, its spec)."""
@@ -62,14 +65,36 @@ class OperatorDependencies:
             event.set()
 
     def jobs(self, namespace: str) -> KubeJobGateway:
-        """The namespace's Job gateway (one per namespace, so its rate limit is shared)."""
+        """The namespace's Job gateway (one per namespace, so its rate limit is shared), reading
+        the operator's Jobs from a watched view of the namespace; a change of a run's Job wakes
+        that run."""
         if namespace not in self._gateways:
             limit = CreationLimit(
                 per_second=self.settings.job_creations_per_second,
                 burst=self.settings.job_creation_burst,
             )
-            self._gateways[namespace] = KubeJobGateway(self.api, namespace, limit)
+            view = JobView(
+                self.api,
+                namespace,
+                f"{LABEL_MANAGED_BY}={MANAGED_BY}",
+                on_change=lambda labels: self._job_changed(namespace, labels),
+                timeout_seconds=self.settings.watch_server_timeout_seconds,
+            )
+            self._views[namespace] = view
+            self._gateways[namespace] = KubeJobGateway(self.api, namespace, limit, view=view)
         return self._gateways[namespace]
+
+    def _job_changed(self, namespace: str, labels: Mapping[str, str]) -> None:
+        run = labels.get(LABEL_RUN)
+        if run:
+            self.wake(namespace, str(run))
+
+    async def close(self) -> None:
+        """Stop the Job views' watches."""
+        for view in self._views.values():
+            await view.close()
+        self._views.clear()
+        self._gateways.clear()
 
     async def secret_keys(self, namespace: str, name: str) -> set[str] | None:
         """The keys of Secret ``name`` (None when there is no such Secret)."""

@@ -44,7 +44,7 @@ from yokeflow.services.reconcile import RunContext
 from yokeflow.services.run_stop import run_selector
 from yokeflow.settings import CostSettings
 from yokeflow.specs.branches import integration_branch, task_branch
-from yokeflow.specs.inline_plan import plan_yaml, to_plan
+from yokeflow.specs.inline_plan import plan_yaml, task_plan, to_plan
 from yokeflow.specs.merge_job import build_merge_job
 from yokeflow.specs.names import (
     COMPONENT_AGENT,
@@ -252,7 +252,7 @@ def planning_jobs(
         )
         await jobs.create(dict(job))
 
-    return PlanningJobs(jobs, functools.partial(planning_job_name, name), create)
+    return PlanningJobs(jobs, functools.partial(planning_job_name, name), create, model)
 
 
 async def open_execution(
@@ -295,7 +295,6 @@ async def open_execution(
     )
     pods = pod_settings(dependencies)
     counter = BatchCounter()
-    plan_text = plan_yaml(plan)
 
     def job_for(lease: Lease, request: LaunchRequest) -> dict[str, Any]:
         task = request.task
@@ -332,7 +331,7 @@ async def open_execution(
                 attempt=task.attempts,
                 mcp_url=pods.mcp_url,
                 token=mcp.token_for(project.id, task.id, lease.handle),
-                plan_yaml=plan_text,
+                plan_yaml=plan_yaml(task_plan(plan, task.key)),
             )
         )
 
@@ -360,6 +359,7 @@ async def open_execution(
         build_secret=secret_for,
         store=store,
         project_id=project.id,
+        concurrency=dependencies.settings.launch_concurrency,
     )
     lane = JobMergeLane(
         jobs=jobs,
@@ -369,6 +369,7 @@ async def open_execution(
         selector=f"{selector},{LABEL_COMPONENT}={COMPONENT_MERGE}",
         build=merge_for,
         branches=branches,
+        max_in_flight=dependencies.settings.merge_jobs_per_run,
     )
     everything = dependencies.everything
     clock = SystemClock()
@@ -397,6 +398,7 @@ async def open_execution(
         budget=budget_port if spec.budget.limit_usd is not None else None,
         session_handle=lambda task: task_job_name(name, task.key, task.attempts),
         started_at=clock.now(),
+        launch_concurrency=dependencies.settings.launch_concurrency,
     )
     mirror = TaskBatchMirror(dependencies.api, namespace, owner, spec.parallel.merge_strategy)
     execution = ClusterExecution(context, workspace, lane, counter)

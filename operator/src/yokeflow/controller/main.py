@@ -41,7 +41,10 @@ async def run_operator(settings: Settings, stop: asyncio.Event | None = None) ->
                 mcp=mcp,
                 metrics=OperatorMetrics(),
             )
-            await _serve(dependencies, own, stop)
+            try:
+                await _serve(dependencies, own, stop)
+            finally:
+                await dependencies.close()
     finally:
         await api.close()
 

@@ -4,8 +4,8 @@ Each ProjectRun has one kopf daemon (:func:`drive`) for as long as it exists; it
 writer of the run's status. A pass validates the run (``services.cluster_run``) and, once its
 plan resolved, carries it out through the engine's reconcile step
 (``services.cluster_execution``), then writes the status and mirrors the batches. It waits for
-one of the run's Jobs to change (:func:`job_event` wakes it), a spec edit, a retry's timer, or
-``operator.resync_seconds``.
+one of the run's Jobs to change (the namespace's Job view wakes it: ``controller.dependencies``),
+a spec edit, a retry's timer, or ``operator.resync_seconds``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from yokeflow.controller.executions import (
     open_execution,
     planning_jobs,
 )
+from yokeflow.controller.status_publisher import Offer, StatusPublisher
 from yokeflow.core.schedule import Finish
 from yokeflow.errors import TemporaryError, YokeflowError
 from yokeflow.services import cluster_planning, cluster_run, run_stop
@@ -39,9 +40,9 @@ from yokeflow.services.planning import plan_accepted
 from yokeflow.services.reconcile import Seen, Step, observe
 from yokeflow.services.run_rollup import rollup
 from yokeflow.specs.conditions import condition, set_condition
-from yokeflow.specs.names import LABEL_RUN, label_value
+from yokeflow.specs.names import label_value
 
-__all__ = ["deleted", "drive", "job_event", "spec_changed"]
+__all__ = ["deleted", "drive", "spec_changed"]
 
 log = logging.getLogger(__name__)
 _RUNS = "/apis/yokeflow.io/v1alpha1/namespaces/{namespace}/projectruns/{name}/status"
@@ -60,20 +61,41 @@ async def drive(
     """The run's daemon: one pass, then wait for a change; until the run ends or goes."""
     dependencies = dependencies_of(memo)
     namespace = namespace or "default"
+    publisher = StatusPublisher(
+        functools.partial(_write, dependencies, namespace, name), label=f"{namespace}/{name}"
+    )
+    try:
+        await _drive(dependencies, body, namespace, name, uid, stopped, publisher)
+    finally:
+        await publisher.close()
+
+
+async def _drive(
+    dependencies: OperatorDependencies,
+    body: kopf.Body,
+    namespace: str,
+    name: str,
+    uid: str,
+    stopped: kopf.DaemonStopped,
+    publisher: StatusPublisher,
+) -> None:
     wake = dependencies.waker(namespace, label_value(name))
     while not stopped:
         wake.clear()
         started = time.monotonic()
         try:
-            step = await _pass(dependencies, body, namespace, name, uid)
+            step = await _pass(dependencies, body, namespace, name, uid, publisher)
         except Exception as exc:
             if dependencies.metrics is not None:
                 dependencies.metrics.passed(body, {}, time.monotonic() - started, exc)
             raise
-        if dependencies.metrics is not None:
-            written = dependencies.written.get((namespace, name), {})
-            dependencies.metrics.passed(body, written, time.monotonic() - started)
+        if dependencies.metrics is not None:  # the status this pass found (its write may follow)
+            latest = publisher.latest
+            found = latest.model_dump(mode="json", exclude_none=True) if latest else {}
+            dependencies.metrics.passed(body, found, time.monotonic() - started)
         if step is not None and step.finish is not None:
+            # The run's last status is written before the daemon ends (or waits for a budget).
+            await publisher.flush()
             if step.finish.outcome != "budget_exhausted":
                 return
             # Out of budget the run stays served: raising ``budget.limitUsd`` (a spec edit
@@ -98,9 +120,12 @@ async def _pass(
     namespace: str,
     name: str,
     uid: str,
+    publisher: StatusPublisher,
 ) -> Step | None:
     now = dependencies.clock()
     body = dict(live)  # one consistent snapshot for the whole pass
+    if publisher.latest is not None:  # newer than the API's copy while its write is under way
+        body["status"] = publisher.latest.model_dump(mode="json", exclude_none=True)
     report = await cluster_run.reconcile_body(
         body, functools.partial(dependencies.secret_keys, namespace), now
     )
@@ -111,20 +136,20 @@ async def _pass(
     if report.planning and not can_plan:
         status = _unplannable(status, now, body)
     if not (report.runnable or (report.planning and can_plan)) or dependencies.store is None:
-        await _write(dependencies, namespace, name, status)
+        publisher.offer(Offer(status))
         return None
     try:
         if report.planning:
-            planned = await _plan(dependencies, live, body, status, namespace, uid)
+            planned = await _plan(dependencies, live, body, status, namespace, uid, publisher)
             if isinstance(planned, Step):
                 return planned
             status = planned
-        return await _execute(dependencies, live, body, status, namespace, uid)
+        return await _execute(dependencies, live, body, status, namespace, uid, publisher)
     except YokeflowError as exc:
         # A pass that cannot go on now (the remote or the database unreachable, a write race):
         # said in the status, tried again at the next wake-up.
         log.warning("%s/%s: %s", namespace, name, exc)
-        await _write(dependencies, namespace, name, _waiting(status, exc, now, body))
+        publisher.offer(Offer(_waiting(status, exc, now, body)))
         return None
 
 
@@ -135,6 +160,7 @@ async def _plan(
     status: ProjectRunStatus,
     namespace: str,
     uid: str,
+    publisher: StatusPublisher,
 ) -> ProjectRunStatus | Step:
     """A spec-text run's planning pass (``services.cluster_planning``): the status to carry the
     run out with once its plan is accepted, else the step to wait (its status written)."""
@@ -159,7 +185,7 @@ async def _plan(
     if status.phase == "Failed" and failed is not None and failed.reason == "PlanningFailed":
         return Step(finish=Finish("failed", failed.message))  # for good: never planned again
     if run.spec.suspend:  # no new planning Job while suspended (a running one ends on its own)
-        await _write(dependencies, namespace, name, status)
+        publisher.offer(Offer(status))
         return Step()
     await ensure_network_policy(dependencies, run, namespace)  # before the first pod of the run
     retries = run.spec.agent.retries
@@ -199,7 +225,7 @@ async def _plan(
         status = status.model_copy(update={"phase": "Failed"})
         if earlier != message:
             kopf.event(live, type="Warning", reason="PlanningFailed", message=message)
-        await _write(dependencies, namespace, name, status)
+        publisher.offer(Offer(status))
         return Step(finish=Finish("failed", message))
     reason = "PlanningRetrying" if step.failed_before is not None else "Planning"
     message = _one_sentence(step.message)
@@ -215,7 +241,7 @@ async def _plan(
     if before is None or (before.reason, before.message) != (reason, message):
         kind: Literal["Normal", "Warning"] = "Warning" if step.failed_before else "Normal"
         kopf.event(live, type=kind, reason=reason, message=message)
-    await _write(dependencies, namespace, name, status)
+    publisher.offer(Offer(status))
     return Step(wake_at=step.wake_at)
 
 
@@ -261,9 +287,9 @@ async def _execute(
     status: ProjectRunStatus,
     namespace: str,
     uid: str,
+    publisher: StatusPublisher,
 ) -> Step | None:
     now = dependencies.clock()
-    name = str(body["metadata"]["name"])
     run = ProjectRun.model_validate({**body, "status": status})
     execution = dependencies.executions.get(uid)
     if execution is None:
@@ -278,7 +304,7 @@ async def _execute(
         execution.launcher.next_pass()
         seen = await observe(context)
         status = await _rolled(dependencies, execution, status, seen, None, now, generation)
-        await _write(dependencies, namespace, name, status)
+        publisher.offer(Offer(status))
         return None
     execution.launcher.next_pass()
     step = await execution.execution.step()
@@ -292,12 +318,14 @@ async def _execute(
             kopf.event(live, type="Warning", reason="BudgetExhausted", message=message)
     seen = step.seen or await observe(context)
     status = await _rolled(dependencies, execution, status, seen, step, now, generation, live)
-    await execution.mirror.sync(
+    mirror = functools.partial(
+        execution.mirror.sync,
         await context.store.list_parallel_batches(context.project_id),
         await _batch_view(execution, seen),
         execution.execution.workspace.integration_commit or "",
     )
-    await _write(dependencies, namespace, name, status)
+    # Written beside the next pass (the API's answers would hold it up): controller/status_publisher.
+    publisher.offer(Offer(status, mirror))
     return step
 
 
@@ -390,6 +418,10 @@ async def _write(
     dependencies: OperatorDependencies, namespace: str, name: str, status: ProjectRunStatus
 ) -> None:
     written = status.model_dump(mode="json", exclude_none=True)
+    if dependencies.written.get((namespace, name)) == written:
+        # The daemon is the status's only writer: nothing changed since its last write. (Each
+        # write is also an event every watcher of ProjectRuns processes, kopf's included.)
+        return
     await dependencies.api.patch(_RUNS.format(namespace=namespace, name=name), {"status": written})
     dependencies.written[(namespace, name)] = written
 
@@ -397,13 +429,6 @@ async def _write(
 async def spec_changed(*, memo: Any, name: str, namespace: str | None, **_: Any) -> None:
     """A spec edit (``suspend``, ``maxConcurrency``…) wakes the run's daemon."""
     dependencies_of(memo).wake(namespace or "default", label_value(name))
-
-
-async def job_event(*, memo: Any, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
-    """One of a run's Jobs changed: its daemon takes a pass now."""
-    run = labels.get(LABEL_RUN)
-    if run:
-        dependencies_of(memo).wake(namespace or "default", run)
 
 
 async def deleted(
@@ -414,6 +439,7 @@ async def deleted(
     dependencies = dependencies_of(memo)
     namespace = namespace or "default"
     dependencies.executions.pop(uid, None)
+    dependencies.written.pop((namespace, name), None)  # a run made again under this name writes
     dependencies.plans.pop(uid, None)
     with kopf_errors():
         stopped = await run_stop.stop_run_jobs(dependencies.jobs(namespace), name)

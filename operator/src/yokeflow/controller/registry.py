@@ -11,7 +11,6 @@ from yokeflow.controller import projectruns
 from yokeflow.controller.dependencies import dependencies_of
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.settings import OperatorSettings
-from yokeflow.specs.names import LABEL_MANAGED_BY, MANAGED_BY
 
 __all__ = ["GROUP", "VERSION", "build_registry"]
 
@@ -38,13 +37,11 @@ def build_registry(
         metrics.serve_on(registry, settings.metrics_port)
     kopf.on.login(registry=registry)(_login)
     kopf.on.probe(registry=registry, id="api")(_probe)
-    # One daemon per run does every pass (the run's only status writer); events wake it.
+    # One daemon per run does every pass (the run's only status writer); a spec edit wakes it,
+    # and so does a change of one of its Jobs (the Job view's watch: controller/dependencies.py).
     kopf.daemon(*runs, registry=registry, cancellation_timeout=10.0)(projectruns.drive)
     kopf.on.update(*runs, registry=registry, field="spec")(projectruns.spec_changed)
     kopf.on.delete(*runs, registry=registry)(metrics.forgotten(projectruns.deleted))
-    kopf.on.event("batch", "v1", "jobs", registry=registry, labels={LABEL_MANAGED_BY: MANAGED_BY})(
-        projectruns.job_event
-    )
     return registry
 
 

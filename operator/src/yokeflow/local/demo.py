@@ -95,6 +95,8 @@ def run_demo(settings: Settings, workdir: Path, console: Console) -> DemoResult:
 async def _run(
     settings: Settings, repo: Path, spec: str, name: str, console: Console
 ) -> RunOutcome:
-    async with open_engine(settings, repo) as engine:
+    async with open_engine(
+        settings, repo, notify=lambda text: console.print(text, markup=False, highlight=False)
+    ) as engine:
         project = await prepare_project(engine, RunRequest(repo, spec=spec, name=name), console)
         return await execute(engine, project, console)

@@ -248,12 +248,17 @@ class LocalEngine:
 
 @contextlib.asynccontextmanager
 async def open_engine(
-    settings: Settings, repo: Path, *, model_endpoint: str | None = None
+    settings: Settings,
+    repo: Path,
+    *,
+    model_endpoint: str | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> AsyncIterator[LocalEngine]:
-    """Open the database (migrated) and the agent runtime for ``repo`` (an absolute path)."""
+    """Open the database (migrated) and the agent runtime for ``repo`` (an absolute path);
+    ``notify`` is told when the embedded database server has to be started first."""
     if not (repo / ".git").exists():
         raise ConfigError(f"{repo} is not a git repository (run `git init` there first)")
-    url = await database_url(settings.database)
+    url = await database_url(settings.database, notify)
     await migrate(url)
     endpoint = model_endpoint or settings.agent.model_endpoint
     store = await PostgresStore.connect(

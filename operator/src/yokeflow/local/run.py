@@ -100,7 +100,12 @@ async def run_local(
 ) -> RunOutcome:
     """Run ``request`` to its end, showing progress on ``console``."""
     console = console or Console()
-    async with open_engine(settings, request.repo, model_endpoint=request.model_endpoint) as engine:
+    async with open_engine(
+        settings,
+        request.repo,
+        model_endpoint=request.model_endpoint,
+        notify=lambda text: console.print(text, markup=False, highlight=False),
+    ) as engine:
         project = await prepare_project(engine, request, console)
         return await execute(engine, project, console)
 

@@ -16,7 +16,10 @@ reports its sessions and their cost there. A pass (:func:`advance`):
   its unfinished sessions closed; after the last one :class:`PlanningFailed` with the reason.
 
 The Job's end is read from its status and its pod's termination message (the runner's JSON
-report); a report lost or cut short leaves the Job's own state and reason.
+report); a report lost or cut short leaves the Job's own state and reason. When the runner could
+not report its sessions' cost to the task manager, the cost its report names is recorded on the
+attempt's last planning session (one is opened for it when there is none) — once: a session's
+cost is recorded once, so a pass repeated after a crash adds nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yokeflow.core.graph import graph_from_records
@@ -93,6 +97,8 @@ class PlanningJobs:
     """Attempt → the Job's deterministic name."""
     create: Callable[[Project, int], Awaitable[None]]
     """Creates attempt's Secret and Job (``AlreadyExists`` is the same one)."""
+    model: str = "unknown"
+    """The planning session's model (what a cost recorded from a Job's report is booked on)."""
 
 
 async def run_project(store: Store, key: str, spec: str) -> Project:
@@ -133,6 +139,7 @@ async def advance(
         return Planning(attempt, name, _running(attempt, max_attempts))
     if seen.state in ("pending", "running", "queued"):
         return Planning(attempt, name, _running(attempt, max_attempts))
+    await _record_lost_cost(store, project, seen, planning.model)
     failure = _failure(seen)
     if failure is None:
         problems = await _plan_problems(store, project)
@@ -172,6 +179,42 @@ async def _clear(store: Store, project: Project) -> None:
             )
     if await store.list_tasks(project.id) or await store.list_epics(project.id):
         await store.clear_plan(project.id)
+
+
+async def _record_lost_cost(store: Store, project: Project, seen: JobSight, model: str) -> None:
+    """The cost the ended Job's report names, recorded when none of its sessions has one."""
+    report = _report(seen.termination_message)
+    if report is None:
+        return
+    try:
+        cost = Decimal(str(report.get("cost_usd") or 0))
+    except InvalidOperation:
+        return
+    if cost <= 0:
+        return
+    started = (_timestamp(seen.created_at) or 0.0) - 5  # clocks of the API and the database
+    sessions = [
+        s
+        for s in await store.list_sessions(project.id)
+        if s.kind == "planning" and s.started_at is not None and s.started_at.timestamp() >= started
+    ]
+    paid = {c.session_id for c in await store.list_agent_costs(project.id)}
+    if any(s.id in paid for s in sessions):
+        return
+    if sessions:
+        session = sessions[-1]
+    else:
+        session = await store.start_session(project.id, kind="planning")
+    await store.record_agent_cost(
+        project.id, model=model, cost_usd=cost, session_id=session.id, operation="planning"
+    )
+    if session.status is SessionStatus.RUNNING:
+        succeeded = report is not None and report.get("success") is True
+        await store.end_session(
+            session.id,
+            SessionStatus.SUCCEEDED if succeeded else SessionStatus.FAILED,
+            error=None if succeeded else "its planning Job ended without closing it",
+        )
 
 
 async def _plan_problems(store: Store, project: Project) -> list[str]:

@@ -1,9 +1,14 @@
 """The cluster's merge lane: finished task branches land on the integration branch by merge Jobs.
 
 It is the operator's :class:`~yokeflow.services.reconcile.MergeLane`. Submitted tasks wait in a
-queue; when no merge Job of the run is running, :meth:`JobMergeLane.pump` starts one for every
-task waiting (in submission order) from the current integration commit. One merge Job at a time:
-each pushes the integration branch without force, so two would race.
+queue; while fewer than ``max_in_flight`` merge Jobs of the run are running,
+:meth:`JobMergeLane.pump` starts one for every task waiting (in submission order) from the
+current integration commit — so a finished task's merge starts at once instead of waiting for
+the merge before it, and tasks that finish together share one Job. Merge Jobs running side by
+side race only at the push, which is never forced: the one that finds the integration branch
+moved fetches, merges again on the new tip and pushes again (``adapters/git/remote_merge.py``).
+After a merge Job ends, the integration commit new tasks start from is read from the remote
+again, so it holds every merge pushed so far, whichever Job pushed it.
 
 Like the task launcher, it reads Jobs, not memory:
 
@@ -25,6 +30,7 @@ Like the task launcher, it reads Jobs, not memory:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +39,7 @@ from typing import Any
 
 from yokeflow.core.merging import MergeResult, MergeStatus
 from yokeflow.core.schedule import TaskState
-from yokeflow.core.worktree import ConflictFile, WorktreeStatus
+from yokeflow.core.worktree import ConflictFile, WorktreeRecord, WorktreeStatus
 from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.store import Store
 from yokeflow.services.cluster_workspace import ClusterWorkspace
@@ -73,8 +79,10 @@ class JobMergeLane:
         selector: str,
         build: MergeJobBuilder,
         branches: Mapping[int, str],
+        max_in_flight: int = 1,
     ) -> None:
         self._jobs = jobs
+        self._max_in_flight = max(1, max_in_flight)
         self._store = store
         self._workspace = workspace
         self._project_id = project_id
@@ -107,8 +115,8 @@ class JobMergeLane:
     # -- driving it ----------------------------------------------------------------------------
 
     async def pump(self) -> bool:
-        """Collect ended merge Jobs, then start the next one if none runs; True when a merge
-        ended (the integration commit moved)."""
+        """Collect ended merge Jobs, then start one for the queued tasks if fewer than
+        ``max_in_flight`` run; True when a merge ended (the integration commit moved)."""
         ended = False
         running: dict[str, str] = {}
         for seen in await self._jobs.observe(self._selector):
@@ -129,7 +137,7 @@ class JobMergeLane:
         self._queue = list(queued.values())
         if ended:
             await self._workspace.refresh()
-        if self._queue and not running:
+        if self._queue and len(set(running.values())) < self._max_in_flight:
             await self._start()
         return ended
 
@@ -147,7 +155,7 @@ class JobMergeLane:
         )
         await self._jobs.create(manifest)
         name = str(manifest["metadata"].get("name", ""))
-        self._running = {q.key: name for q in queued}
+        self._running.update((q.key, name) for q in queued)
 
     async def _settle(self, seen: JobSight, tasks: Sequence[tuple[str, int, str]]) -> None:
         report = _report(seen.termination_message)
@@ -167,7 +175,8 @@ class JobMergeLane:
                 if self._tries[key] < MERGE_TRIES:
                     self._queue.append(_Queued(key, task_id, branch))
                 else:
-                    await self._failed(key, task_id, f"merge Job {seen.name} {reason}")
+                    given_up = f"merge Job {seen.name} {reason}"
+                    self._landed.append(await self._failed(None, key, task_id, given_up))
             return
         merged = _merged_commits(report)
         conflicts = _conflicts(report)
@@ -176,46 +185,61 @@ class JobMergeLane:
         error = str(report.get("error") or "") or None
         if pushed is not None:
             self._workspace.landed(pushed)
-        for key, task_id, branch in tasks:
-            if key in merged:
-                await self._merged(key, task_id, branch, merged[key] or pushed)
-            elif key in conflicts:
-                await self._conflicted(key, task_id, branch, conflicts[key])
-            else:
-                why = errors.get(key) or error or "the merge Job did not merge it"
-                await self._failed(key, task_id, f"merge Job {seen.name}: {why}")
+        records = {
+            w.task_id: w
+            for w in await self._store.list_worktrees(self._project_id)
+            if w.task_id is not None
+        }
 
-    async def _merged(self, key: str, task_id: int, branch: str, commit: str | None) -> None:
-        record = await self._store.get_worktree_by_task(self._project_id, task_id)
+        async def record(key: str, task_id: int, branch: str) -> MergeLanded:
+            tree = records.get(task_id)
+            if key in merged:
+                return await self._merged(tree, key, task_id, branch, merged[key] or pushed)
+            if key in conflicts:
+                return await self._conflicted(tree, key, task_id, branch, conflicts[key])
+            why = errors.get(key) or error or "the merge Job did not merge it"
+            return await self._failed(tree, key, task_id, f"merge Job {seen.name}: {why}")
+
+        # One Job may have merged many tasks: their records are written side by side.
+        self._landed.extend(await asyncio.gather(*(record(*task) for task in tasks)))
+
+    async def _merged(
+        self, record: WorktreeRecord | None, key: str, task_id: int, branch: str, commit: str | None
+    ) -> MergeLanded:
         landed = commit or self._workspace.integration_commit or ""
         if record is not None:
             await self._store.mark_worktree_merged(record.id, landed)
-        self._landed.append(
-            MergeLanded(key, task_id, MergeResult(task_id, branch, MergeStatus.MERGED, landed))
-        )
+        return MergeLanded(key, task_id, MergeResult(task_id, branch, MergeStatus.MERGED, landed))
 
     async def _conflicted(
-        self, key: str, task_id: int, branch: str, files: tuple[ConflictFile, ...]
-    ) -> None:
+        self,
+        record: WorktreeRecord | None,
+        key: str,
+        task_id: int,
+        branch: str,
+        files: tuple[ConflictFile, ...],
+    ) -> MergeLanded:
         paths = ", ".join(f.path for f in files) or "unknown files"
         with contextlib.suppress(Exception):
             await self._store.note_task_error(task_id, f"merge conflict in {paths}")
-        record = await self._store.get_worktree_by_task(self._project_id, task_id)
         if record is not None:
             await self._store.update_worktree_status(
                 record.id, WorktreeStatus.CONFLICT, conflicts=files
             )
         result = MergeResult(task_id, branch, MergeStatus.CONFLICT, conflicts=files)
-        self._landed.append(MergeLanded(key, task_id, result))
+        return MergeLanded(key, task_id, result)
 
-    async def _failed(self, key: str, task_id: int, error: str) -> None:
+    async def _failed(
+        self, record: WorktreeRecord | None, key: str, task_id: int, error: str
+    ) -> MergeLanded:
         # The branch is kept on the remote; the task is reported, never merged in a loop.
         with contextlib.suppress(Exception):
             await self._store.note_task_error(task_id, error)
-        record = await self._store.get_worktree_by_task(self._project_id, task_id)
+        if record is None:
+            record = await self._store.get_worktree_by_task(self._project_id, task_id)
         if record is not None:
             await self._store.update_worktree_status(record.id, WorktreeStatus.CONFLICT)
-        self._landed.append(MergeLanded(key, task_id, None, error))
+        return MergeLanded(key, task_id, None, error)
 
 
 def _tasks_of(seen: JobSight) -> list[tuple[str, int, str]] | None:

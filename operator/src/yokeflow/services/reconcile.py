@@ -12,7 +12,10 @@
    reservations — so a resumed run is not a special path, only a reconcile that finds more;
 4. **decides** with :func:`yokeflow.core.schedule.decide` and
 5. **acts**: starts sessions through the launcher (a lease saved first), submits merges, marks
-   tasks blocked, opens batches.
+   tasks blocked, opens batches. Budget reservations are taken one after another, in the
+   scheduler's order; the writes before each start and the starts themselves run up to
+   ``RunContext.launch_concurrency`` at a time (a pass with hundreds of ready tasks would
+   otherwise wait on each one's round trips in turn).
 
 It keeps nothing between calls that the store, the launcher and the merge lane do not hold, so
 it may be called again at any time (idempotent), from a loop woken by events and timers (local
@@ -22,13 +25,14 @@ mode: :mod:`yokeflow.services.executor`) or from kopf handlers (the operator). S
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from yokeflow.core import run_state
 from yokeflow.core.events import AgentStatus, CostUpdate, MergeDone, TaskComplete, TaskStart
@@ -64,6 +68,8 @@ from yokeflow.ports.launcher import (
 from yokeflow.ports.store import Store
 from yokeflow.ports.workspace import TaskRef, Workspace
 from yokeflow.services import batches
+
+_T = TypeVar("_T")
 
 __all__ = [
     "MergeLanded",
@@ -160,6 +166,9 @@ class RunContext:
     """Spend of the project as the store records it, refreshed after every session."""
     batches: int = 0
     """Batches opened by this process."""
+    launch_concurrency: int = 1
+    """How many task starts of one pass may be under way at once (their store writes, then
+    the launcher's call); 1 starts them one after another."""
 
     def at(self) -> float:
         """Seconds since the run started (the time events carry)."""
@@ -245,7 +254,7 @@ async def reconcile(run: RunContext) -> Step:
     limits = replace(run.limits, cancelled=run.cancelled)
     now = run.clock.now()
     actions = decide(seen.graph, seen.states, limits, await _budget_view(run, seen), now)
-    launches: list[_Launch] = []
+    reserved: list[_Reserved] = []
     wake_at: float | None = None
     for action in actions:
         if isinstance(action, Finish):
@@ -253,9 +262,10 @@ async def reconcile(run: RunContext) -> Step:
             await batches.settle(run, seen, final=True)
             return Step(finish=action, seen=seen)
         if isinstance(action, StartTask):
-            prepared = await _prepare(run, seen, action)
-            if prepared is not None:
-                launches.append(prepared)
+            # One after another, in the scheduler's order: the budget's reservations decide.
+            fits = await _reserve(run, seen, action)
+            if fits is not None:
+                reserved.append(fits)
         elif isinstance(action, MergeTask):
             run.merges.submit(action.key, seen.tasks[action.key].id)
         elif isinstance(action, MergeBatch):
@@ -266,7 +276,11 @@ async def reconcile(run: RunContext) -> Step:
         elif isinstance(action, WaitUntil):
             wake_at = action.time
     # Sessions start together, once their worktrees are ready (so none waits on another's git).
-    started = [p.request.task.key for p in launches if await _launch(run, seen, p)]
+    limit = run.launch_concurrency
+    prepared = await _bounded(limit, [_prepare(run, seen, r) for r in reserved])
+    launches = [p for p in prepared if p is not None]
+    launched = await _bounded(limit, [_launch(run, seen, p) for p in launches])
+    started = [p.request.task.key for p, ok in zip(launches, launched, strict=True) if ok]
     if started:
         await batches.open(run, seen, tuple(started))
     await batches.settle(run, seen, final=False)
@@ -282,8 +296,8 @@ async def reconcile(run: RunContext) -> Step:
 
 async def _collect(run: RunContext) -> bool:
     ended = await run.launcher.collect()
-    for session in ended:
-        await _settle_session(run, session)
+    # Sessions of different tasks are recorded side by side (a level's tasks end together).
+    await _bounded(run.launch_concurrency, [_settle_session(run, s) for s in ended])
     landed = run.merges.collect()
     for merge in landed:
         _publish_merge(run, merge)
@@ -495,20 +509,50 @@ async def _budget_view(run: RunContext, seen: Seen) -> BudgetView | None:
 
 
 @dataclass(frozen=True, slots=True)
+class _Reserved:
+    action: StartTask
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Launch:
     lease: Lease
     request: LaunchRequest
 
 
-async def _prepare(run: RunContext, seen: Seen, action: StartTask) -> _Launch | None:
-    """Everything before a session starts: reservation, status, worktree, the lease saved.
-    A failure here counts as a failed attempt."""
+async def _bounded(limit: int, calls: Sequence[Awaitable[_T]]) -> list[_T]:
+    """The results of ``calls`` in order, at most ``limit`` running at once (each call handles
+    its own failures; a cancelled pass cancels them all)."""
+    gate = asyncio.Semaphore(max(1, limit))
+
+    async def gated(call: Awaitable[_T]) -> _T:
+        async with gate:
+            return await call
+
+    if len(calls) <= 1 or limit <= 1:
+        return [await call for call in calls]
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(gated(call)) for call in calls]
+    return [task.result() for task in tasks]
+
+
+async def _reserve(run: RunContext, seen: Seen, action: StartTask) -> _Reserved | None:
+    """The task's model and its budget reservation; None when it no longer fits (it stays
+    pending and the scheduler sees that)."""
     task = seen.tasks[action.key]
     model = await run.models.model_for(task, attempt=action.attempt, escalate=action.escalate)
     if run.budget is not None and not await run.budget.reserve(
         action.key, await run.budget.estimate(task, model)
     ):
-        return None  # it no longer fits: it stays pending and the scheduler sees that
+        return None
+    return _Reserved(action, model)
+
+
+async def _prepare(run: RunContext, seen: Seen, reserved: _Reserved) -> _Launch | None:
+    """Everything else before a session starts: status, worktree, the lease saved.
+    A failure here counts as a failed attempt."""
+    action, model = reserved.action, reserved.model
+    task = seen.tasks[action.key]
     try:
         if task.status in (TaskStatus.FAILED, TaskStatus.BLOCKED, TaskStatus.CANCELLED):
             await run.store.update_task_status(task.id, TaskStatus.PENDING)

@@ -10,6 +10,7 @@ Nothing here raises for bad input: a broken manifest is an answer, never a crash
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -35,8 +36,18 @@ class RunProblem:
 
 def inline_graph(plan: InlinePlan) -> DependencyGraph:
     """The resolved dependency graph of an inline plan (raises ``PlanError`` for a key used
-    twice; :func:`plan_problems` says so instead)."""
-    return graph_from_plan(to_plan(plan))
+    twice; :func:`plan_problems` says so instead).
+
+    Every pass of a run asks again for the same plan; reading a plan of a thousand tasks into the
+    engine's models takes a good part of a second, so the answer is kept per plan text (a few
+    plans: the runs being served). The graph is immutable, so sharing it is safe."""
+    return _graph_of(plan.model_dump_json(by_alias=True))
+
+
+@functools.lru_cache(maxsize=16)
+def _graph_of(plan_json: str) -> DependencyGraph:
+    # A PlanError is not kept (lru_cache keeps answers only): a broken plan fails its run anyway.
+    return graph_from_plan(to_plan(InlinePlan.model_validate_json(plan_json)))
 
 
 def plan_problems(plan: InlinePlan) -> list[RunProblem]:

@@ -13,10 +13,10 @@ from pydantic import ValidationError
 
 from yokeflow.api.v1alpha1 import InlinePlan
 from yokeflow.core.graph import graph_from_plan
-from yokeflow.core.plan import Plan
-from yokeflow.errors import PlanError
+from yokeflow.core.plan import Plan, Task
+from yokeflow.errors import NotFoundError, PlanError
 
-__all__ = ["plan_problems", "plan_yaml", "to_plan"]
+__all__ = ["plan_problems", "plan_yaml", "task_plan", "to_plan"]
 
 SOURCE = "spec.plan"
 
@@ -73,3 +73,24 @@ def plan_yaml(plan: Plan) -> str:
     return yaml.safe_dump(
         plan.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True
     )
+
+
+def task_plan(plan: Plan, key: str) -> Plan:
+    """The part of ``plan`` one task's runner reads (the plan file of its Secret): the task in its
+    epic, and the tasks it depends on by key and title (for its prompt) — not the whole plan,
+    which every task's Secret would otherwise repeat (a thousand tasks: a thousand copies of a
+    thousand tasks). Epic dependencies are left out: they were resolved into the schedule."""
+    found = next((task for _, task in plan.tasks() if task.key == key), None)
+    if found is None:
+        raise NotFoundError(f"the plan has no task {key!r}")
+    wanted = {key} | {d if isinstance(d, str) else d.key for d in found.depends_on}
+    epics = []
+    for epic in plan.epics:
+        kept = [
+            task if task.key == key else Task(key=task.key, title=task.title, type=task.type)
+            for task in epic.tasks
+            if task.key in wanted
+        ]
+        if kept:
+            epics.append(epic.model_copy(update={"tasks": kept, "depends_on": []}))
+    return plan.model_copy(update={"epics": epics})

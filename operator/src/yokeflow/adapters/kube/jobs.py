@@ -7,7 +7,9 @@
   token bucket spaces calls, and a ``429 Too Many Requests`` pauses every creation for the
   server's ``Retry-After`` before the call is tried again.
 - Observation lists the Jobs and pods of a label selector in two calls and joins them, so the
-  operator sees Job conditions *and* pod termination messages (a lost report is still noticed).
+  operator sees Job conditions *and* pod termination messages (a lost report is still noticed);
+  with a :class:`~yokeflow.adapters.kube.job_view.JobView` it reads the view's watched copy
+  instead, and every Job this gateway creates or annotates is applied to the view at once.
 - Deletion propagates in the background; a Job already gone is fine.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from yokeflow.adapters.kube.client import JsonObject, KubeApi
 from yokeflow.adapters.kube.job_status import job_name_of_pod, sight
+from yokeflow.adapters.kube.job_view import JobView
 from yokeflow.core.rate_limit import TokenBucket, pause, reserve
 from yokeflow.errors import KubeRejectedError, KubeUnavailableError
 from yokeflow.ports.jobs import JobSight
@@ -50,8 +53,10 @@ class KubeJobGateway:
         limit: CreationLimit | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        view: JobView | None = None,
     ) -> None:
         self._api = api
+        self._view = view
         self._namespace = namespace
         self._limit = limit or CreationLimit()
         self._clock = clock
@@ -70,7 +75,9 @@ class KubeJobGateway:
             if wait > 0:
                 await self._sleep(wait)
             try:
-                await self._api.create(self._jobs_path, manifest)
+                created = await self._api.create(self._jobs_path, manifest)
+                if self._view is not None:
+                    self._view.apply_job(created)
                 return True
             except KubeRejectedError as exc:
                 if exc.reason == "AlreadyExists":
@@ -91,6 +98,8 @@ class KubeJobGateway:
 
     async def observe(self, selector: str) -> list[JobSight]:
         """Every Job matching the label ``selector``, with what its pods say."""
+        if self._view is not None and self._view.covers(selector):
+            return await self._view.observe(selector)
         query = {"labelSelector": selector}
         jobs = await self._api.get(self._jobs_path, query)
         pods = await self._api.get(f"/api/v1/namespaces/{self._namespace}/pods", query)
@@ -130,6 +139,8 @@ class KubeJobGateway:
 
     async def annotate(self, name: str, annotations: Mapping[str, str]) -> None:
         """Merge ``annotations`` into the Job's (a collected mark, say)."""
-        await self._api.patch(
+        patched = await self._api.patch(
             f"{self._jobs_path}/{name}", {"metadata": {"annotations": dict(annotations)}}
         )
+        if self._view is not None:
+            self._view.apply_job(patched)

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -43,6 +45,8 @@ LEASE_ANNOTATION = "yokeflow.io/lease"
 COLLECTED_ANNOTATION = "yokeflow.io/collected"
 """Set on a Job once its end was reported by ``collect``."""
 
+log = logging.getLogger(__name__)
+
 JobBuilder = Callable[[Lease, LaunchRequest], dict[str, Any]]
 """Builds the Job manifest of one session (named ``lease.handle``)."""
 EndedHook = Callable[[SessionEnded], Awaitable[None]]
@@ -58,11 +62,13 @@ class KubeTaskLauncher:
         selector: str,
         build: JobBuilder,
         on_ended: EndedHook | None = None,
+        concurrency: int = 1,
     ) -> None:
         self._jobs = jobs
         self._selector = selector
         self._build = build
         self._on_ended = on_ended
+        self._gate = asyncio.Semaphore(max(1, concurrency))
 
     async def launch(self, lease: Lease, request: LaunchRequest) -> Lease:
         manifest = self._build(lease, request)
@@ -85,7 +91,9 @@ class KubeTaskLauncher:
         return leases
 
     async def collect(self) -> Sequence[SessionEnded]:
-        ended: list[SessionEnded] = []
+        """Sessions whose Job ended since the last call, each once (up to ``concurrency`` Jobs
+        are recorded and marked at a time)."""
+        ended: list[tuple[JobSight, SessionEnded]] = []
         for seen in await self._jobs.observe(self._selector):
             if (
                 seen.state not in ("succeeded", "failed")
@@ -93,14 +101,28 @@ class KubeTaskLauncher:
             ):
                 continue
             lease = _lease_of(seen)
-            if lease is None:
-                continue
-            session = SessionEnded(lease, outcome(seen, lease))
+            if lease is not None:
+                ended.append((seen, SessionEnded(lease, outcome(seen, lease))))
+        marked = await asyncio.gather(
+            *(self._mark(seen, session) for seen, session in ended), return_exceptions=True
+        )
+        collected: list[SessionEnded] = []
+        for (seen, _), result in zip(ended, marked, strict=True):
+            if isinstance(result, BaseException):
+                # Not marked: reported by a later call. (Raising would lose the ones marked.)
+                if not isinstance(result, Exception):
+                    raise result
+                log.warning("collecting Job %s: %s; again at the next pass", seen.name, result)
+            else:
+                collected.append(result)
+        return collected
+
+    async def _mark(self, seen: JobSight, session: SessionEnded) -> SessionEnded:
+        async with self._gate:
             if self._on_ended is not None:
                 await self._on_ended(session)
-            ended.append(session)
             await self._jobs.annotate(seen.name, {COLLECTED_ANNOTATION: "true"})
-        return ended
+        return session
 
     async def stop(self, lease: Lease) -> None:
         await self._jobs.delete(lease.handle)

@@ -89,12 +89,15 @@ class RunTaskLauncher:
         build_secret: SecretBuilder,
         store: Store,
         project_id: int,
+        concurrency: int = 1,
     ) -> None:
         self._api = api
         self._namespace = jobs.namespace
         self._gateway = PassSnapshot(jobs)
         self._selector = selector
-        self._jobs = KubeTaskLauncher(self._gateway, selector, build_job, self._record_cost)
+        self._jobs = KubeTaskLauncher(
+            self._gateway, selector, build_job, self._record_cost, concurrency=concurrency
+        )
         self._build_secret = build_secret
         self._store = store
         self._project_id = project_id

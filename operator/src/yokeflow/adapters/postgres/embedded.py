@@ -17,6 +17,7 @@ import os
 import pwd
 import subprocess
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -66,6 +67,11 @@ class EmbeddedPostgres:
         self.data_dir = (data_dir or default_data_dir()).expanduser().resolve()
         self.database = database
 
+    @property
+    def created(self) -> bool:
+        """Whether its data folder exists (the first start creates it, which takes a while)."""
+        return (self.data_dir / "PG_VERSION").exists()
+
     def _server(self) -> Any:
         package = _package()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -89,8 +95,15 @@ class EmbeddedPostgres:
         """The URL of the server's ``postgres`` database, starting the server if needed."""
         return str(self._server().get_uri())
 
-    async def start(self) -> str:
-        """Start (or reuse) the server and create the YokeFlow database; returns its URL."""
+    async def start(self, notify: Callable[[str], None] | None = None) -> str:
+        """Start (or reuse) the server and create the YokeFlow database; returns its URL.
+
+        ``notify`` is told, in one line, when the server has to be started (the first start
+        creates its data folder: seconds to a minute with nothing else to show).
+        """
+        if notify is not None and not self.status().running:
+            first = "" if self.created else " (the first start creates it: this takes a while)"
+            notify(f"starting the embedded PostgreSQL server in {self.data_dir}{first}…")
         admin_url = self.server_url()
         conn = await connect(admin_url)
         try:
@@ -105,7 +118,7 @@ class EmbeddedPostgres:
 
     def status(self) -> EmbeddedStatus:
         """Whether the server runs; never starts it."""
-        if not (self.data_dir / "PG_VERSION").exists():
+        if not self.created:
             return EmbeddedStatus(self.data_dir, running=False)
         info = self._postmaster()
         if info is None:
