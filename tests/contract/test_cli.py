@@ -160,7 +160,13 @@ def test_no_json_flag_and_no_value_marker_on_flags() -> None:
 
 def test_format_json_is_offered_where_data_is_printed() -> None:
     root = typer.main.get_command(app)
-    for path in [("config", "show"), ("costs",), ("simulate",), ("graph",), ("run",), ("demo",)]:
+    printing = [("config", "show"), ("costs",), ("simulate",), ("graph",), ("run",), ("demo",),
+                ("status",), ("projects", "list"), ("batches",), ("expertise", "list"),
+                ("tasks", "list"), ("tasks", "show"), ("tasks", "transcript"),
+                ("dependencies", "show"), ("dependencies", "validate"), ("dependencies", "set"),
+                ("worktrees", "list"), ("worktrees", "merge"), ("worktrees", "conflicts"),
+                ("worktrees", "resolve")]  # fmt: skip
+    for path in printing:
         params = {o for p in _loaded(root, path).params for o in p.opts}
         assert "--format" in params, path
 

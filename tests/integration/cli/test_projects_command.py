@@ -3,6 +3,7 @@ project that blocks its name, and a project with a live run is not deleted unles
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -84,3 +85,30 @@ async def test_a_project_with_running_tasks_is_kept_unless_forced(
     forced = run(pg_database_url, "delete", "--project", "busy", "--yes", "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert await store.get_project_by_name("busy") is None
+
+
+async def test_steering_commands_print_text_or_json_the_same_data(
+    store: PostgresStore, pg_database_url: str, tmp_path: Path
+) -> None:
+    """--format text (the default) prints the data --format json prints, for people."""
+    import yaml
+
+    project = await store.create_project("steered")
+    epic = await store.create_epic(project.id, "db", "Database")
+    await store.create_task(project.id, epic.id, "schema", "Schema")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOKEFLOW_")}
+    for command in (["dependencies", "show"], ["tasks", "show", "schema"], ["batches"]):
+        shown = {}
+        for fmt in ("text", "json"):
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [YOKEFLOW, *command, "--project", "steered", "--database-url", pg_database_url,
+                 "--format", fmt],
+                capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path, env=env,
+            )  # fmt: skip
+            assert done.returncode == 0, (command, done.stderr)
+            shown[fmt] = done.stdout
+        data = json.loads(shown["json"])
+        assert yaml.safe_load(shown["text"]) == data, command
+        if data:  # lines of "key: value", not JSON
+            assert not shown["text"].lstrip().startswith(("{", "[")), shown["text"]

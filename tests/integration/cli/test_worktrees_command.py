@@ -79,7 +79,7 @@ async def test_resolve_with_the_agent_merges(pg_database_url: str, tmp_path: Pat
             done = await asyncio.to_thread(
                 subprocess.run,
                 [YOKEFLOW, "worktrees", "resolve", "two", "--strategy", "agent",
-                 "--project", "shop", "--database-url", pg_database_url],
+                 "--project", "shop", "--database-url", pg_database_url, "--format", "json"],
                 capture_output=True, text=True, timeout=300, check=False, cwd=repo, env=env,
             )  # fmt: skip
         assert done.returncode == 0, done.stderr

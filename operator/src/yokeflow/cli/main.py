@@ -138,7 +138,7 @@ COMMANDS: tuple[Entry, ...] = (
         "batches",
         _CLI + "projects_cmd",
         "batches",
-        "The run's batches (tasks launched together) with their tasks counted by status (JSON).",
+        "The run's batches (tasks launched together) with their tasks counted by status.",
     ),
     Entry(
         "tasks",

@@ -12,7 +12,7 @@ import typer
 from yokeflow.adapters.postgres import open_store
 from yokeflow.cli.output import Format, FormatOption, say
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target
-from yokeflow.cli.steering import echo_json, with_target
+from yokeflow.cli.steering import echo_data, with_target
 from yokeflow.core.records import TaskStatus
 from yokeflow.errors import InvalidTransitionError
 from yokeflow.services import runs
@@ -102,18 +102,23 @@ def delete_command(
     typer.echo(with_target(project, database_url, action))
 
 
-def batches(project: ProjectOption = None, database_url: DatabaseUrlOption = None) -> None:
-    """The run's batches (tasks launched together) with their tasks counted by status (JSON)."""
+def batches(
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
+) -> None:
+    """The run's batches (tasks launched together) with their tasks counted by status."""
 
     async def action(target: Target) -> None:
         progress = {
             p.batch_number: p for p in await target.store.parallel_progress(target.project.id)
         }
-        echo_json(
+        echo_data(
+            output,
             [
                 {"batch": b, "progress": progress.get(b.batch_number)}
                 for b in await target.store.list_parallel_batches(target.project.id)
-            ]
+            ],
         )
 
     with_target(project, database_url, action)

@@ -1,4 +1,4 @@
-"""What the steering commands share: the target project, a task named by key or id, JSON output."""
+"""What the steering commands share: the target project, a task named by key or id, text or JSON output."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 
 import typer
 
+from yokeflow.cli.output import Format
 from yokeflow.cli.project_target import Target, open_target
 from yokeflow.core.records import Task
 from yokeflow.errors import NotFoundError
 from yokeflow.web.views import jsonable
 
-__all__ = ["echo_json", "find_task", "with_target"]
+__all__ = ["echo_data", "echo_json", "find_task", "with_target"]
 
 T = TypeVar("T")
 
@@ -47,3 +48,15 @@ async def find_task(target: Target, ref: str) -> Task:
 def echo_json(value: Any) -> None:
     """Print ``value`` as the API answers it (exact money, ISO times)."""
     typer.echo(json.dumps(jsonable(value), indent=2))
+
+
+def echo_data(output: Format, value: Any) -> None:
+    """Print ``value``: as the API answers it (``json``), or as indented ``key: value`` lines
+    for people (``text``: the same data, YAML's block style)."""
+    if output is Format.json:
+        echo_json(value)
+        return
+    import yaml  # only text output needs it
+
+    data = json.loads(json.dumps(jsonable(value)))  # the API's values: money and times as text
+    typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), nl=False)

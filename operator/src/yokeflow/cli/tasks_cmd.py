@@ -10,7 +10,7 @@ from yokeflow.adapters.git.diffs import GitDiffs
 from yokeflow.adapters.transcript_files import TranscriptFiles
 from yokeflow.cli.output import Format, FormatOption
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target
-from yokeflow.cli.steering import echo_json, find_task, with_target
+from yokeflow.cli.steering import echo_data, echo_json, find_task, with_target
 from yokeflow.services import board, review, task_actions
 from yokeflow.web.views import board_task_json
 
@@ -48,7 +48,10 @@ def list_command(
 
 @app.command("show")
 def show_command(
-    task: TaskArgument, project: ProjectOption = None, database_url: DatabaseUrlOption = None
+    task: TaskArgument,
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
 ) -> None:
     """One task as JSON, with its sessions (what the dashboard's task panel shows)."""
 
@@ -56,7 +59,7 @@ def show_command(
         found = await find_task(target, task)
         item = await board.board_task(target.store, target.project.id, found.id)
         sessions = await target.store.list_sessions(target.project.id, task_id=found.id)
-        echo_json({**board_task_json(item), "sessions": sessions})
+        echo_data(output, {**board_task_json(item), "sessions": sessions})
 
     with_target(project, database_url, action)
 
@@ -82,6 +85,7 @@ def transcript_command(
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
 ) -> None:
     """A session's transcript, one JSON message a line."""
 
@@ -89,7 +93,7 @@ def transcript_command(
         page = await review.transcript_page(
             target.store, TranscriptFiles(), target.project.id, session, offset=offset, limit=limit
         )
-        echo_json(page)
+        echo_data(output, page)
 
     with_target(project, database_url, action)
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from yokeflow.cli.output import Format, FormatOption
 from yokeflow.cli.project_target import DatabaseUrlOption, ProjectOption, Target
-from yokeflow.cli.steering import echo_json, with_target
+from yokeflow.cli.steering import echo_data, with_target
 from yokeflow.core.merging import Resolution
 from yokeflow.core.records import Project
 from yokeflow.errors import NotFoundError
@@ -41,17 +42,19 @@ def list_command(
     epic: Annotated[str | None, typer.Option("--epic", help="Only this epic's.")] = None,
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
 ) -> None:
-    """Worktree records: task, branch, status, base and merge commits (JSON)."""
+    """Worktree records: task, branch, status, base and merge commits."""
 
     async def action(target: Target) -> None:
         if epic is None:
-            echo_json(await target.store.list_worktrees(target.project.id))
+            echo_data(output, await target.store.list_worktrees(target.project.id))
         else:
-            echo_json(
+            echo_data(
+                output,
                 await epic_worktrees.epic_worktrees(
                     target.store, target.project.id, await _epic_id(target, epic)
-                )
+                ),
             )
 
     with_target(project, database_url, action)
@@ -59,15 +62,19 @@ def list_command(
 
 @app.command("merge")
 def merge_command(
-    epic: EpicArgument, project: ProjectOption = None, database_url: DatabaseUrlOption = None
+    epic: EpicArgument,
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
 ) -> None:
     """Merge the epic's unmerged task worktrees (a conflict is recorded, never forced)."""
 
     async def action(target: Target) -> None:
-        echo_json(
+        echo_data(
+            output,
             await epic_worktrees.merge_epic(
                 target.store, None, _opener(target), target.project.id, await _epic_id(target, epic)
-            )
+            ),
         )
 
     with_target(project, database_url, action)
@@ -75,15 +82,19 @@ def merge_command(
 
 @app.command("conflicts")
 def conflicts_command(
-    epic: EpicArgument, project: ProjectOption = None, database_url: DatabaseUrlOption = None
+    epic: EpicArgument,
+    project: ProjectOption = None,
+    database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
 ) -> None:
     """The recorded conflicts of the epic's worktrees, file by file."""
 
     async def action(target: Target) -> None:
-        echo_json(
+        echo_data(
+            output,
             await epic_worktrees.epic_conflicts(
                 target.store, target.project.id, await _epic_id(target, epic)
-            )
+            ),
         )
 
     with_target(project, database_url, action)
@@ -97,11 +108,12 @@ def resolve_command(
     ],
     project: ProjectOption = None,
     database_url: DatabaseUrlOption = None,
+    output: FormatOption = Format.text,
 ) -> None:
     """Resolve the epic's conflicts with a strategy, and merge."""
 
     async def action(target: Target) -> None:
-        echo_json(
+        echo_data(output,
             await epic_worktrees.resolve_epic(
                 target.store, None, _opener(target), target.project.id,
                 await _epic_id(target, epic), strategy,
