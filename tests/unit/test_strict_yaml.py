@@ -69,6 +69,7 @@ def test_dates_stay_dates() -> None:
         ("s: !!set {a, b}\n", "unsupported tag", 1),
         ("a: *nowhere\n", "undefined alias", 1),
         ("a: [unclosed\n", "expected ',' or ']'", 2),
+        ("a: 1\nb: x\x01\n", "unacceptable character #x0001", 2),
     ],
 )
 def test_refusals_carry_the_line(text: str, problem: str, line: int) -> None:
@@ -77,6 +78,7 @@ def test_refusals_carry_the_line(text: str, problem: str, line: int) -> None:
     assert problem in str(info.value)
     assert info.value.problem_mark is not None
     assert info.value.problem_mark.line + 1 == line
+    assert "\n" not in (info.value.problem or ""), "one line, so that an error is one sentence"
 
 
 def test_depth_limit_is_exact_and_adjustable() -> None:

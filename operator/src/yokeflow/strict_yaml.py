@@ -65,6 +65,8 @@ def load(text: str, max_depth: int = MAX_DEPTH) -> Any:
     """
     try:
         return _build(text, max_depth)
+    except yaml.reader.ReaderError as exc:  # a control character: no mark of its own
+        raise _marked(exc, text) from None
     except yaml.MarkedYAMLError as exc:
         if _LOADER is yaml.SafeLoader or len(text) > _RETRY_BYTES or not _from_parser(exc):
             raise
@@ -73,6 +75,15 @@ def load(text: str, max_depth: int = MAX_DEPTH) -> Any:
         for _ in yaml.parse(text, Loader=yaml.SafeLoader):
             pass
         raise
+
+
+def _marked(exc: yaml.reader.ReaderError, text: str) -> yaml.MarkedYAMLError:
+    """The reader's error with the line and column of its character, as every other error has."""
+    position = min(exc.position, len(text))
+    line = text.count("\n", 0, position)
+    column = position - (text.rfind("\n", 0, position) + 1)
+    mark = yaml.Mark(exc.name, position, line, column, None, None)  # type: ignore[arg-type]  # no buffer: PyYAML's own marks allow it
+    return yaml.MarkedYAMLError(problem=str(exc).splitlines()[0], problem_mark=mark)
 
 
 def _from_parser(exc: yaml.MarkedYAMLError) -> bool:
