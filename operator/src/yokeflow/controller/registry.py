@@ -12,7 +12,7 @@ from yokeflow.controller.dependencies import dependencies_of
 from yokeflow.controller.metrics_server import OperatorMetrics
 from yokeflow.settings import OperatorSettings
 
-__all__ = ["GROUP", "VERSION", "build_registry"]
+__all__ = ["GROUP", "VERSION", "build_registry", "last_handled_storage"]
 
 GROUP = "yokeflow.io"
 VERSION = "v1alpha1"
@@ -45,13 +45,23 @@ def build_registry(
     return registry
 
 
+def last_handled_storage() -> kopf.AnnotationsDiffBaseStorage:
+    """Where kopf keeps the last handled spec: an annotation without the spec text and the
+    inline plan. Kept in, they would repeat up to 256 KiB (a 2,000-task plan is ~300 KB of JSON)
+    in an annotation, over the API server's limit for all of an object's annotations together;
+    an edit of either reaches the run's daemon at its next resync instead of at once."""
+    return kopf.AnnotationsDiffBaseStorage(
+        prefix=_PREFIX,
+        key="last-handled-configuration",
+        ignored_fields=["spec.spec", "spec.plan"],
+    )
+
+
 def _configure(kopf_settings: kopf.OperatorSettings, own: OperatorSettings) -> None:
     # Progress and the last-handled spec live in annotations: the strict status schema would
     # prune kopf's own status fields.
     kopf_settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=_PREFIX)
-    kopf_settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=_PREFIX, key="last-handled-configuration"
-    )
+    kopf_settings.persistence.diffbase_storage = last_handled_storage()
     kopf_settings.persistence.finalizer = f"{_PREFIX}/operator"
     # Watches can go silent without an error; bound them on both sides.
     kopf_settings.watching.server_timeout = own.watch_server_timeout_seconds
