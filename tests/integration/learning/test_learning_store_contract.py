@@ -89,13 +89,19 @@ async def check_outcomes_and_cost_by_task_type(store: Any, learning: Any) -> Non
     await store.record_agent_cost(
         pid, model="m1", cost_usd=Decimal("0.3"), session_id=session.id, task_id=a.id
     )
-    await store.record_agent_cost(
+    # A session's cost is recorded once: a repeated report of it changes nothing.
+    again = await store.record_agent_cost(
         pid, model="m1", cost_usd=Decimal("0.1"), session_id=session.id, task_id=a.id
+    )
+    assert again.cost_usd == Decimal("0.3")
+    retry = await store.start_session(pid, task_id=a.id)
+    await store.record_agent_cost(
+        pid, model="m1", cost_usd=Decimal("0.1"), session_id=retry.id, task_id=a.id
     )
     await store.record_agent_cost(pid, model="m1", cost_usd=Decimal("0.2"), task_id=b.id)
     await store.record_agent_cost(pid, model="m1", cost_usd=Decimal("0.2"), task_id=b.id)
     rows = [(t.task_type, t.sessions, t.cost_usd) for t in await learning.cost_by_task_type(pid)]
-    assert rows == [("api", 1, Decimal("0.4")), (None, 2, Decimal("0.4"))]
+    assert rows == [("api", 2, Decimal("0.4")), (None, 2, Decimal("0.4"))]
 
 
 @pytest.mark.postgres
