@@ -283,6 +283,7 @@ async def reconcile(run: RunContext) -> Step:
     started = [p.request.task.key for p, ok in zip(launches, launched, strict=True) if ok]
     if started:
         await batches.open(run, seen, tuple(started))
+        await _publish_agents(run)  # who runs now: sessions that end together never show it
     await batches.settle(run, seen, final=False)
     acted = any(not isinstance(a, WaitUntil) for a in actions)
     merges_only = all(isinstance(a, MergeTask | MergeBatch) for a in actions)
