@@ -11,8 +11,6 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, cast
 
-import pytest
-
 from yokeflow.adapters.kube.client import KubeApi
 from yokeflow.adapters.kube.task_jobs import RunTaskLauncher
 from yokeflow.core.plan import parse_plan
@@ -84,8 +82,9 @@ async def test_a_lost_runner_report_is_recorded_once_across_a_crash() -> None:
     store, jobs = FakeStore(), CrashingAnnotations(crashes=1)
     launcher, pid, task = await _ended_job(store, jobs, "0.40")
 
-    with pytest.raises(KubeUnavailableError):
-        await launcher.collect()  # recorded, then killed before marking the Job collected
+    # Recorded, then the Job could not be marked collected (as if the operator died there):
+    # it is not reported now, but by a later pass.
+    assert await launcher.collect() == []
     launcher.next_pass()
     (ended,) = await launcher.collect()  # the restarted operator collects it again
     launcher.next_pass()
