@@ -11,7 +11,8 @@ A pass (:meth:`ClusterExecution.step`):
 2. numbers the batch this pass may open (task Jobs carry it as a label);
 3. runs :func:`~yokeflow.services.reconcile.reconcile` — collect ended task Jobs, observe,
    recover, decide, launch — and
-4. starts a merge Job for what it submitted, at once.
+4. starts a merge Job for what it submitted as soon as it is submitted (beside the pass's
+   launches), and again at the end for what ended meanwhile.
 
 The project, its epics and tasks are the inline plan, stored once per ProjectRun (keyed by its
 namespace, name and uid: a run created again under the same name is a new project).
@@ -19,6 +20,8 @@ namespace, name and uid: a run created again under the same name is a new projec
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -118,9 +121,28 @@ class ClusterExecution:
         await self.lane.pump()
         existing = await run.store.list_parallel_batches(run.project_id)
         self.batches.next = 1 + max((b.batch_number for b in existing), default=0)
-        step = await reconcile(run)
+        # The merge Job of what the pass submits starts as soon as it is submitted, beside the
+        # rest of the pass (task launches can take seconds at a level of hundreds).
+        early = asyncio.create_task(self._merge_once_submitted())
+        try:
+            step = await reconcile(run)
+        except BaseException:
+            early.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await early
+            raise
+        if early.done() or self.lane.submitted.is_set():
+            await early  # its merge Job is being created: done before the pass ends
+        else:
+            early.cancel()  # nothing was submitted
+            with contextlib.suppress(asyncio.CancelledError):
+                await early
         await self.lane.pump()
         return step
+
+    async def _merge_once_submitted(self) -> None:
+        await self.lane.submitted.wait()
+        await self.lane.pump()
 
     async def stop_over_budget(self) -> list[Lease]:
         """``budget.action: cancel``: once the recorded spend reached the run's limit, its running

@@ -95,6 +95,9 @@ class JobMergeLane:
         self._landed: list[MergeLanded] = []
         self._tries: dict[str, int] = {}
         """Task key → merge Jobs that ended without pushing it (this process's count)."""
+        self._pumping = asyncio.Lock()
+        self.submitted = asyncio.Event()
+        """Set by :meth:`submit`: a pass may start their merge Job before its other work."""
 
     # -- the MergeLane port --------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class JobMergeLane:
         if key in self._running or any(q.key == key for q in self._queue):
             return
         self._queue.append(_Queued(key, task_id, self._branches[task_id]))
+        self.submitted.set()
 
     def in_flight(self) -> Mapping[str, TaskState]:
         flight = dict.fromkeys(self._running, TaskState.MERGING)
@@ -116,7 +120,13 @@ class JobMergeLane:
 
     async def pump(self) -> bool:
         """Collect ended merge Jobs, then start one for the queued tasks if fewer than
-        ``max_in_flight`` run; True when a merge ended (the integration commit moved)."""
+        ``max_in_flight`` run; True when a merge ended (the integration commit moved). One pump
+        at a time."""
+        async with self._pumping:
+            return await self._pump()
+
+    async def _pump(self) -> bool:
+        self.submitted.clear()
         ended = False
         running: dict[str, str] = {}
         for seen in await self._jobs.observe(self._selector):
@@ -147,13 +157,15 @@ class JobMergeLane:
         number = 1 + int((project.metadata if project is not None else {}).get(MERGE_SEQUENCE, 0))
         # Saved before the Job exists: a crash in between skips a number, never reuses one.
         await self._store.update_project_metadata(self._project_id, {MERGE_SEQUENCE: number})
-        queued, self._queue = self._queue, []
+        queued = list(self._queue)
         manifest = self._build(number, [(q.key, q.branch) for q in queued], head)
         annotations = manifest.setdefault("metadata", {}).setdefault("annotations", {})
         annotations[MERGE_TASKS_ANNOTATION] = json.dumps(
             [[q.key, q.task_id, q.branch] for q in queued]
         )
         await self._jobs.create(manifest)
+        # Off the queue once their Job exists (a pass cancelled before keeps them queued).
+        self._queue = self._queue[len(queued) :]
         name = str(manifest["metadata"].get("name", ""))
         self._running.update((q.key, name) for q in queued)
 

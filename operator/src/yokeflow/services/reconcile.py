@@ -11,8 +11,9 @@
    their tasks back to pending, records what those sessions spent, and forgets dead owners'
    reservations — so a resumed run is not a special path, only a reconcile that finds more;
 4. **decides** with :func:`yokeflow.core.schedule.decide` and
-5. **acts**: starts sessions through the launcher (a lease saved first), submits merges, marks
-   tasks blocked, opens batches. Budget reservations are taken one after another, in the
+5. **acts**: submits merges (first, all together: a lane may start them while the pass goes
+   on), starts sessions through the launcher (a lease saved first), marks tasks blocked, opens
+   batches. Budget reservations are taken one after another, in the
    scheduler's order; the writes before each start and the starts themselves run up to
    ``RunContext.launch_concurrency`` at a time (a pass with hundreds of ready tasks would
    otherwise wait on each one's round trips in turn).
@@ -256,6 +257,15 @@ async def reconcile(run: RunContext) -> Step:
     actions = decide(seen.graph, seen.states, limits, await _budget_view(run, seen), now)
     reserved: list[_Reserved] = []
     wake_at: float | None = None
+    early = not any(isinstance(a, Finish) for a in actions)
+    if early:
+        # Merges first, all together: a lane may start them while the pass goes on.
+        for action in actions:
+            if isinstance(action, MergeTask):
+                run.merges.submit(action.key, seen.tasks[action.key].id)
+            elif isinstance(action, MergeBatch):
+                for key in action.keys:
+                    run.merges.submit(key, seen.tasks[key].id)
     for action in actions:
         if isinstance(action, Finish):
             seen = await observe(run)  # with this pass's writes (tasks just marked blocked)
@@ -266,9 +276,9 @@ async def reconcile(run: RunContext) -> Step:
             fits = await _reserve(run, seen, action)
             if fits is not None:
                 reserved.append(fits)
-        elif isinstance(action, MergeTask):
+        elif isinstance(action, MergeTask) and not early:
             run.merges.submit(action.key, seen.tasks[action.key].id)
-        elif isinstance(action, MergeBatch):
+        elif isinstance(action, MergeBatch) and not early:
             for key in action.keys:
                 run.merges.submit(key, seen.tasks[key].id)
         elif isinstance(action, MarkBlocked):

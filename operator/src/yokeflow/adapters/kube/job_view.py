@@ -13,8 +13,11 @@ current by watches (an informer), so a pass reads memory instead of listing thou
 - A Job whose end the view shows while its pods still look unfinished (the pod watch is a
   stream of its own and may lag) has its pods read from the API once, so the pod's exit code and
   termination message are there when the Job's end is collected.
-- ``on_change`` is called with a Job's labels whenever a watch shows that Job change (the
-  operator wakes the run's pass with it).
+- ``on_change`` is called with a Job's labels when a watch shows a change a pass acts on (the
+  operator wakes the run's pass with it): a Job new to the view, a Job gone, a Job that ended, a
+  Job held or let go by a queue (Kueue's suspend). The many other updates of a Job's life
+  (started, its pod ready, the operator's own annotations) wake nobody: each would start a
+  pass over the whole run, and a Job's end arriving during such a pass waits for it.
 """
 
 from __future__ import annotations
@@ -63,6 +66,19 @@ def _newer(incoming: Mapping[str, Any], held: Mapping[str, Any] | None) -> bool:
         return True
     new, old = _version(incoming), _version(held)
     return new is None or old is None or new >= old
+
+
+def _turn(job: Mapping[str, Any] | None) -> tuple[bool, bool] | None:
+    """What of a Job a pass acts on: whether it ended, whether a queue holds it (None: absent)."""
+    if job is None:
+        return None
+    status = job.get("status") or {}
+    ended = any(
+        c.get("type") in _ENDED_JOB_CONDITIONS and c.get("status") == "True"
+        for c in status.get("conditions") or ()
+    )
+    held = bool((job.get("spec") or {}).get("suspend")) and not status.get("active")
+    return ended, held
 
 
 def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
@@ -263,11 +279,14 @@ class JobView:
                 collection.version = version
             if event.type == "BOOKMARK":
                 continue
+            name = str(obj.get("metadata", {}).get("name", ""))
+            before = _turn(collection.items.get(name))
             if event.type == "DELETED":
                 collection.remove(obj)
             elif not collection.put(obj):
                 continue
-            if jobs and self._on_change is not None:
+            turned = before != _turn(collection.items.get(name)) or event.type == "DELETED"
+            if jobs and turned and self._on_change is not None:
                 self._on_change(_labels(obj))
 
     def _changed_all(self) -> None:
