@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import multiprocessing
 import os
@@ -52,7 +53,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from yokeflow.adapters.postgres import EmbeddedPostgres, PostgresStore, load_migrations, migrate
+from yokeflow.adapters.postgres.tasks import CHANGE_STATUS, CLAIM_ONE, COMPLETE_AND_CLAIM
 from yokeflow.core.plan import Epic, Plan, Task
 from yokeflow.core.records import TaskStatus
 from yokeflow.testing.plans import random_plan
@@ -182,8 +186,9 @@ async def drain(
                 with done.get_lock():
                     done.value += 1
 
+    cpu = time.process_time()
     await asyncio.gather(*(worker(n) for n in workers))
-    return finished, began, time.monotonic(), latencies
+    return finished, began, time.monotonic(), latencies, time.process_time() - cpu
 
 
 async def commit_loop(
@@ -204,22 +209,55 @@ async def commit_loop(
     return count, began, time.monotonic()
 
 
+async def warm_up(pool: Any, kind: str) -> list[int]:
+    """Run the calls a worker will make once on every connection of ``pool``, on ids that do
+    not exist (nothing changes): each connection prepares its statements and its server process
+    compiles the functions before the clock starts, as in a worker that has been running for a
+    while. Returns the connections' server process ids."""
+    conns = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        for conn in conns:
+            if kind == "store" or kind == "chained":
+                await conn.fetch(CLAIM_ONE, -1, "warm-up")
+                await conn.fetch(CHANGE_STATUS, -1, "done", ["running"], None)
+                await conn.fetch(COMPLETE_AND_CLAIM, -1, ["running"], "warm-up")
+            elif kind == "baseline":
+                await conn.fetch(Baseline.CLAIM, -1, "warm-up")
+        return [await c.fetchval("SELECT pg_backend_pid()") for c in conns]
+    finally:
+        for conn in conns:
+            await pool.release(conn)
+
+
+def _server_cpu(pids: list[int]) -> float:
+    """CPU seconds the server processes ``pids`` (on this machine) used so far; 0 elsewhere."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    return total / 1e9
+
+
 async def _child_main(job: dict[str, Any], start: Any, done: Any) -> tuple[Any, ...]:
     workers = range(job["first"], job["first"] + job["workers"])
     async with await PostgresStore.connect(
         job["url"], min_size=job["workers"], max_size=job["workers"]
     ) as store:
+        backends = await warm_up(store.pool, job["kind"])
         await asyncio.to_thread(start.wait, START_TIMEOUT)  # every process connected
+        server = _server_cpu(backends)
         if job["kind"] == "statement":
-            return await commit_loop(store.pool, job["statement"], workers, job["limit"])
+            counted = await commit_loop(store.pool, job["statement"], workers, job["limit"])
+            return (*counted, _server_cpu(backends) - server)
         if job["kind"] == "baseline":
             old = Baseline(store.pool)
             claim, complete = old.claim, old.complete
         else:
             claim, complete = _store_calls(store, chained=job["kind"] == "chained")
-        return await drain(
+        result = await drain(
             claim, complete, job["project_id"], job["total"], workers, job["limit"], done
         )
+        return (*result, _server_cpu(backends) - server)
 
 
 def _child(job: dict[str, Any], start: Any, done: Any, out: Any) -> None:
@@ -294,6 +332,45 @@ def _plans(size: int) -> list[tuple[str, Plan, float]]:
     ]
 
 
+SAMPLE_ACTIVITY = """
+SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU') AS what, pid
+FROM pg_stat_activity
+WHERE datname = current_database() AND backend_type = 'client backend' AND state = 'active'
+  AND pid <> pg_backend_pid()
+"""
+SAMPLE_LOCKS = """
+SELECT l.locktype || coalesce(' ' || l.relation::regclass::text, '') || ' ' || l.mode AS what
+FROM pg_locks l WHERE NOT l.granted
+"""
+
+
+async def sample_waits(url: str, stop: asyncio.Event) -> str:
+    """What the server's backends do while the workers run: each ~5 ms, every active backend's
+    wait event (or "on CPU") and every lock not granted; returns the average number of each,
+    biggest first."""
+    conn = await asyncpg.connect(url)
+    seen: collections.Counter[str] = collections.Counter()
+    locks: collections.Counter[str] = collections.Counter()
+    samples = 0
+    try:
+        while not stop.is_set():
+            async with conn.transaction():  # one snapshot of the statistics per sample
+                for r in await conn.fetch(SAMPLE_ACTIVITY):
+                    seen[r["what"]] += 1
+                for r in await conn.fetch(SAMPLE_LOCKS):
+                    locks[r["what"]] += 1
+            samples += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.005)
+    finally:
+        await conn.close()
+    n = max(samples, 1)
+    busy = sum(seen.values()) / n
+    shown = ", ".join(f"{w} {c / n:.1f}" for w, c in seen.most_common(6))
+    waiting = ", ".join(f"{w} {c / n:.2f}" for w, c in locks.most_common(4))
+    return f"active backends {busy:.1f} on average ({shown}); lock waits: {waiting or 'none'}"
+
+
 async def _drain_plan(
     url: str, plan: Plan, kind: str, args: argparse.Namespace, limit: float
 ) -> tuple[int, int, float, list[float]]:
@@ -302,9 +379,22 @@ async def _drain_plan(
         stored = await store.create_plan(plan)
     total = len(stored.tasks)
     job = {"kind": kind, "url": url, "project_id": stored.project.id, "total": total}
-    results = await asyncio.to_thread(
-        run_processes, {**job, "limit": limit}, args.workers, args.processes
-    )
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_waits(url, stop)) if args.waits else None
+    try:
+        results = await asyncio.to_thread(
+            run_processes, {**job, "limit": limit}, args.workers, args.processes
+        )
+    finally:
+        stop.set()
+    if sampler is not None:
+        elapsed = max(r[2] for r in results) - min(r[1] for r in results)
+        clients = " ".join(f"{r[4] / elapsed:.0%}" for r in results)
+        server = sum(r[5] for r in results) / max(sum(r[0] for r in results), 1) * 1e6
+        print(
+            f"      {await sampler}; client processes' CPU {clients} of a core each; "
+            f"server CPU {server:.0f} us a task"
+        )
     done = sum(r[0] for r in results)
     elapsed = max(r[2] for r in results) - min(r[1] for r in results)
     latencies = [x for r in results for x in r[3]]
@@ -315,10 +405,15 @@ async def _drain_plan(
     return done, total, elapsed, latencies
 
 
-async def _statement_rate(url: str, statement: str, args: argparse.Namespace) -> float:
+async def _statement_rate(
+    url: str, statement: str, args: argparse.Namespace
+) -> tuple[float, float]:
+    """Transactions of ``statement`` per second, and the server's CPU microseconds per one."""
     job = {"kind": "statement", "url": url, "statement": statement, "limit": args.machine_seconds}
     results = await asyncio.to_thread(run_processes, job, args.workers, args.processes)
-    return sum(r[0] for r in results) / (max(r[2] for r in results) - min(r[1] for r in results))
+    count = sum(r[0] for r in results)
+    elapsed = max(r[2] for r in results) - min(r[1] for r in results)
+    return count / elapsed, sum(r[3] for r in results) / max(count, 1) * 1e6
 
 
 async def machine_commits(url: str, args: argparse.Namespace) -> float:
@@ -329,14 +424,15 @@ async def machine_commits(url: str, args: argparse.Namespace) -> float:
             f"INSERT INTO {COMMITS_TABLE} SELECT g, 0 FROM generate_series(0, {args.workers}) g"
             " ON CONFLICT DO NOTHING"
         )
-    selects = await _statement_rate(url, "SELECT 1", args)
-    commits = await _statement_rate(
+    selects, _ = await _statement_rate(url, "SELECT 1", args)
+    commits, cost = await _statement_rate(
         url, f"UPDATE {COMMITS_TABLE} SET n = n + 1 WHERE id = $1", args
     )
     print(
         f"  machine now: {selects:7.0f} SELECT 1/s, {commits:7.0f} durable commits/s "
-        f"(one-row update) -> ceiling {commits / 2:6.0f} claims/s at 2 commits a task, "
-        f"{commits:6.0f} at 1 (load average {os.getloadavg()[0]:.1f})"
+        f"(one-row update, server CPU {cost:.0f} us each) -> ceiling {commits / 2:6.0f} "
+        f"claims/s at 2 commits a task, {commits:6.0f} at 1 (load average "
+        f"{os.getloadavg()[0]:.1f})"
     )
     return commits
 
@@ -423,6 +519,11 @@ def main() -> int:
         type=float,
         default=3.0,
         help="time given to each measure of the machine (before each size)",
+    )
+    parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="sample the server's wait events, lock waits and CPU, and the clients' CPU",
     )
     parser.add_argument(
         "--no-targets", action="store_true", help="exit 0 even when a target is missed"

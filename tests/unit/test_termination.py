@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yokeflow.core.termination import TERMINATION_MESSAGE_LIMIT, fit_report
+from yokeflow.core.termination import TERMINATION_MESSAGE_LIMIT, fit_report, read_report
 
 
 def _task_report(error: str, files: int = 3) -> dict[str, Any]:
@@ -95,3 +96,31 @@ def test_a_merge_report_keeps_every_merged_key_before_its_details() -> None:
     assert data["merged"] == keys
     assert data["conflicts"] == [{"key": "late", "files": ["README.md"]}]
     assert data["integration_commit"] == "a" * 40
+
+
+@pytest.mark.parametrize(
+    ("message", "required", "expected"),
+    [
+        (None, None, None),
+        ("", None, None),
+        ('{"success": true, "commit": "abc"', None, None),  # cut: no report at all
+        ("[1, 2]", None, None),
+        ("Error: the container was killed", None, None),
+        ('{"merged": []}', "success", None),
+        ('{"merged": []}', None, {"merged": []}),
+        ('{"success": false, "error": "x"}', "success", {"success": False, "error": "x"}),
+    ],
+)
+def test_a_report_is_read_only_from_a_whole_json_object(
+    message: str | None, required: str | None, expected: dict[str, object] | None
+) -> None:
+    assert read_report(message, required=required) == expected
+
+
+def test_a_fitted_report_reads_back_with_its_essential_fields() -> None:
+    report = {"success": True, "commit": "c" * 40, "log": "x" * 10_000}
+    read = read_report(fit_report(report))
+    assert read is not None
+    assert read["success"] is True
+    assert read["commit"] == "c" * 40
+    assert read["truncated"] is True

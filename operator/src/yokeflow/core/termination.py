@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["ESSENTIAL_FIELDS", "TERMINATION_MESSAGE_LIMIT", "fit_report"]
+__all__ = ["ESSENTIAL_FIELDS", "TERMINATION_MESSAGE_LIMIT", "fit_report", "read_report"]
 
 TERMINATION_MESSAGE_LIMIT = 4096
 """Bytes of a container's termination message that Kubernetes keeps."""
@@ -111,3 +111,18 @@ def _attempts(report: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     for max_chars, max_items in ((60, 20), (20, 3), (0, 0)):
         essential = _shortened(report, max_chars, 0, others=False)
         yield {**_shorten(essential, max_chars, max_items), "truncated": True}
+
+
+def read_report(message: str | None, *, required: str | None = None) -> dict[str, Any] | None:
+    """The JSON object a runner left as its termination message, or ``None`` when there is none:
+    no message, not JSON (a cut or foreign message), not an object, or without the
+    ``required`` field."""
+    if not message:
+        return None
+    try:
+        report = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(report, dict) or (required is not None and required not in report):
+        return None
+    return report

@@ -24,15 +24,14 @@ cost is recorded once, so a pass repeated after a crash adds nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from yokeflow.core.graph import graph_from_records
 from yokeflow.core.records import Project, SessionStatus
+from yokeflow.core.termination import read_report
 from yokeflow.errors import AlreadyExistsError
 from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.store import Store
@@ -183,7 +182,7 @@ async def _clear(store: Store, project: Project) -> None:
 
 async def _record_lost_cost(store: Store, project: Project, seen: JobSight, model: str) -> None:
     """The cost the ended Job's report names, recorded when none of its sessions has one."""
-    report = _report(seen.termination_message)
+    report = read_report(seen.termination_message, required="success")
     if report is None:
         return
     try:
@@ -234,7 +233,7 @@ async def accepted(store: Store, project: Project) -> Planned:
 
 def _failure(seen: JobSight) -> str | None:
     """Why the planning Job failed (None: it succeeded): its report's error, else the Job's."""
-    report = _report(seen.termination_message)
+    report = read_report(seen.termination_message, required="success")
     if seen.state == "succeeded" and (report is None or report.get("success") is True):
         return None
     if report is not None and report.get("error"):
@@ -245,16 +244,6 @@ def _failure(seen: JobSight) -> str | None:
     if seen.exit_code is not None:
         text += f" (exit code {seen.exit_code})"
     return text
-
-
-def _report(message: str | None) -> dict[str, Any] | None:
-    if not message:
-        return None
-    try:
-        report = json.loads(message)
-    except ValueError:
-        return None
-    return report if isinstance(report, dict) and "success" in report else None
 
 
 def _timestamp(text: str | None) -> float | None:

@@ -39,6 +39,7 @@ from typing import Any
 
 from yokeflow.core.merging import MergeResult, MergeStatus
 from yokeflow.core.schedule import TaskState
+from yokeflow.core.termination import read_report
 from yokeflow.core.worktree import ConflictFile, WorktreeRecord, WorktreeStatus
 from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.store import Store
@@ -170,7 +171,7 @@ class JobMergeLane:
         self._running.update((q.key, name) for q in queued)
 
     async def _settle(self, seen: JobSight, tasks: Sequence[tuple[str, int, str]]) -> None:
-        report = _report(seen.termination_message)
+        report = read_report(seen.termination_message)
         if report is None or report.get("pushed") is False:
             # Unknown (no report) or nothing reached the remote: merged again by a new Job, which
             # reports a task already merged as such, a few times.
@@ -262,16 +263,6 @@ def _tasks_of(seen: JobSight) -> list[tuple[str, int, str]] | None:
         return [(str(k), int(i), str(b)) for k, i, b in json.loads(raw)]
     except (ValueError, TypeError):
         return None
-
-
-def _report(message: str | None) -> dict[str, Any] | None:
-    if not message:
-        return None
-    try:
-        report = json.loads(message)
-    except ValueError:
-        return None
-    return report if isinstance(report, dict) else None
 
 
 def _entries(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -23,6 +23,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from yokeflow.core.termination import read_report
 from yokeflow.ports.jobs import JobGateway, JobSight
 from yokeflow.ports.launcher import (
     LaunchRequest,
@@ -129,7 +130,9 @@ class KubeTaskLauncher:
 
     async def lost_spend(self, lease: Lease) -> LostSpend | None:
         seen = await self._jobs.get(lease.handle)
-        report = _report(seen.termination_message) if seen is not None else None
+        report = (
+            read_report(seen.termination_message, required="success") if seen is not None else None
+        )
         if report is None:
             return None
         return LostSpend(
@@ -141,7 +144,7 @@ class KubeTaskLauncher:
 def outcome(seen: JobSight, lease: Lease) -> SessionOutcome:
     """How the session of Job ``seen`` went: the runner's report if it left one, else the Job's
     own state and reason."""
-    report = _report(seen.termination_message)
+    report = read_report(seen.termination_message, required="success")
     duration = _seconds_between(seen.created_at, seen.finished_at)
     if report is not None:
         success = bool(report.get("success")) and seen.state == "succeeded"
@@ -182,16 +185,6 @@ def _lease_of(seen: JobSight) -> Lease | None:
         return Lease(**json.loads(raw))
     except (ValueError, TypeError):
         return None
-
-
-def _report(message: str | None) -> dict[str, Any] | None:
-    if not message:
-        return None
-    try:
-        report = json.loads(message)
-    except ValueError:
-        return None
-    return report if isinstance(report, dict) and "success" in report else None
 
 
 def _money(value: Any) -> Decimal:

@@ -72,12 +72,12 @@ WITH claimed AS (
 SELECT * FROM claimed ORDER BY priority, position, id
 """
 
-_CHANGE = """
+CHANGE_STATUS = """
 SELECT (c.task).*, c.previous, c.changed, c.epic_completed
 FROM yokeflow_change_task_status($1, $2, $3, $4) AS c
 """
 
-_COMPLETE_AND_CLAIM = """
+COMPLETE_AND_CLAIM = """
 SELECT (c.task).*, c.previous, c.changed, c.epic_completed
 FROM yokeflow_complete_and_claim($1, $2, $3) AS c
 """
@@ -287,7 +287,7 @@ class TaskQueries:
         new = status if isinstance(status, TaskStatus) else parse_task_status(status)
         allowed = _allowed_from(new, expected)
         for _ in range(3):
-            row = await self._pool.fetchrow(_CHANGE, task_id, new.value, allowed, error)
+            row = await self._pool.fetchrow(CHANGE_STATUS, task_id, new.value, allowed, error)
             if row is None:
                 raise NotFoundError(f"task {task_id} does not exist")
             previous = TaskStatus(row["previous"])
@@ -317,7 +317,7 @@ class TaskQueries:
         self, task_id: int, *, worker: str | None = None
     ) -> tuple[TaskChange, Task | None]:
         found = await self._pool.fetch(
-            _COMPLETE_AND_CLAIM, task_id, _allowed_from(TaskStatus.DONE, None), worker
+            COMPLETE_AND_CLAIM, task_id, _allowed_from(TaskStatus.DONE, None), worker
         )
         if not found:
             raise NotFoundError(f"task {task_id} does not exist")
